@@ -1,0 +1,29 @@
+/**
+ * Every label esteps puts on engine resources, in one place. `down`, `ps` and `up` find
+ * resources by these labels alone, so they keep working after a stack definition changed.
+ */
+export const labels = {
+  /** Project name (`-p`); every resource esteps creates carries it. */
+  project: 'com.esteps.project',
+  /** Stack definition the project was brought up from. */
+  stack: 'com.esteps.stack',
+  /** Service name within the stack. */
+  service: 'com.esteps.service',
+  /** Replica number, from 1. */
+  replica: 'com.esteps.replica',
+  /** Hash of the service's effective configuration: a change means recreate. */
+  configHash: 'com.esteps.config-hash',
+  /** Version of the package that created the resource. */
+  version: 'com.esteps.version',
+  /** Set on resources that tests create, with the test run's id, for cleanup. */
+  test: 'com.esteps.test',
+  /** Set on stand-in images built by `npm run setup`: the official image stood in for. */
+  standIn: 'com.esteps.standin',
+  /** Hash of a stand-in's build files, so setup rebuilds only when they change. */
+  standInHash: 'com.esteps.standin-hash',
+} as const;
+
+/** The label filter that selects everything of one project. */
+export function projectFilter(project: string): { label: string[] } {
+  return { label: [`${labels.project}=${project}`] };
+}

@@ -1,0 +1,102 @@
+import ora, { type Ora } from 'ora';
+
+/**
+ * Progress for long operations, always on stderr so stdout stays for results. A spinner on a
+ * terminal; plain timestamped-free lines otherwise (CI logs, pipes); nothing with `quiet`.
+ */
+export interface Progress {
+  /** Starts (or moves on to) a step. */
+  start(text: string): void;
+  /** Updates the current step's text (e.g. the current build step). */
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  /** A line that stays, outside any step. */
+  info(text: string): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  quiet?: boolean;
+  stream?: NodeJS.WriteStream;
+}
+
+export function createProgress(options: ProgressOptions = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  if (options.quiet) return silentProgress;
+  if (!stream.isTTY) return plainProgress(stream);
+  return spinnerProgress(stream);
+}
+
+const silentProgress: Progress = {
+  start() {},
+  update() {},
+  succeed() {},
+  fail() {},
+  info() {},
+  stop() {},
+};
+
+function plainProgress(stream: NodeJS.WritableStream): Progress {
+  let current: string | undefined;
+  const write = (line: string) => stream.write(`${line}\n`);
+  return {
+    start(text) {
+      current = text;
+      write(`- ${text}`);
+    },
+    update(text) {
+      // Plain output keeps one line per step: updates (build steps) would flood CI logs.
+      current = text;
+    },
+    succeed(text) {
+      write(`✔ ${text ?? current ?? ''}`);
+      current = undefined;
+    },
+    fail(text) {
+      write(`✖ ${text ?? current ?? ''}`);
+      current = undefined;
+    },
+    info(text) {
+      write(text);
+    },
+    stop() {
+      current = undefined;
+    },
+  };
+}
+
+function spinnerProgress(stream: NodeJS.WriteStream): Progress {
+  let spinner: Ora | undefined;
+  const color = !process.env.NO_COLOR;
+  return {
+    start(text) {
+      spinner?.stop();
+      spinner = ora({ text, stream, color: color ? 'cyan' : false, isEnabled: true }).start();
+    },
+    update(text) {
+      if (spinner) spinner.text = text;
+    },
+    succeed(text) {
+      spinner?.succeed(text);
+      spinner = undefined;
+    },
+    fail(text) {
+      spinner?.fail(text);
+      spinner = undefined;
+    },
+    info(text) {
+      if (spinner?.isSpinning) {
+        spinner.clear();
+        stream.write(`${text}\n`);
+        spinner.render();
+      } else {
+        stream.write(`${text}\n`);
+      }
+    },
+    stop() {
+      spinner?.stop();
+      spinner = undefined;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` is pure logic beside its code and needs no engine; `e2e` drives the
+// real Docker engine that `npm run setup` prepared, and fails (never skips) without one.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: [
+            'cli/**/*.test.ts',
+            'stacks/**/*.test.ts',
+            'service/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // Two cores: containers, builds and load generators compete for them.
+          maxWorkers: 2,
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
