@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { ResolvedService } from '../../stacks/model.js';
+
+/**
+ * The hash of a service's effective container configuration, stored in the config-hash
+ * label: a different hash means the container must be recreated. Deliberately left out,
+ * because they do not change what one container is: `replicas` (scaling adds or removes
+ * containers, it does not recreate the others), `dependsOn` (start order), `httpProbe` (how
+ * esteps checks readiness from outside), `hotpatch`, and `build` (the image identity is
+ * compared separately, by image ID, so a rebuilt image recreates the container too).
+ */
+export function configHash(service: ResolvedService): string {
+  const effective = {
+    image: service.image,
+    command: service.command ?? null,
+    environment: service.environment,
+    ports: service.ports,
+    healthcheck: service.healthcheck ?? null,
+    restart: service.restart,
+    volumes: service.volumes,
+    networks: service.networks,
+    labels: service.labels,
+    user: service.user ?? null,
+  };
+  return sha256(canonicalJson(effective)).slice(0, 16);
+}
+
+/** JSON with object keys sorted at every level, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,54 @@
+import type { Operation, Plan, WaitCondition } from './plan.js';
+
+const conditionText: Record<WaitCondition, string> = {
+  started: 'running',
+  healthy: 'healthy',
+  http: 'answering its HTTP probe',
+};
+
+/** One operation as [action, target, cause]: what `up` prints and `--json` carries. */
+export function describeOperation(op: Operation): {
+  action: string;
+  target: string;
+  cause: string;
+} {
+  switch (op.kind) {
+    case 'create-network':
+      return { action: 'create', target: `network ${op.name}`, cause: op.cause };
+    case 'create-volume':
+      return { action: 'create', target: `volume ${op.name}`, cause: op.cause };
+    case 'pull-image':
+      return { action: 'pull', target: `image ${op.image}`, cause: op.cause };
+    case 'build-image':
+      return { action: 'build', target: `image ${op.image}`, cause: op.cause };
+    case 'create-container':
+      return { action: 'create', target: `container ${op.name}`, cause: op.cause };
+    case 'recreate-container':
+      return { action: 'recreate', target: `container ${op.name}`, cause: op.cause };
+    case 'start-container':
+      return { action: 'start', target: `container ${op.name}`, cause: op.cause };
+    case 'remove-container':
+      return { action: 'remove', target: `container ${op.name}`, cause: op.cause };
+    case 'wait':
+      return {
+        action: 'wait',
+        target: `${op.service} ${conditionText[op.condition]}`,
+        cause: op.cause,
+      };
+    case 'unchanged':
+      return { action: 'unchanged', target: `${op.resource} ${op.name}`, cause: op.cause };
+  }
+}
+
+/** The plan as aligned lines, one per operation, each with its cause. */
+export function formatPlan(plan: Plan): string {
+  const rows = plan.operations.map(describeOperation);
+  const actionWidth = Math.max(0, ...rows.map((r) => r.action.length));
+  const targetWidth = Math.max(0, ...rows.map((r) => r.target.length));
+  const lines = rows.map(
+    (r) => `  ${r.action.padEnd(actionWidth)}  ${r.target.padEnd(targetWidth)}  ${r.cause}`,
+  );
+  const head = `plan for project ${plan.project}:`;
+  const tail = plan.changed ? [] : ['nothing to do'];
+  return [head, ...lines, ...tail].join('\n');
+}

@@ -1,0 +1,62 @@
+/**
+ * What `up` reads from the engine, once, before planning: the project's containers, networks
+ * and volumes (found by the project label) and the images the stack refers to. Plain data, so
+ * the planner is a pure function of it and tests build it by hand.
+ */
+
+export type ContainerState =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
+
+/** Docker health status; `none` when the container has no health check. */
+export type HealthStatus = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+export interface PublishedPort {
+  readonly hostIp: string;
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+export interface ObservedContainer {
+  readonly id: string;
+  /** Without the leading '/'. */
+  readonly name: string;
+  readonly service: string;
+  readonly replica: number;
+  /** The `com.esteps.config-hash` label; undefined on containers esteps did not label. */
+  readonly configHash: string | undefined;
+  /** The image ID the container runs (sha256:...). */
+  readonly imageId: string;
+  /** The image reference it was created from. */
+  readonly imageRef: string;
+  readonly state: ContainerState;
+  readonly health: HealthStatus;
+  readonly exitCode: number;
+  readonly restartCount: number;
+  /** ISO time; undefined when never started. */
+  readonly startedAt: string | undefined;
+  readonly ports: readonly PublishedPort[];
+}
+
+export interface ObservedImage {
+  readonly id: string;
+  /** The `com.esteps.config-hash` label of an image esteps built: the hash of its inputs. */
+  readonly buildHash: string | undefined;
+}
+
+export interface ObservedState {
+  readonly project: string;
+  readonly containers: readonly ObservedContainer[];
+  /** Network names (e.g. `step1_appmesh`) carrying the project label. */
+  readonly networks: readonly string[];
+  /** Volume names carrying the project label. */
+  readonly volumes: readonly string[];
+  /** Images by reference; a reference absent from the engine maps to undefined. */
+  readonly images: Readonly<Record<string, ObservedImage | undefined>>;
+}

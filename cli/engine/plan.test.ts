@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import { configHash } from './config-hash.js';
+import { formatPlan } from './format-plan.js';
+import type { ObservedContainer, ObservedState } from './observed-state.js';
+import { buildHash, planStack } from './plan.js';
+
+const postgres: ResolvedService = {
+  name: 'postgres',
+  image: 'postgres:16-bookworm',
+  environment: { POSTGRES_PASSWORD: 'secret', POSTGRES_DB: 'users' },
+  ports: [],
+  healthcheck: {
+    test: ['CMD', 'pg_isready', '-U', 'postgres'],
+    intervalMs: 1000,
+    timeoutMs: 2000,
+    retries: 30,
+    startPeriodMs: 0,
+  },
+  dependsOn: [],
+  replicas: 1,
+  restart: 'unless-stopped',
+  volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data', readOnly: false }],
+  networks: ['appmesh'],
+  labels: {},
+  hotpatch: false,
+};
+
+const usersvc: ResolvedService = {
+  name: 'usersvc',
+  image: 'esteps/step1-usersvc:latest',
+  build: {
+    template: 'usersvc',
+    dockerfile: 'Dockerfile',
+    args: { ENVOY_IMAGE: 'envoy:base', NODE_IMAGE: 'node:20' },
+    generated: { 'app/service.js': 'service-bundle' },
+  },
+  environment: { PGHOST: 'postgres', PGPASSWORD: 'secret' },
+  ports: [{ hostIp: '127.0.0.1', hostPort: 5000, containerPort: 5000, protocol: 'tcp' }],
+  httpProbe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000 },
+  dependsOn: [{ service: 'postgres', condition: 'healthy' }],
+  replicas: 1,
+  restart: 'unless-stopped',
+  volumes: [],
+  networks: ['appmesh'],
+  labels: {},
+  hotpatch: true,
+};
+
+const stack: ResolvedStack = {
+  name: 'step1',
+  project: 'demo',
+  services: [postgres, usersvc],
+  networks: { appmesh: { driver: 'bridge' } },
+  volumes: ['pgdata'],
+  imageSources: {},
+};
+
+const digests = { usersvc: 'ctx1' };
+const baseImages = {
+  'postgres:16-bookworm': { id: 'sha256:pg', buildHash: undefined },
+  'envoy:base': { id: 'sha256:envoy', buildHash: undefined },
+  'node:20': { id: 'sha256:node', buildHash: undefined },
+};
+
+function container(service: ResolvedService, over: Partial<ObservedContainer> = {}) {
+  return {
+    id: `id-${service.name}`,
+    name: `demo-${service.name}-1`,
+    service: service.name,
+    replica: 1,
+    configHash: configHash(service),
+    imageId: service.name === 'postgres' ? 'sha256:pg' : 'sha256:built',
+    imageRef: service.image,
+    state: 'running',
+    health: 'healthy',
+    exitCode: 0,
+    restartCount: 0,
+    startedAt: '2024-01-01T00:00:00Z',
+    ports: [],
+    ...over,
+  } satisfies ObservedContainer;
+}
+
+const empty: ObservedState = {
+  project: 'demo',
+  containers: [],
+  networks: [],
+  volumes: [],
+  images: baseImages,
+};
+
+function upState(over: Partial<ObservedState> = {}): ObservedState {
+  const hash = buildHash(usersvc, 'ctx1', empty);
+  return {
+    project: 'demo',
+    containers: [container(postgres), container(usersvc)],
+    networks: ['demo_appmesh'],
+    volumes: ['demo_pgdata'],
+    images: { ...baseImages, [usersvc.image]: { id: 'sha256:built', buildHash: hash } },
+    ...over,
+  };
+}
+
+const plan = (observed: ObservedState, s: ResolvedStack = stack) =>
+  formatPlan(planStack({ stack: s, observed, contextDigests: digests }));
+
+describe('planStack', () => {
+  it('creates everything from nothing, waiting on postgres before usersvc', () => {
+    expect(plan(empty)).toBe(
+      [
+        'plan for project demo:',
+        '  create  network demo_appmesh               no existing network',
+        '  create  volume demo_pgdata                 no existing volume',
+        '  build   image esteps/step1-usersvc:latest  no existing image',
+        '  create  container demo-postgres-1          no existing container',
+        '  wait    postgres healthy                   usersvc depends on it',
+        '  create  container demo-usersvc-1           no existing container',
+        '  wait    usersvc answering its HTTP probe   ready check',
+      ].join('\n'),
+    );
+  });
+
+  it('changes nothing when everything is up to date', () => {
+    const result = planStack({ stack, observed: upState(), contextDigests: digests });
+    expect(result.changed).toBe(false);
+    expect(formatPlan(result)).toBe(
+      [
+        'plan for project demo:',
+        '  unchanged  network demo_appmesh               exists',
+        '  unchanged  volume demo_pgdata                 exists',
+        '  unchanged  image esteps/step1-usersvc:latest  build inputs unchanged',
+        '  unchanged  container demo-postgres-1          up to date',
+        '  unchanged  container demo-usersvc-1           up to date',
+        'nothing to do',
+      ].join('\n'),
+    );
+  });
+
+  it('recreates only the service whose configuration changed', () => {
+    const changed = { ...usersvc, environment: { ...usersvc.environment, LOG: 'debug' } };
+    expect(plan(upState(), { ...stack, services: [postgres, changed] })).toBe(
+      [
+        'plan for project demo:',
+        '  unchanged  network demo_appmesh               exists',
+        '  unchanged  volume demo_pgdata                 exists',
+        '  unchanged  image esteps/step1-usersvc:latest  build inputs unchanged',
+        '  unchanged  container demo-postgres-1          up to date',
+        '  wait       postgres healthy                   usersvc depends on it',
+        '  recreate   container demo-usersvc-1           config hash changed',
+        '  wait       usersvc answering its HTTP probe   ready check',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves the replica count out of the hash', () => {
+    expect(configHash({ ...usersvc, replicas: 3 })).toBe(configHash(usersvc));
+    expect(configHash({ ...usersvc, user: 'root' })).not.toBe(configHash(usersvc));
+  });
+
+  it('rebuilds and recreates usersvc when its bundle changed', () => {
+    const text = formatPlan(
+      planStack({ stack, observed: upState(), contextDigests: { usersvc: 'ctx2' } }),
+    );
+    expect(text).toContain('build      image esteps/step1-usersvc:latest  build inputs changed');
+    expect(text).toContain('recreate   container demo-usersvc-1           image will be rebuilt');
+    expect(text).toContain('unchanged  container demo-postgres-1');
+  });
+
+  it('rebuilds when a base image changed', () => {
+    const observed = upState();
+    const images = { ...observed.images, 'node:20': { id: 'sha256:node2', buildHash: undefined } };
+    expect(plan({ ...observed, images })).toContain('build inputs changed');
+  });
+
+  it('starts a stopped container instead of creating another', () => {
+    const observed = upState({
+      containers: [container(postgres, { state: 'exited' }), container(usersvc)],
+    });
+    const text = plan(observed);
+    expect(text).toContain('start      container demo-postgres-1');
+    expect(text).toContain('container exited');
+    expect(text).not.toContain('create ');
+  });
+
+  it('recreates a container whose image tag now points elsewhere', () => {
+    const observed = upState({
+      containers: [container(postgres, { imageId: 'sha256:old' }), container(usersvc)],
+    });
+    expect(plan(observed)).toBe(
+      [
+        'plan for project demo:',
+        '  unchanged  network demo_appmesh               exists',
+        '  unchanged  volume demo_pgdata                 exists',
+        '  unchanged  image esteps/step1-usersvc:latest  build inputs unchanged',
+        '  recreate   container demo-postgres-1          image changed',
+        '  wait       postgres healthy                   ready check',
+        '  unchanged  container demo-usersvc-1           up to date',
+      ].join('\n'),
+    );
+  });
+
+  it('pulls missing images and removes containers the stack no longer has', () => {
+    const observed = upState({
+      images: { ...upState().images, 'postgres:16-bookworm': undefined },
+      containers: [
+        container(usersvc),
+        container(postgres, { imageId: 'sha256:pg' }),
+        { ...container(usersvc), id: 'x', name: 'demo-usersvc-2', replica: 2 },
+        { ...container(usersvc), id: 'y', name: 'demo-old-1', service: 'old' },
+      ],
+    });
+    const text = plan(observed);
+    expect(text).toContain('pull       image postgres:16-bookworm');
+    expect(text).toContain('recreate   container demo-postgres-1');
+    expect(text).toContain('image will be pulled');
+    expect(text).toContain('remove     container demo-usersvc-2');
+    expect(text).toContain('replica 2 beyond the usersvc replica count');
+    expect(text).toContain('service old is not in stack step1');
+  });
+});

@@ -1,0 +1,300 @@
+import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import { canonicalJson, configHash, sha256 } from './config-hash.js';
+import { containerName, networkName, volumeName } from './names.js';
+import type { ObservedContainer, ObservedState } from './observed-state.js';
+
+/**
+ * The planner: a pure function of the desired stack and the observed engine state that
+ * decides every operation `up` performs, each with its cause. The executor (apply.ts) makes
+ * no decision of its own.
+ */
+
+export type WaitCondition = 'started' | 'healthy' | 'http';
+
+export type Operation =
+  | {
+      readonly kind: 'create-network';
+      readonly name: string;
+      readonly network: string;
+      readonly cause: string;
+    }
+  | { readonly kind: 'create-volume'; readonly name: string; readonly cause: string }
+  | { readonly kind: 'pull-image'; readonly image: string; readonly cause: string }
+  | {
+      readonly kind: 'build-image';
+      readonly service: string;
+      readonly image: string;
+      readonly buildHash: string;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'create-container';
+      readonly service: string;
+      readonly replica: number;
+      readonly name: string;
+      readonly configHash: string;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'recreate-container';
+      readonly service: string;
+      readonly replica: number;
+      readonly name: string;
+      readonly containerId: string;
+      readonly configHash: string;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'start-container';
+      readonly service: string;
+      readonly name: string;
+      readonly containerId: string;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'remove-container';
+      readonly name: string;
+      readonly containerId: string;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'wait';
+      readonly service: string;
+      readonly condition: WaitCondition;
+      readonly cause: string;
+    }
+  | {
+      readonly kind: 'unchanged';
+      readonly resource: 'network' | 'volume' | 'image' | 'container';
+      readonly name: string;
+      readonly cause: string;
+    };
+
+export interface Plan {
+  readonly project: string;
+  readonly operations: readonly Operation[];
+  /** False when every operation is `unchanged`: `up` then touches nothing. */
+  readonly changed: boolean;
+}
+
+export interface PlanInput {
+  readonly stack: ResolvedStack;
+  readonly observed: ObservedState;
+  /** Digest of each built service's assembled build context, by service name. */
+  readonly contextDigests: Readonly<Record<string, string>>;
+}
+
+export function planStack(input: PlanInput): Plan {
+  const { stack, observed } = input;
+  const ops: Operation[] = [
+    ...planNetworks(stack, observed),
+    ...planVolumes(stack, observed),
+    ...planPulls(stack, observed),
+  ];
+  const builds = planBuilds(input);
+  ops.push(...builds.values());
+  const perService = new Map<string, Operation[]>();
+  for (const service of stack.services) {
+    const rebuilding = builds.get(service.name)?.kind === 'build-image';
+    perService.set(service.name, planContainers(stack.project, service, observed, rebuilding));
+  }
+  const changed = new Set(
+    [...perService]
+      .filter(([, list]) => list.some((op) => op.kind !== 'unchanged'))
+      .map(([n]) => n),
+  );
+  for (const service of stack.services) {
+    ops.push(...(perService.get(service.name) ?? []));
+    const wait = planWait(service, stack, changed);
+    if (wait) ops.push(wait);
+  }
+  ops.push(...planOrphans(stack, observed));
+  return {
+    project: stack.project,
+    operations: ops,
+    changed: ops.some((op) => op.kind !== 'unchanged'),
+  };
+}
+
+function planNetworks(stack: ResolvedStack, observed: ObservedState): Operation[] {
+  return Object.keys(stack.networks).map((network) => {
+    const name = networkName(stack.project, network);
+    return observed.networks.includes(name)
+      ? { kind: 'unchanged', resource: 'network', name, cause: 'exists' }
+      : { kind: 'create-network', name, network, cause: 'no existing network' };
+  });
+}
+
+function planVolumes(stack: ResolvedStack, observed: ObservedState): Operation[] {
+  return stack.volumes.map((volume) => {
+    const name = volumeName(stack.project, volume);
+    return observed.volumes.includes(name)
+      ? { kind: 'unchanged', resource: 'volume', name, cause: 'exists' }
+      : { kind: 'create-volume', name, cause: 'no existing volume' };
+  });
+}
+
+/** Images the engine lacks: run images of pulled services and base images of builds. */
+function planPulls(stack: ResolvedStack, observed: ObservedState): Operation[] {
+  const refs = new Set<string>();
+  for (const service of stack.services) {
+    if (service.build) for (const ref of Object.values(service.build.args)) refs.add(ref);
+    else refs.add(service.image);
+  }
+  return [...refs]
+    .filter((ref) => observed.images[ref] === undefined)
+    .map((image) => ({ kind: 'pull-image', image, cause: 'not present on the engine' }));
+}
+
+/** Build operations by service name; an unchanged image yields an `unchanged` operation. */
+function planBuilds(input: PlanInput): Map<string, Operation> {
+  const ops = new Map<string, Operation>();
+  for (const service of input.stack.services) {
+    if (!service.build) continue;
+    const hash = buildHash(service, input.contextDigests[service.name] ?? '', input.observed);
+    const existing = input.observed.images[service.image];
+    if (existing?.buildHash === hash) {
+      ops.set(service.name, {
+        kind: 'unchanged',
+        resource: 'image',
+        name: service.image,
+        cause: 'build inputs unchanged',
+      });
+      continue;
+    }
+    const cause = existing ? 'build inputs changed' : 'no existing image';
+    ops.set(service.name, {
+      kind: 'build-image',
+      service: service.name,
+      image: service.image,
+      buildHash: hash,
+      cause,
+    });
+  }
+  return ops;
+}
+
+/**
+ * The hash of everything a build reads: the context bytes, the Dockerfile name, the build
+ * arguments and the IDs of the base images they name (a rebuilt stand-in base rebuilds us).
+ */
+export function buildHash(
+  service: ResolvedService,
+  contextDigest: string,
+  observed: ObservedState,
+): string {
+  const build = service.build;
+  if (!build) return '';
+  const bases = Object.fromEntries(
+    Object.entries(build.args).map(([k, ref]) => [k, observed.images[ref]?.id ?? 'missing']),
+  );
+  const inputs = { contextDigest, dockerfile: build.dockerfile, args: build.args, bases };
+  return sha256(canonicalJson(inputs)).slice(0, 16);
+}
+
+function planContainers(
+  project: string,
+  service: ResolvedService,
+  observed: ObservedState,
+  rebuilding: boolean,
+): Operation[] {
+  const hash = configHash(service);
+  const image = observed.images[service.image];
+  const ops: Operation[] = [];
+  for (let replica = 1; replica <= service.replicas; replica++) {
+    const name = containerName(project, service.name, replica);
+    const found = observed.containers.find(
+      (c) => c.service === service.name && c.replica === replica,
+    );
+    if (!found) {
+      ops.push({
+        kind: 'create-container',
+        service: service.name,
+        replica,
+        name,
+        configHash: hash,
+        cause: 'no existing container',
+      });
+      continue;
+    }
+    const recreateCause = recreateReason(found, hash, image?.id, rebuilding);
+    if (recreateCause) {
+      ops.push({
+        kind: 'recreate-container',
+        service: service.name,
+        replica,
+        name,
+        containerId: found.id,
+        configHash: hash,
+        cause: recreateCause,
+      });
+    } else if (found.state !== 'running' && found.state !== 'restarting') {
+      ops.push({
+        kind: 'start-container',
+        service: service.name,
+        name,
+        containerId: found.id,
+        cause: `container ${found.state}`,
+      });
+    } else {
+      ops.push({ kind: 'unchanged', resource: 'container', name, cause: 'up to date' });
+    }
+  }
+  return ops;
+}
+
+function recreateReason(
+  found: ObservedContainer,
+  hash: string,
+  imageId: string | undefined,
+  rebuilding: boolean,
+): string | undefined {
+  if (found.configHash !== hash) return 'config hash changed';
+  if (rebuilding) return 'image will be rebuilt';
+  if (imageId === undefined) return 'image will be pulled';
+  if (found.imageId !== imageId) return 'image changed';
+  return undefined;
+}
+
+/**
+ * A service gets a wait when it changed (so `up` ends with a ready stack) or when a later
+ * service that changed depends on it. The condition is the strongest the service offers:
+ * its HTTP probe, else its health check, else running.
+ */
+function planWait(
+  service: ResolvedService,
+  stack: ResolvedStack,
+  changed: ReadonlySet<string>,
+): Operation | undefined {
+  const dependents = stack.services.filter(
+    (s) => changed.has(s.name) && s.dependsOn.some((d) => d.service === service.name),
+  );
+  if (!changed.has(service.name) && dependents.length === 0) return undefined;
+  const condition: WaitCondition = service.httpProbe
+    ? 'http'
+    : service.healthcheck
+      ? 'healthy'
+      : 'started';
+  const cause =
+    dependents.length > 0
+      ? `${dependents.map((d) => d.name).join(', ')} depends on it`
+      : 'ready check';
+  return { kind: 'wait', service: service.name, condition, cause };
+}
+
+/** Containers of the project that the stack no longer wants: gone services, extra replicas. */
+function planOrphans(stack: ResolvedStack, observed: ObservedState): Operation[] {
+  return observed.containers
+    .filter((c) => {
+      const service = stack.services.find((s) => s.name === c.service);
+      return !service || c.replica > service.replicas || c.replica < 1;
+    })
+    .map((c) => ({
+      kind: 'remove-container',
+      name: c.name,
+      containerId: c.id,
+      cause: stack.services.some((s) => s.name === c.service)
+        ? `replica ${c.replica} beyond the ${c.service} replica count`
+        : `service ${c.service} is not in stack ${stack.name}`,
+    }));
+}
