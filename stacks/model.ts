@@ -98,7 +98,11 @@ export interface MountSpec {
 export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
 
 export interface ServiceSpec {
-  /** Image to run; with `build`, the tag to give the built image. */
+  /**
+   * Image to run; with `build`, the tag to give the built image. A literal may contain
+   * `{project}`, replaced by the project name at resolve time (`esteps/{project}-usersvc:latest`).
+   * Must carry a tag or digest (a literal, or an environment reference's default).
+   */
   readonly image: ImageSource;
   /** Build the image from templates/ instead of pulling it. @default undefined */
   readonly build?: BuildSpec;
@@ -188,6 +192,10 @@ export interface ResolvedStack {
   readonly services: readonly ResolvedService[];
   readonly networks: Readonly<Record<string, Required<NetworkSpec>>>;
   readonly volumes: readonly string[];
-  /** Where each image came from, for `esteps up` to print. */
+  /**
+   * Where each image overridable from the environment came from, keyed by its variable
+   * (`ESTEPS_POSTGRES_IMAGE`, also build arguments such as `ESTEPS_ENVOY_IMAGE`), for
+   * `esteps up` to print.
+   */
   readonly imageSources: Readonly<Record<string, 'default' | 'environment' | '.env'>>;
 }

@@ -1,0 +1,14 @@
+import { StackInvalidError } from './errors.js';
+import type { StackSpec } from './model.js';
+import { validateStack } from './validate-stack.js';
+
+/**
+ * Validates a stack definition and returns it unchanged, typed. Throws one
+ * StackInvalidError (code STACK_INVALID) listing every problem with its path, e.g.
+ * `services.usersvc.dependsOn[0]: no service "postgress"; did you mean "postgres"?`.
+ */
+export function defineStack<const S extends StackSpec>(spec: S): S {
+  const problems = validateStack(spec);
+  if (problems.length > 0) throw new StackInvalidError(spec.name, problems);
+  return spec;
+}

@@ -1,0 +1,73 @@
+import { defineStack } from './define-stack.js';
+import { imageDefaults } from './images.js';
+
+/**
+ * Step 1 of the Envoy steps tutorial: Postgres and the user service on network `appmesh`.
+ * The user service is built from templates/usersvc (FROM the Envoy image, with Node.js and
+ * the bundled service added) and published on 127.0.0.1 only. The database password is a
+ * per-project secret, never a literal here.
+ */
+export const step1 = defineStack({
+  name: 'step1',
+  description: 'Postgres and the user service on network appmesh (tutorial step 1)',
+  services: {
+    postgres: {
+      image: { env: 'ESTEPS_POSTGRES_IMAGE', default: imageDefaults.ESTEPS_POSTGRES_IMAGE.default },
+      environment: {
+        POSTGRES_USER: 'postgres',
+        POSTGRES_PASSWORD: { secret: 'dbPassword' },
+        POSTGRES_DB: 'postgres',
+      },
+      volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data' }],
+      healthcheck: {
+        // TCP on purpose: while initialising, postgres listens on its unix socket only, so a
+        // socket check would report healthy before the server accepts network clients.
+        test: ['CMD-SHELL', 'pg_isready -U postgres -h 127.0.0.1'],
+        intervalMs: 1000,
+        timeoutMs: 3000,
+        retries: 60,
+      },
+      restart: 'unless-stopped',
+      networks: ['appmesh'],
+    },
+    usersvc: {
+      image: 'esteps/{project}-usersvc:latest',
+      build: {
+        template: 'usersvc',
+        args: {
+          ENVOY_IMAGE: {
+            env: 'ESTEPS_ENVOY_IMAGE',
+            default: imageDefaults.ESTEPS_ENVOY_IMAGE.default,
+          },
+          NODE_IMAGE: {
+            env: 'ESTEPS_NODE_IMAGE',
+            default: imageDefaults.ESTEPS_NODE_IMAGE.default,
+          },
+        },
+        generated: { 'app/service.js': 'service-bundle', 'app/supervisor.js': 'supervisor-bundle' },
+      },
+      environment: {
+        PGHOST: 'postgres',
+        PGUSER: 'postgres',
+        PGPASSWORD: { secret: 'dbPassword' },
+        PGDATABASE: 'users',
+        PORT: '5000',
+      },
+      ports: [
+        {
+          hostIp: '127.0.0.1',
+          hostPort: { env: 'ESTEPS_USERSVC_PORT', default: '5000' },
+          containerPort: 5000,
+        },
+      ],
+      httpProbe: { path: '/user/health', containerPort: 5000 },
+      dependsOn: [{ service: 'postgres', condition: 'healthy' }],
+      restart: 'unless-stopped',
+      networks: ['appmesh'],
+      user: 'usersvc',
+      hotpatch: true,
+    },
+  },
+  networks: { appmesh: {} },
+  volumes: { pgdata: {} },
+});

@@ -1,0 +1,275 @@
+import type { StackProblem } from './errors.js';
+import type {
+  DependencySpec,
+  EnvRef,
+  ImageSource,
+  PortSpec,
+  ServiceSpec,
+  StackSpec,
+} from './model.js';
+import { didYouMean } from './suggest.js';
+
+/**
+ * Every problem of a stack definition, each with its path. Pure; `defineStack()` throws them
+ * together. Checks: names, images with explicit tags, ports, duplicate host ports, replicas,
+ * dependencies (unknown, cycles, `healthy` without a health check), networks, volumes.
+ */
+export function validateStack(spec: StackSpec): StackProblem[] {
+  const problems: StackProblem[] = [];
+  const report = (path: string, message: string) => problems.push({ path, message });
+  if (!namePattern.test(spec.name)) {
+    report('name', `"${spec.name}" ${nameRule}`);
+  }
+  const services = Object.entries(spec.services ?? {});
+  if (services.length === 0) report('services', 'a stack needs at least one service');
+  for (const [name] of Object.entries(spec.networks ?? {})) {
+    if (!resourcePattern.test(name)) report(`networks.${name}`, `"${name}" ${resourceRule}`);
+  }
+  for (const [name] of Object.entries(spec.volumes ?? {})) {
+    if (!resourcePattern.test(name)) report(`volumes.${name}`, `"${name}" ${resourceRule}`);
+  }
+  for (const [name, service] of services) {
+    validateService(spec, name, service, report);
+  }
+  checkHostPorts(spec, report);
+  checkCycles(spec, report);
+  return problems;
+}
+
+type Report = (path: string, message: string) => void;
+
+const namePattern = /^[a-z][a-z0-9-]{0,62}$/;
+const nameRule =
+  'is not a valid name: use lower-case letters, digits and "-", starting with a letter';
+const resourcePattern = /^[a-z][a-z0-9_-]{0,62}$/;
+const resourceRule =
+  'is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter';
+const variablePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const secretPattern = /^[a-z][a-zA-Z0-9]*$/;
+
+function validateService(spec: StackSpec, name: string, service: ServiceSpec, report: Report) {
+  const at = `services.${name}`;
+  if (!namePattern.test(name)) report(at, `"${name}" ${nameRule}`);
+  checkImage(`${at}.image`, service.image, report, true);
+  if (service.build) {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(service.build.template)) {
+      report(
+        `${at}.build.template`,
+        `"${service.build.template}" is not a template directory name`,
+      );
+    }
+    for (const [arg, value] of Object.entries(service.build.args ?? {})) {
+      if (arg.endsWith('_IMAGE')) checkImage(`${at}.build.args.${arg}`, value, report, false);
+      else if (typeof value !== 'string') checkEnvRef(`${at}.build.args.${arg}`, value, report);
+    }
+  }
+  if (
+    service.replicas !== undefined &&
+    !(Number.isInteger(service.replicas) && service.replicas >= 1)
+  ) {
+    report(`${at}.replicas`, `must be a whole number of at least 1, got ${service.replicas}`);
+  }
+  checkEnvironment(at, service, report);
+  service.ports?.forEach((port, i) => {
+    checkPort(`${at}.ports[${i}]`, port, report);
+  });
+  checkHealth(at, service, report);
+  service.dependsOn?.forEach((dep, i) => {
+    checkDependency(spec, `${at}.dependsOn[${i}]`, name, dep, report);
+  });
+  const networks = Object.keys(spec.networks ?? {});
+  service.networks?.forEach((network, i) => {
+    if (!networks.includes(network)) {
+      report(
+        `${at}.networks[${i}]`,
+        `no network "${network}" in the stack${didYouMean(network, networks)}`,
+      );
+    }
+  });
+  const volumes = Object.keys(spec.volumes ?? {});
+  service.volumes?.forEach((mount, i) => {
+    if (!volumes.includes(mount.volume)) {
+      report(
+        `${at}.volumes[${i}].volume`,
+        `no volume "${mount.volume}" in the stack${didYouMean(mount.volume, volumes)}`,
+      );
+    }
+    if (!mount.target.startsWith('/')) {
+      report(`${at}.volumes[${i}].target`, `must be an absolute path, got "${mount.target}"`);
+    }
+  });
+}
+
+function checkImage(path: string, image: ImageSource, report: Report, allowProject: boolean) {
+  if (typeof image !== 'string') {
+    if (!checkEnvRef(path, image, report)) return;
+    if (image.default !== undefined && !hasTag(image.default)) {
+      report(
+        path,
+        `default image "${image.default}" has no tag; pin one, e.g. "${image.default}:1.0"`,
+      );
+    }
+    return;
+  }
+  if (image.includes('{project}') && !allowProject) {
+    report(path, '"{project}" is only allowed in a service\'s image');
+  }
+  const literal = image.replaceAll('{project}', 'project');
+  if (!/^[a-z0-9][a-z0-9._/:@-]*$/.test(literal))
+    report(path, `"${image}" is not an image reference`);
+  else if (!hasTag(literal))
+    report(path, `image "${image}" has no tag; pin one, e.g. "${image}:1.0"`);
+}
+
+/** True when the reference names a tag (`name:tag`) or a digest (`name@sha256:...`). */
+export function hasTag(image: string): boolean {
+  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  return /:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(lastSegment);
+}
+
+function checkEnvRef(path: string, ref: EnvRef, report: Report): boolean {
+  if (!variablePattern.test(ref.env)) {
+    report(path, `"${ref.env}" is not a valid environment variable name`);
+    return false;
+  }
+  return true;
+}
+
+function checkEnvironment(at: string, service: ServiceSpec, report: Report) {
+  for (const [key, value] of Object.entries(service.environment ?? {})) {
+    const path = `${at}.environment.${key}`;
+    if (!variablePattern.test(key))
+      report(path, `"${key}" is not a valid environment variable name`);
+    if (typeof value === 'string') continue;
+    if ('secret' in value) {
+      if (!secretPattern.test(value.secret)) {
+        report(path, `secret name "${value.secret}" must be camelCase letters and digits`);
+      }
+    } else {
+      checkEnvRef(path, value, report);
+    }
+  }
+}
+
+function checkPort(path: string, port: PortSpec, report: Report) {
+  if (!isPort(port.containerPort, 1)) {
+    report(
+      `${path}.containerPort`,
+      `must be a whole number from 1 to 65535, got ${port.containerPort}`,
+    );
+  }
+  if (typeof port.hostPort === 'number') {
+    if (!isPort(port.hostPort, 0)) {
+      report(`${path}.hostPort`, `must be a whole number from 0 to 65535, got ${port.hostPort}`);
+    }
+  } else if (
+    checkEnvRef(`${path}.hostPort`, port.hostPort, report) &&
+    port.hostPort.default !== undefined
+  ) {
+    if (!isPort(Number(port.hostPort.default), 0) || !/^\d+$/.test(port.hostPort.default)) {
+      report(
+        `${path}.hostPort`,
+        `default must be a whole number from 0 to 65535, got "${port.hostPort.default}"`,
+      );
+    }
+  }
+  if (port.hostIp !== undefined && !isIpv4(port.hostIp)) {
+    report(`${path}.hostIp`, `"${port.hostIp}" is not an IPv4 address`);
+  }
+}
+
+function isPort(value: number, min: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= 65535;
+}
+
+function isIpv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function checkHealth(at: string, service: ServiceSpec, report: Report) {
+  const test = service.healthcheck?.test;
+  if (test && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) {
+    report(`${at}.healthcheck.test`, 'must start with "CMD", "CMD-SHELL" or "NONE"');
+  }
+  const probe = service.httpProbe;
+  if (probe && !probe.path.startsWith('/')) {
+    report(`${at}.httpProbe.path`, `must start with "/", got "${probe.path}"`);
+  }
+  if (probe && !isPort(probe.containerPort, 1)) {
+    report(
+      `${at}.httpProbe.containerPort`,
+      `must be a whole number from 1 to 65535, got ${probe.containerPort}`,
+    );
+  }
+}
+
+function checkDependency(
+  spec: StackSpec,
+  path: string,
+  self: string,
+  dep: DependencySpec,
+  report: Report,
+) {
+  const target = spec.services[dep.service];
+  if (!target) {
+    const names = Object.keys(spec.services).filter((n) => n !== self);
+    report(path, `no service "${dep.service}"${didYouMean(dep.service, names)}`);
+  } else if (dep.service === self) {
+    report(path, `service "${self}" cannot depend on itself`);
+  } else if (dep.condition === 'healthy' && !target.healthcheck && !target.httpProbe) {
+    report(
+      path,
+      `"${dep.service}" has no healthcheck or httpProbe, so it can never be healthy; add one or use condition "started"`,
+    );
+  }
+}
+
+/** The same host address and port published twice (port 0 means "any", never a clash). */
+function checkHostPorts(spec: StackSpec, report: Report) {
+  const seen = new Map<string, string>();
+  for (const [name, service] of Object.entries(spec.services ?? {})) {
+    service.ports?.forEach((port, i) => {
+      const hostPort =
+        typeof port.hostPort === 'number' ? port.hostPort : Number(port.hostPort.default ?? 0);
+      if (!hostPort) return;
+      const path = `services.${name}.ports[${i}].hostPort`;
+      const address = `${port.hostIp ?? '127.0.0.1'}:${hostPort}/${port.protocol ?? 'tcp'}`;
+      const first = seen.get(address);
+      if (first) report(path, `host port ${address} is already published by ${first}`);
+      else seen.set(address, path);
+      if ((service.replicas ?? 1) > 1) {
+        report(
+          path,
+          `${service.replicas} replicas cannot all publish host port ${hostPort}; use 0 to let the engine pick`,
+        );
+      }
+    });
+  }
+}
+
+/** Reports each dependency cycle once, at the edge that closes it. */
+function checkCycles(spec: StackSpec, report: Report) {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string) => {
+    state.set(name, 'visiting');
+    stack.push(name);
+    spec.services[name]?.dependsOn?.forEach((dep, i) => {
+      if (dep.service === name || !spec.services[dep.service]) return;
+      const seen = state.get(dep.service);
+      if (seen === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(dep.service)), dep.service];
+        report(`services.${name}.dependsOn[${i}]`, `dependency cycle: ${cycle.join(' -> ')}`);
+      } else if (seen === undefined) {
+        visit(dep.service);
+      }
+    });
+    stack.pop();
+    state.set(name, 'done');
+  };
+  for (const name of Object.keys(spec.services ?? {}).sort()) {
+    if (!state.has(name)) visit(name);
+  }
+}
