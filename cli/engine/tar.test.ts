@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTar } from './tar.js';
+
+describe('createTar', () => {
+  const entries = [
+    { path: 'b/file.txt', data: Buffer.from('second\n') },
+    { path: 'a.sh', data: Buffer.from('#!/bin/sh\necho hi\n'), mode: 0o755 },
+  ];
+
+  it('is deterministic and independent of entry order', () => {
+    expect(createTar(entries).equals(createTar([...entries].reverse()))).toBe(true);
+  });
+
+  it('writes an archive that tar reads back, with modes and sorted entries', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esteps-tar-'));
+    writeFileSync(join(dir, 'ctx.tar'), createTar(entries));
+    const list = execFileSync('tar', ['-tvf', 'ctx.tar'], { cwd: dir, encoding: 'utf8' });
+    expect(list.split('\n')[0]).toMatch(/^-rwxr-xr-x 0\/0 .* a\.sh$/);
+    execFileSync('tar', ['-xf', 'ctx.tar'], { cwd: dir });
+    expect(readFileSync(join(dir, 'b/file.txt'), 'utf8')).toBe('second\n');
+    expect(statSync(join(dir, 'a.sh')).mtime.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * A minimal, deterministic ustar writer for build contexts: entries sorted by path, fixed
+ * mtime, uid/gid 0, no user names. Equal inputs give byte-equal archives, so the engine's
+ * layer cache is reused for an unchanged context and the context digest is stable.
+ */
+
+export interface TarEntry {
+  /** Path inside the archive, '/'-separated, no leading '/'. At most 100 bytes. */
+  readonly path: string;
+  readonly data: Buffer;
+  /** @default 0o644 */
+  readonly mode?: number;
+}
+
+/** 2000-01-01T00:00:00Z: any fixed time works; zero upsets some tools. */
+const FIXED_MTIME = 946684800;
+
+export function createTar(entries: readonly TarEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const blocks: Buffer[] = [];
+  for (const entry of sorted) {
+    blocks.push(header(entry));
+    blocks.push(entry.data);
+    const pad = (512 - (entry.data.length % 512)) % 512;
+    if (pad) blocks.push(Buffer.alloc(pad));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+function header(entry: TarEntry): Buffer {
+  const name = Buffer.from(entry.path, 'utf8');
+  if (name.length > 100) throw new Error(`tar path longer than 100 bytes: ${entry.path}`);
+  const h = Buffer.alloc(512);
+  name.copy(h, 0);
+  octal(h, 100, 8, entry.mode ?? 0o644);
+  octal(h, 108, 8, 0);
+  octal(h, 116, 8, 0);
+  octal(h, 124, 12, entry.data.length);
+  octal(h, 136, 12, FIXED_MTIME);
+  h.fill(' ', 148, 156);
+  h.write('0', 156, 'ascii');
+  h.write('ustar\u000000', 257, 'ascii');
+  let sum = 0;
+  for (const byte of h) sum += byte;
+  h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'ascii');
+  return h;
+}
+
+function octal(buf: Buffer, offset: number, length: number, value: number): void {
+  buf.write(`${value.toString(8).padStart(length - 1, '0')}\u0000`, offset, 'ascii');
+}
