@@ -13,5 +13,6 @@ export function findStack(name: string): StackSpec | undefined {
 }
 
 export function unknownStackMessage(name: string): string {
-  return `No stack "${name}"${didYouMean(name, Object.keys(stacks))}`;
+  const suggestion = didYouMean(name, Object.keys(stacks));
+  return suggestion ? `No stack "${name}"${suggestion}` : `No stack "${name}".`;
 }

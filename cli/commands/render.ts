@@ -1,0 +1,87 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { renderCompose } from '../../stacks/render-compose.js';
+import { resolveStack } from '../../stacks/resolve-stack.js';
+import { toYaml } from '../../stacks/to-yaml.js';
+import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { loadProject, redactedSecret } from '../project/load-project.js';
+import { displayPath, writeCompose } from '../project/write-compose.js';
+
+export interface RenderOptions {
+  readonly stack?: string;
+  readonly project?: string;
+  /** Write the compose file here, with `.env` and build contexts beside it. */
+  readonly output?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `esteps render`: the compose file of a stack, what a user gets by ejecting to docker
+ * compose. To stdout, secrets stay `${VAR}` references and no secret file is touched; with
+ * `-o FILE`, the `.env` beside FILE gets the project's secrets (created on first need).
+ * `--json` prints the resolved stack, secrets shown as "<secret>".
+ */
+export async function render(ctx: CommandContext, options: RenderOptions): Promise<CommandResult> {
+  const project = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stack: options.stack,
+    project: options.project,
+    secrets: options.output ? 'create' : 'redact',
+  });
+  const rendered = renderCompose(project.stack, { project: project.name });
+  const yaml = toYaml(rendered.document, header(project.stack.name, project.name));
+  const redacted = resolveStack(project.stack, {
+    project: project.name,
+    env: ctx.env,
+    dotEnv: project.dotEnv,
+    secrets: Object.fromEntries(Object.keys(project.secrets).map((k) => [k, redactedSecret])),
+  });
+  if (!options.output) {
+    return { data: { stack: redacted }, text: yaml.trimEnd() };
+  }
+  ctx.progress.start('Bundling the service and writing the compose project');
+  const written = await writeCompose(
+    resolve(ctx.cwd, options.output),
+    yaml,
+    rendered,
+    project,
+    ctx.env,
+  );
+  ctx.progress.succeed();
+  const show = (p: string) => displayPath(ctx.cwd, p);
+  const lines = [
+    `Wrote ${show(written.file)}`,
+    `  ${show(written.envFile)}: secrets and overrides (keep it private)`,
+    ...Object.values(written.contexts).map((dir) => `  ${show(dir)}/: build context`),
+    `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
+  ];
+  return {
+    data: {
+      file: written.file,
+      envFile: written.envFile,
+      contexts: written.contexts,
+      stack: redacted,
+    },
+    text: lines.join('\n'),
+  };
+}
+
+function header(stack: string, project: string): string {
+  return [
+    `Rendered by esteps from stack "${stack}" for project "${project}".`,
+    `Run it with: docker-compose -p ${project} -f FILE up -d --build`,
+    'Variables come from the .env beside this file (esteps render -o FILE writes it).',
+  ].join('\n');
+}
+
+export const registerRender: RegisterCommand = (program: Command, run) => {
+  program
+    .command('render')
+    .description('Print (or write with -o) the compose file of a stack')
+    .option('--stack <name>', 'stack to render', 'step1')
+    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+    .option('-o, --output <file>', 'write the compose file, its .env and build contexts here')
+    .option('--json', 'print the resolved stack as JSON instead of YAML')
+    .action(run<RenderOptions>(render));
+};

@@ -1,0 +1,85 @@
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { mergeEnvFile } from '../../stacks/env-file.js';
+import type { GeneratedArtefact } from '../../stacks/model.js';
+import type { RenderedCompose } from '../../stacks/render-compose.js';
+import { secretVariable } from '../../stacks/variables.js';
+import { bundleService, packageRoot } from '../bundle/bundle-service.js';
+import type { Project } from './load-project.js';
+
+export interface WrittenCompose {
+  readonly file: string;
+  readonly envFile: string;
+  /** Build context directories, by service. */
+  readonly contexts: Readonly<Record<string, string>>;
+}
+
+/**
+ * Writes an ejected compose project: the compose file, the `.env` beside it (which
+ * docker-compose reads on its own) with the secrets and every variable the environment or
+ * `.env` overrides, and each built service's context directory (template files plus the
+ * bundled service and supervisor), so `docker-compose up --build` needs nothing else.
+ * An existing `.env` there keeps its other lines. The env file is mode 0600: it holds secrets.
+ */
+export async function writeCompose(
+  file: string,
+  yaml: string,
+  rendered: RenderedCompose,
+  project: Project,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<WrittenCompose> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
+  const contexts: Record<string, string> = {};
+  let bundle: Awaited<ReturnType<typeof bundleService>> | undefined;
+  for (const [service, contextPath] of Object.entries(rendered.contexts)) {
+    const build = project.resolved.services.find((s) => s.name === service)?.build;
+    if (!build) continue;
+    const target = join(dir, contextPath);
+    await cp(join(packageRoot(), 'templates', build.template), target, { recursive: true });
+    for (const [path, artefact] of Object.entries(build.generated)) {
+      bundle ??= await bundleService(packageRoot());
+      await mkdir(dirname(join(target, path)), { recursive: true });
+      await writeFile(join(target, path), artefactBytes(bundle, artefact));
+    }
+    contexts[service] = target;
+  }
+  await writeFile(file, yaml);
+  const envFile = join(dir, '.env');
+  const existing = await readFile(envFile, 'utf8').catch(() => '');
+  await writeFile(envFile, mergeEnvFile(existing, envValues(rendered, project, env)), {
+    mode: 0o600,
+  });
+  await chmod(envFile, 0o600);
+  return { file, envFile, contexts };
+}
+
+function artefactBytes(
+  bundle: { service: Buffer; supervisor: Buffer },
+  artefact: GeneratedArtefact,
+): Buffer {
+  return artefact === 'service-bundle' ? bundle.service : bundle.supervisor;
+}
+
+/** Secrets, plus each variable the compose file reads that the environment or .env sets. */
+function envValues(
+  rendered: RenderedCompose,
+  project: Project,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const secretsByVariable = new Map(
+    Object.entries(project.secrets).map(([name, value]) => [secretVariable(name), value]),
+  );
+  const out: Record<string, string> = {};
+  for (const variable of rendered.variables) {
+    const value = secretsByVariable.get(variable) ?? (env[variable] || project.dotEnv[variable]);
+    if (value) out[variable] = value;
+  }
+  return out;
+}
+
+/** `path` relative to `cwd` when that is shorter, for messages. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
