@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { mergeEnvFile, readEnvFile } from '../stacks/env-file.js';
+import { ConfigInvalidError } from '../stacks/errors.js';
 import { type ImageVariable, imageDefaults, imageVariables } from '../stacks/images.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,40 +81,9 @@ async function tryPull(ref: string): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-/** Reads KEY=VALUE lines; problems are reported with their line number. */
-export function readEnvFile(text: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) {
-      throw new SetupError(
-        `.env line ${i + 1} is not KEY=VALUE: ${JSON.stringify(raw)}`,
-        'fix or remove that line of .env, then rerun npm run setup',
-      );
-    }
-    const [, key, value = ''] = match;
-    entries.set(key!, value.replace(/^(['"])(.*)\1$/, '$2'));
-  });
-  return entries;
-}
-
 function writeEnvOverride(variable: string, value: string): void {
   const text = existsSync(envPath) ? readFileSync(envPath, 'utf8') : '';
-  const lines = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
-  const at = lines.findIndex((l) => new RegExp(`^\\s*(export\\s+)?${variable}\\s*=`).test(l));
-  const entry = `${variable}=${value}`;
-  if (at >= 0) lines[at] = entry;
-  else {
-    if (!lines.some((l) => l.startsWith('# Image overrides written by npm run setup'))) {
-      lines.push(
-        '# Image overrides written by npm run setup: stand-ins for images no registry could serve.',
-      );
-    }
-    lines.push(entry);
-  }
-  writeFileSync(envPath, `${lines.join('\n')}\n`);
+  writeFileSync(envPath, mergeEnvFile(text, { [variable]: value }));
 }
 
 function hashDir(dir: string, extra: Readonly<Record<string, string>> = {}, salt = ''): string {
@@ -260,9 +231,12 @@ interface Outcome {
   how: string;
 }
 
-async function ensureImage(variable: ImageVariable, dotenv: Map<string, string>): Promise<Outcome> {
+async function ensureImage(
+  variable: ImageVariable,
+  dotenv: Readonly<Record<string, string>>,
+): Promise<Outcome> {
   const fromEnv = process.env[variable];
-  const override = fromEnv ?? dotenv.get(variable);
+  const override = fromEnv ?? dotenv[variable];
   const standIn = standIns[variable].tag;
   const isOurStandIn = override?.startsWith('esteps-local/') ?? false;
 
@@ -290,17 +264,7 @@ async function ensureImage(variable: ImageVariable, dotenv: Map<string, string>)
 }
 
 async function main(): Promise<void> {
-  const dotenv = existsSync(envPath)
-    ? readEnvFile(readFileSync(envPath, 'utf8'))
-    : new Map<string, string>();
-  for (const key of dotenv.keys()) {
-    if (/^ESTEPS_.*_IMAGE$/.test(key) && !imageVariables.includes(key as ImageVariable)) {
-      throw new SetupError(
-        `.env sets ${key}, which is not an image esteps uses (known: ${imageVariables.join(', ')})`,
-        `fix the name or remove ${key} from .env, then rerun npm run setup`,
-      );
-    }
-  }
+  const dotenv = existsSync(envPath) ? readEnvFile(readFileSync(envPath, 'utf8')) : {};
   const outcomes: Outcome[] = [];
   for (const variable of imageVariables) outcomes.push(await ensureImage(variable, dotenv));
   const width = Math.max(...outcomes.map((o) => o.variable.length));
@@ -311,7 +275,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof SetupError) {
+  if (err instanceof SetupError || err instanceof ConfigInvalidError) {
     process.stderr.write(`setup: error: ${err.message}\nsetup: next step: ${err.hint}\n`);
   } else {
     process.stderr.write(`setup: error: ${err instanceof Error ? err.message : String(err)}\n`);
