@@ -67,9 +67,10 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     resolveService(spec, name, spec.services[name]!, context),
   );
   if (problems.length > 0) {
+    const unique = [...new Map(problems.map((p) => [p.message, p])).values()];
     throw new ConfigInvalidError(
       'the environment',
-      problems,
+      unique,
       "Set the variables listed above in the environment or .env, or run `esteps up` once to create the project's secrets.",
     );
   }

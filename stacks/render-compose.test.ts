@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { StackSpec } from './model.js';
+import { renderCompose } from './render-compose.js';
+import { step1 } from './step1.js';
+import { toYaml } from './to-yaml.js';
+
+describe('renderCompose', () => {
+  it('renders step 1 as stable compose YAML with no secret literal', () => {
+    const rendered = renderCompose(step1, { project: 'step1' });
+    const yaml = toYaml(rendered.document);
+    expect(yaml).toMatchSnapshot();
+    expect(toYaml(renderCompose(step1, { project: 'step1' }).document)).toBe(yaml);
+    expect(yaml).toContain('${ESTEPS_SECRET_DB_PASSWORD:?');
+    expect(yaml).not.toContain('name:');
+    expect(rendered.variables).toEqual([
+      'ESTEPS_ENVOY_IMAGE',
+      'ESTEPS_NODE_IMAGE',
+      'ESTEPS_POSTGRES_IMAGE',
+      'ESTEPS_SECRET_DB_PASSWORD',
+      'ESTEPS_USERSVC_PORT',
+    ]);
+    expect(rendered.contexts).toEqual({ usersvc: './usersvc' });
+  });
+
+  it('escapes literal dollars, renders started dependencies, replicas, read-only mounts, udp', () => {
+    const spec: StackSpec = {
+      name: 's',
+      services: {
+        db: { image: 'd:1' },
+        app: {
+          image: 'a:1',
+          command: ['sh', '-c', 'echo $HOME'],
+          environment: { PRICE: '$5', FROM: { env: 'X', default: 'y' }, NEED: { env: 'Z' } },
+          dependsOn: [{ service: 'db' }],
+          replicas: 3,
+          restart: 'no',
+          ports: [{ hostPort: 0, containerPort: 53, protocol: 'udp' }],
+          volumes: [{ volume: 'v', target: '/v', readOnly: true }],
+          labels: { team: 'a' },
+        },
+      },
+      volumes: { v: {} },
+    };
+    const { document } = renderCompose(spec, { project: 's' });
+    expect(document.services.app).toEqual({
+      image: 'a:1',
+      restart: 'no',
+      command: ['sh', '-c', 'echo $$HOME'],
+      environment: { PRICE: '$$5', FROM: '${X:-y}', NEED: '${Z:?set Z in .env}' },
+      ports: ['127.0.0.1:0:53/udp'],
+      depends_on: { db: { condition: 'service_started' } },
+      scale: 3,
+      volumes: ['v:/v:ro'],
+      labels: { team: 'a' },
+    });
+    expect(document.networks).toBeUndefined();
+    expect(toYaml(document)).toContain('restart: "no"');
+  });
+});
+
+describe('toYaml', () => {
+  it('sorts keys, never folds, and quotes what YAML 1.1 would misread', () => {
+    const long = 'x'.repeat(150);
+    expect(toYaml({ b: ['5000:5000', 'on', '1.5'], a: long }, 'made by a test')).toBe(
+      `# made by a test\na: ${long}\nb:\n  - "5000:5000"\n  - "on"\n  - "1.5"\n`,
+    );
+  });
+});
