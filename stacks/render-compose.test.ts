@@ -46,6 +46,7 @@ describe('renderCompose', () => {
       image: 'a:1',
       restart: 'no',
       command: ['sh', '-c', 'echo $$HOME'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variables, not JS templates
       environment: { PRICE: '$$5', FROM: '${X:-y}', NEED: '${Z:?set Z in .env}' },
       ports: ['127.0.0.1:0:53/udp'],
       depends_on: { db: { condition: 'service_started' } },

@@ -1,0 +1,165 @@
+/**
+ * Ejecting to docker compose works: `esteps render -o` writes a compose file, its `.env` and
+ * the build context; Debian's docker-compose 1.29.2 accepts the file (`config`), builds and
+ * starts it (`up -d --build`), and the service answers its health check and a user round
+ * trip on the published 127.0.0.1 port. Torn down (`down -v`, the built image, anything left
+ * with the compose project's label) even when a step fails.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandContext } from '../cli/command.js';
+import { render } from '../cli/commands/render.js';
+import { createProgress } from '../cli/ui/progress.js';
+import { parseEnvFile } from '../stacks/env-file.js';
+import { imageVariables } from '../stacks/images.js';
+import { freePort, removeByLabel, stackImage, testEngine, uniqueName } from './support/engine.js';
+
+const project = uniqueName('esteps-compose');
+let dir: string;
+let file: string;
+let port: number;
+
+/** docker-compose with this test's project and file, from the compose file's directory. */
+function compose(...args: string[]) {
+  return execa('docker-compose', ['-p', project, '-f', file, ...args], {
+    cwd: dir,
+    all: true,
+    reject: false,
+    timeout: 600_000,
+  });
+}
+
+async function ensureDockerCompose(): Promise<void> {
+  const found = await execa('docker-compose', ['version'], { reject: false });
+  if (found.exitCode === 0) return;
+  // CI starts on a fresh machine: Debian's docker-compose is the peer we check against.
+  await execa('apt-get', ['update'], { stdio: 'inherit' });
+  await execa('apt-get', ['install', '-y', 'docker-compose'], {
+    stdio: 'inherit',
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+async function waitForHealth(timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    try {
+      const res = await request(`http://127.0.0.1:${port}/user/health`, {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      });
+      const body = (await res.body.json()) as Record<string, unknown>;
+      if (res.statusCode === 200) return body;
+      last = `${res.statusCode} ${JSON.stringify(body)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const logs = await compose('logs', '--tail', '40');
+  throw new Error(`usersvc never answered /user/health: ${last}\n${logs.all}`);
+}
+
+describe('render -o, then docker-compose up --build', () => {
+  beforeAll(async () => {
+    await ensureDockerCompose();
+    dir = await mkdtemp(join(tmpdir(), 'esteps-compose-'));
+    file = join(dir, 'docker-compose.yml');
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    if (file) {
+      const down = await compose('down', '-v', '--remove-orphans', '--timeout', '5');
+      if (down.exitCode !== 0) process.stderr.write(`docker-compose down: ${down.all}\n`);
+    }
+    const { docker } = await testEngine();
+    await removeByLabel(docker, 'com.docker.compose.project', project);
+    await docker
+      .getImage(`esteps/${project}-usersvc:latest`)
+      .remove({ force: true })
+      .catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the compose file, a private .env with the secret, and the build context', async () => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ESTEPS_USERSVC_PORT: String(port),
+    };
+    for (const variable of imageVariables) env[variable] = stackImage(variable);
+    const ctx: CommandContext = {
+      cwd: dir,
+      env,
+      json: false,
+      progress: createProgress({ quiet: true }),
+      signal: new AbortController().signal,
+    };
+    const result = await render(ctx, { stack: 'step1', project, output: file });
+    expect(result.text).toContain(`docker-compose -p ${project}`);
+
+    const envFile = join(dir, '.env');
+    expect((await stat(envFile)).mode & 0o777).toBe(0o600);
+    const entries = parseEnvFile(await readFile(envFile, 'utf8')).entries;
+    const password = entries.ESTEPS_SECRET_DB_PASSWORD;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(entries.ESTEPS_USERSVC_PORT).toBe(String(port));
+    expect(entries.ESTEPS_POSTGRES_IMAGE).toBe(stackImage('ESTEPS_POSTGRES_IMAGE'));
+    const yaml = await readFile(file, 'utf8');
+    expect(yaml).not.toContain(password);
+    expect(yaml).toContain('${ESTEPS_SECRET_DB_PASSWORD:?');
+
+    for (const path of ['Dockerfile', 'app/service.js', 'app/supervisor.js']) {
+      expect((await stat(join(dir, 'usersvc', path))).isFile()).toBe(true);
+    }
+  });
+
+  it('is accepted by docker-compose config', async () => {
+    const config = await compose('config');
+    expect(config.exitCode, config.all).toBe(0);
+    expect(config.stdout).toContain(`127.0.0.1:${port}:5000`);
+  });
+
+  it('comes up with docker-compose up -d --build and serves a user round trip', async () => {
+    const up = await compose('up', '-d', '--build');
+    expect(up.exitCode, up.all).toBe(0);
+
+    const health = await waitForHealth(120_000);
+    expect(health.ok).toBe(true);
+
+    const name = `alice${Date.now() % 100000}`;
+    const created = await request(`http://127.0.0.1:${port}/user/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fullname: 'Alice', password: 'alicerules' }),
+    });
+    const createdBody = (await created.body.json()) as Record<string, unknown>;
+    expect(created.statusCode, JSON.stringify(createdBody)).toBe(201);
+    const read = await request(`http://127.0.0.1:${port}/user/${name}`);
+    const readBody = (await read.body.json()) as Record<string, unknown>;
+    expect(read.statusCode).toBe(200);
+    expect(readBody).toMatchObject({ ok: true, fullname: 'Alice', uuid: createdBody.uuid });
+  });
+
+  it('publishes only on 127.0.0.1 and runs the service as a non-root user', async () => {
+    const { docker } = await testEngine();
+    const [container] = await docker.listContainers({
+      filters: {
+        label: [`com.docker.compose.project=${project}`, 'com.docker.compose.service=usersvc'],
+      },
+    });
+    expect(container).toBeDefined();
+    const info = await docker.getContainer(container!.Id).inspect();
+    expect(info.Config.User).toBe('usersvc');
+    expect(info.HostConfig.PortBindings).toEqual({
+      '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+    });
+    const ps = await compose('ps');
+    expect(ps.stdout).toMatch(/usersvc.*\(healthy\)|usersvc.*Up/);
+  });
+});
