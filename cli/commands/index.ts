@@ -1,5 +1,6 @@
 import type { RegisterCommand } from '../command.js';
 import { registerRender } from './render.js';
+import { registerSmoke } from './smoke.js';
 
 /** Commands in the order `esteps --help` lists them. */
-export const commands: RegisterCommand[] = [registerRender];
+export const commands: RegisterCommand[] = [registerSmoke, registerRender];
