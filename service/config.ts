@@ -1,0 +1,80 @@
+/**
+ * The service's settings, all from the environment, read once at start-up. Unset or
+ * unreadable values fall back to their defaults.
+ */
+export interface ServiceConfig {
+  /** Listening address. @default '0.0.0.0' (env HOST) */
+  readonly host: string;
+  /** Listening port. @default 5000 (env PORT) */
+  readonly port: number;
+  /** The running code's version, set by the supervisor. @default 'dev' (env SERVICE_VERSION) */
+  readonly version: string;
+  readonly db: DatabaseConfig;
+  /** Advertised and enforced idle keep-alive time. @default 5000 (env KEEP_ALIVE_TIMEOUT_MS) */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * Wait for the first database attempt (bounded by this) before listening, so a reloaded
+   * generation takes traffic with its pool ready. The supervisor sets it for reloads only.
+   * @default 0 (env WAIT_DB_BEFORE_LISTEN_MS)
+   */
+  readonly waitDbBeforeListenMs: number;
+  /** Longest a drain (SIGTERM or reload) waits before closing what is left. @default 8000 */
+  readonly drainTimeoutMs: number;
+}
+
+export interface DatabaseConfig {
+  /** @default 'postgres' (env PGHOST) */
+  readonly host: string;
+  /** @default 5432 (env PGPORT) */
+  readonly port: number;
+  /** @default 'postgres' (env PGUSER) */
+  readonly user: string;
+  /** @default '' (env PGPASSWORD) */
+  readonly password: string;
+  /** Database holding the users table, created when missing. @default 'users' (env PGDATABASE) */
+  readonly database: string;
+  /** Database connected to for CREATE DATABASE. @default 'postgres' (env PGMAINTENANCE_DB) */
+  readonly maintenanceDatabase: string;
+  /** Connections per process. @default 10 (env PGPOOL_MAX) */
+  readonly poolMax: number;
+  /** Bound on connecting or waiting for a pooled connection. @default 2000 (env PGCONNECT_TIMEOUT_MS) */
+  readonly connectTimeoutMs: number;
+  /** Bound on one statement, server and client side. @default 5000 (env PGSTATEMENT_TIMEOUT_MS) */
+  readonly statementTimeoutMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function intFrom(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return fallback;
+  const value = Number(raw);
+  return value >= min && value <= max ? value : fallback;
+}
+
+function textFrom(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+export function readConfig(env: Env): ServiceConfig {
+  return {
+    host: textFrom(env, 'HOST', '0.0.0.0'),
+    port: intFrom(env, 'PORT', 5000, 0, 65535),
+    version: textFrom(env, 'SERVICE_VERSION', 'dev'),
+    keepAliveTimeoutMs: intFrom(env, 'KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 60_000),
+    drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 8000, 1000, 120_000),
+    waitDbBeforeListenMs: intFrom(env, 'WAIT_DB_BEFORE_LISTEN_MS', 0, 0, 60_000),
+    db: {
+      host: textFrom(env, 'PGHOST', 'postgres'),
+      port: intFrom(env, 'PGPORT', 5432, 1, 65535),
+      user: textFrom(env, 'PGUSER', 'postgres'),
+      password: env.PGPASSWORD ?? '',
+      database: textFrom(env, 'PGDATABASE', 'users'),
+      maintenanceDatabase: textFrom(env, 'PGMAINTENANCE_DB', 'postgres'),
+      poolMax: intFrom(env, 'PGPOOL_MAX', 10, 1, 1000),
+      connectTimeoutMs: intFrom(env, 'PGCONNECT_TIMEOUT_MS', 2000, 100, 60_000),
+      statementTimeoutMs: intFrom(env, 'PGSTATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The connection to Postgres and its state. The service listens before the database is
+ * reachable: a background loop creates the database and table when missing, retrying with
+ * capped backoff for as long as it takes, and again whenever the connection is lost. While
+ * the state is `down`, queries fail at once with DatabaseUnavailable (a 503), so no request
+ * waits on a dead database longer than the connect and statement bounds.
+ */
+import pg from 'pg';
+import type { DatabaseConfig } from './config.js';
+import { describeError, log } from './log.js';
+import { ensureDatabase, ensureTable } from './schema.js';
+
+export class DatabaseUnavailable extends Error {
+  constructor(cause?: unknown) {
+    super('database unavailable', cause === undefined ? undefined : { cause });
+  }
+}
+
+/** SQLSTATEs (by class or code) that mean "the database is not usable right now". */
+const unavailableStates = /^(08|53|57|3D000|42P01)/;
+/** Errors of one request that do not say the whole database is gone. */
+const requestOnlyStates = new Set(['57014', '53300']);
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** True when an error is about reaching the database rather than about the query itself. */
+export function isUnavailable(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === undefined || unavailableStates.test(state);
+}
+
+const retryMinMs = 100;
+const retryMaxMs = 2000;
+const monitorEveryMs = 2000;
+
+export class Database {
+  private readonly pool: pg.Pool;
+  private ready = false;
+  private bootstrapping = false;
+  private stopped = false;
+  private monitorTimer: NodeJS.Timeout | undefined;
+  private lastProblem = '';
+  private firstAttemptDone: () => void = () => undefined;
+  /** Settles once the first bootstrap attempt finished, whether or not it succeeded. */
+  readonly firstAttempt = new Promise<void>((resolve) => {
+    this.firstAttemptDone = resolve;
+  });
+
+  constructor(private readonly config: DatabaseConfig) {
+    this.pool = new pg.Pool({ ...this.clientConfig(config.database), max: config.poolMax });
+    this.pool.on('error', (err) => this.markDown(err));
+  }
+
+  get state(): 'up' | 'down' {
+    return this.ready ? 'up' : 'down';
+  }
+
+  /** Starts the bootstrap loop; returns at once. */
+  start(): void {
+    void this.bootstrapLoop();
+  }
+
+  async query<R extends pg.QueryResultRow>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    if (!this.ready) throw new DatabaseUnavailable();
+    try {
+      return await this.pool.query<R>({ name, text, values });
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      const state = sqlState(err);
+      if (state === undefined || !requestOnlyStates.has(state)) this.markDown(err);
+      throw new DatabaseUnavailable(err);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.monitorTimer);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private clientConfig(database: string): pg.ClientConfig {
+    const { config } = this;
+    return {
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      password: config.password,
+      database,
+      application_name: 'usersvc',
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      statement_timeout: config.statementTimeoutMs,
+      query_timeout: config.statementTimeoutMs + 1000,
+      keepAlive: true,
+    };
+  }
+
+  private markDown(err: unknown): void {
+    if (this.ready) log('warn', 'database connection lost', describeError(err));
+    this.ready = false;
+    clearTimeout(this.monitorTimer);
+    if (!this.stopped) void this.bootstrapLoop();
+  }
+
+  private async bootstrapLoop(): Promise<void> {
+    if (this.bootstrapping) return;
+    this.bootstrapping = true;
+    let delayMs = retryMinMs;
+    while (!this.stopped && !this.ready) {
+      try {
+        await this.bootstrap();
+        this.ready = true;
+        this.lastProblem = '';
+        log('info', 'database ready', { host: this.config.host, database: this.config.database });
+        this.scheduleMonitor();
+        this.firstAttemptDone();
+      } catch (err) {
+        this.firstAttemptDone();
+        const problem = describeError(err);
+        if (problem.error !== this.lastProblem)
+          log('warn', 'database not ready, retrying', problem);
+        this.lastProblem = problem.error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, retryMaxMs);
+      }
+    }
+    this.bootstrapping = false;
+  }
+
+  /** One attempt: make sure the database and the table exist, on fresh connections. */
+  private async bootstrap(): Promise<void> {
+    try {
+      await this.withClient(this.config.database, ensureTable);
+    } catch (err) {
+      if (sqlState(err) !== '3D000') throw err;
+      const created = await this.withClient(this.config.maintenanceDatabase, (client) =>
+        ensureDatabase(client, this.config.database),
+      );
+      if (created) log('info', 'database created', { database: this.config.database });
+      await this.withClient(this.config.database, ensureTable);
+    }
+    // Opens the first pooled connection now rather than on the first request.
+    await this.pool.query('SELECT 1');
+  }
+
+  private async withClient<T>(database: string, use: (client: pg.Client) => Promise<T>) {
+    const client = new pg.Client(this.clientConfig(database));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await use(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** While up, a cheap query every few seconds notices a database that went away. */
+  private scheduleMonitor(): void {
+    this.monitorTimer = setTimeout(async () => {
+      try {
+        await this.pool.query('SELECT 1');
+        if (this.ready) this.scheduleMonitor();
+      } catch (err) {
+        if (isUnavailable(err)) this.markDown(err);
+        else if (this.ready) this.scheduleMonitor();
+      }
+    }, monitorEveryMs);
+    this.monitorTimer.unref();
+  }
+}

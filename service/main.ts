@@ -1,0 +1,63 @@
+/**
+ * Entry point of the bundled service (/app/service.js). Listens at once, then brings the
+ * database up in the background. Under the supervisor (a cluster worker with an IPC
+ * channel) it reports `esteps:ready` once listening and drains on `esteps:drain`; alone
+ * it drains on SIGTERM or SIGINT. Either way it exits 0 once drained.
+ */
+import { createApp } from './app.js';
+import { readConfig } from './config.js';
+import { Database } from './database.js';
+import { ipcMessages as messages } from './ipc.js';
+import { describeError, log } from './log.js';
+import { dummyHash } from './password.js';
+import { createServer } from './server.js';
+
+function main(): void {
+  const config = readConfig(process.env);
+  const db = new Database(config.db);
+  const { server, drain, isDraining } = createServer(
+    createApp({ db, version: config.version, draining: () => isDraining() }),
+    config,
+  );
+
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'draining', { reason });
+    void drain()
+      .then(() => db.stop())
+      .then(() => {
+        log('info', 'drained, exiting');
+        process.exit(0);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('message', (message: unknown) => {
+    if ((message as { type?: unknown })?.type === messages.drain) stop('supervisor');
+  });
+  process.on('disconnect', () => stop('supervisor gone'));
+
+  server.on('error', (err) => {
+    log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
+    process.exit(1);
+  });
+  void dummyHash();
+  db.start();
+  const listen = () => {
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      log('info', 'listening', { host: config.host, port, version: config.version });
+      process.send?.({ type: messages.ready, version: config.version, port });
+    });
+  };
+  if (config.waitDbBeforeListenMs === 0) listen();
+  else {
+    const bound = new Promise((resolve) => setTimeout(resolve, config.waitDbBeforeListenMs));
+    void Promise.race([db.firstAttempt, bound]).then(listen);
+  }
+}
+
+main();

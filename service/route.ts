@@ -1,0 +1,57 @@
+/**
+ * Maps a request line to one of the API's routes, as a pure function. The username comes
+ * from the path, percent-decoded, and must pass `checkUsername`: encoded slashes, dot
+ * segments and anything outside the allowed characters are answered 400, never looked up.
+ */
+import { checkUsername } from './validate.js';
+
+export type RouteName = 'health' | 'createUser' | 'getUser' | 'deleteUser' | 'login';
+
+export type Route =
+  | { kind: 'route'; name: RouteName; username: string }
+  | { kind: 'error'; status: 400 | 404 | 405; error: string; allow?: string };
+
+const notFound: Route = { kind: 'error', status: 404, error: 'not found' };
+
+function methodNotAllowed(allow: string): Route {
+  return { kind: 'error', status: 405, error: 'method not allowed', allow };
+}
+
+function decodeSegment(segment: string): string | undefined {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function userRoute(method: string, segment: string, login: boolean): Route {
+  const decoded = decodeSegment(segment);
+  if (decoded === undefined) return { kind: 'error', status: 400, error: 'malformed username' };
+  if (login) {
+    if (method !== 'POST') return methodNotAllowed('POST');
+  } else if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
+    return methodNotAllowed('GET, PUT, DELETE');
+  }
+  const username = checkUsername(decoded);
+  if (!username.ok) return { kind: 'error', status: 400, error: username.error };
+  if (login) return { kind: 'route', name: 'login', username: username.value };
+  const name = method === 'GET' ? 'getUser' : method === 'PUT' ? 'createUser' : 'deleteUser';
+  return { kind: 'route', name, username: username.value };
+}
+
+export function matchRoute(method: string, url: string): Route {
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (!path.startsWith('/user/')) return notFound;
+  const rest = path.slice('/user/'.length);
+  const parts = rest.split('/');
+  if (parts.length === 1 && parts[0] === 'health') {
+    if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    return { kind: 'route', name: 'health', username: '' };
+  }
+  if (parts.length === 1) return userRoute(method, parts[0]!, false);
+  if (parts.length === 2 && parts[1] === 'login') return userRoute(method, parts[0]!, true);
+  return notFound;
+}

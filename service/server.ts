@@ -1,0 +1,72 @@
+/**
+ * The HTTP server and its drain. Draining never races a client: the listening socket
+ * closes first (no new connections), requests already on open keep-alive connections are
+ * answered with `Connection: close`, and idle connections are left to the keep-alive
+ * timeout that every response advertises (`Keep-Alive: timeout=N`), which clients that
+ * honour it never race. Whatever is still open after the drain bound is closed.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { Handler } from './app.js';
+
+export interface ServerOptions {
+  readonly keepAliveTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+const clientErrors: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
+  HPE_HEADERS_TIMEOUT: [408, 'request timed out'],
+};
+
+function answerClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = clientErrors[err.code ?? ''] ?? [400, 'malformed request'];
+  const body = JSON.stringify({ ok: false, error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export interface DrainableServer {
+  readonly server: http.Server;
+  /** Stops accepting and resolves once every connection has closed (or the bound passed). */
+  drain(): Promise<void>;
+  isDraining(): boolean;
+}
+
+export function createServer(handler: Handler, options: ServerOptions): DrainableServer {
+  const server = http.createServer(
+    {
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      requestTimeout: 30_000,
+      headersTimeout: 10_000,
+    },
+    handler,
+  );
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  server.on('clientError', answerClientError);
+  let draining: Promise<void> | undefined;
+
+  const drain = () => {
+    draining ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        resolve();
+      }, options.drainTimeoutMs);
+      // net's close, not http's: since Node 19 http.Server#close also drops idle keep-alive
+      // connections at once, which races a client about to reuse one.
+      net.Server.prototype.close.call(server, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return draining;
+  };
+  return { server, drain, isDraining: () => draining !== undefined };
+}

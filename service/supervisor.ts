@@ -1,0 +1,73 @@
+/**
+ * Entry point of the bundled supervisor (/app/supervisor.js), the container's main process.
+ *
+ *   node supervisor.js                  run the service and serve the control socket
+ *   node supervisor.js reload <file>    ask the running supervisor to switch to <file>
+ *   node supervisor.js status           ask the running supervisor what it runs
+ *
+ * The two client forms print exactly one JSON line and exit 0 when it says `"ok": true`.
+ */
+import { resolve } from 'node:path';
+import { describeError, log } from './log.js';
+import { defaultSocketPath, requestControl, serveControl } from './supervisor/control.js';
+import { Supervisor } from './supervisor/supervisor.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function positiveInt(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+async function run(env: Env, socketPath: string): Promise<void> {
+  const drainMs = positiveInt(env.DRAIN_TIMEOUT_MS, 8000);
+  const supervisor = new Supervisor({
+    serviceFile: env.SERVICE_FILE || '/app/service.js',
+    workers: positiveInt(env.SERVICE_WORKERS, 1),
+    readyTimeoutMs: positiveInt(env.READY_TIMEOUT_MS, 10_000),
+    drainBoundMs: drainMs + 1500,
+  });
+  try {
+    await supervisor.start();
+  } catch (err) {
+    log('error', 'the service did not start', {
+      ...describeError(err),
+      output: (err as { output?: string }).output ?? '',
+    });
+    process.exit(1);
+  }
+  const control = await serveControl(socketPath, async (request) =>
+    request.cmd === 'status' ? supervisor.status() : supervisor.reload(request.file),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'stopping', { signal });
+    control.close();
+    void supervisor.stop().then(() => {
+      log('info', 'stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function client(args: string[], socketPath: string): Promise<void> {
+  const [command, file] = args;
+  let answer: Record<string, unknown>;
+  if (command === 'status') {
+    answer = await requestControl(socketPath, { cmd: 'status' }, 5000);
+  } else if (command === 'reload' && file !== undefined && args.length === 2) {
+    answer = await requestControl(socketPath, { cmd: 'reload', file: resolve(file) }, 60_000);
+  } else {
+    answer = { ok: false, error: 'usage: supervisor.js [status | reload <file>]', output: '' };
+  }
+  process.stdout.write(`${JSON.stringify(answer)}\n`, () => process.exit(answer.ok ? 0 : 1));
+}
+
+const socketPath = process.env.SUPERVISOR_SOCKET || defaultSocketPath;
+const args = process.argv.slice(2);
+if (args.length === 0) void run(process.env, socketPath);
+else void client(args, socketPath);

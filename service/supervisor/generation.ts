@@ -1,0 +1,133 @@
+/**
+ * A generation: the cluster workers running one version of the service code. Workers share
+ * the listening socket through node:cluster (the primary hands each new connection to a
+ * listening worker; requests then go straight to it), so starting a generation beside
+ * another and draining the old one moves traffic with no proxy hop and no lost connection:
+ * a worker that stops listening gets no new connections, and the cluster hands any it had
+ * not yet taken to the others.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { ipcMessages as messages } from '../ipc.js';
+
+export type GenerationState = 'starting' | 'serving' | 'draining';
+
+/** Keeps the last `maxBytes` of a worker's output, for reporting a failed start. */
+export class OutputTail {
+  private text = '';
+  constructor(private readonly maxBytes = 4096) {}
+  push(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-this.maxBytes);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+export interface StartFailure {
+  readonly error: string;
+  readonly output: string;
+}
+
+export class Generation {
+  state: GenerationState = 'starting';
+  readonly workers = new Set<Worker>();
+  readonly output = new OutputTail();
+
+  constructor(
+    public file: string,
+    readonly version: string,
+    /** Extra environment for this generation's workers. */
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  /** Forks one worker running this generation's file; its output goes to ours and to the tail. */
+  fork(): Worker {
+    cluster.setupPrimary({ exec: this.file, args: [], silent: true });
+    const worker = cluster.fork({ ...this.env, SERVICE_VERSION: this.version });
+    for (const [stream, target] of [
+      [worker.process.stdout, process.stdout],
+      [worker.process.stderr, process.stderr],
+    ] as const) {
+      stream?.on('data', (chunk: Buffer) => {
+        target.write(chunk);
+        if (this.state === 'starting') this.output.push(chunk);
+      });
+    }
+    this.workers.add(worker);
+    return worker;
+  }
+
+  /** Starts `count` workers; resolves once all said ready, or with the reason one did not. */
+  async start(count: number, readyTimeoutMs: number): Promise<StartFailure | undefined> {
+    const started = Array.from({ length: count }, () => this.fork());
+    const outcomes = await Promise.all(started.map((w) => waitReady(w, readyTimeoutMs)));
+    const failed = outcomes.find((outcome) => outcome !== undefined);
+    if (failed === undefined) {
+      this.state = 'serving';
+      return undefined;
+    }
+    await this.kill();
+    return { error: failed, output: this.output.toString() };
+  }
+
+  /** Asks every worker to drain; resolves when all exited, killing those past `boundMs`. */
+  drain(boundMs: number): Promise<void> {
+    this.state = 'draining';
+    return Promise.all(
+      [...this.workers].map((worker) => {
+        try {
+          worker.send({ type: messages.drain });
+        } catch {
+          worker.process.kill('SIGTERM');
+        }
+        return waitExit(worker, boundMs);
+      }),
+    ).then(() => undefined);
+  }
+
+  async kill(): Promise<void> {
+    this.state = 'draining';
+    await Promise.all([...this.workers].map((worker) => waitExit(worker, 0)));
+  }
+}
+
+function exited(worker: Worker): boolean {
+  return worker.process.exitCode !== null || worker.process.signalCode !== null;
+}
+
+/** Resolves when `worker` exited; sends SIGKILL after `boundMs`. */
+function waitExit(worker: Worker, boundMs: number): Promise<void> {
+  if (exited(worker)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => worker.process.kill('SIGKILL'), boundMs);
+    worker.process.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Undefined once the worker reports ready; otherwise why it did not. */
+function waitReady(worker: Worker, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const done = (outcome: string | undefined) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.process.off('exit', onExit);
+      // Give the pipes a moment to deliver the last output before the caller reads the tail.
+      if (outcome === undefined) resolve(undefined);
+      else setTimeout(() => resolve(outcome), 100);
+    };
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown })?.type === messages.ready) done(undefined);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(`the new code exited (${signal ?? `code ${code}`}) before it was ready`);
+    const timer = setTimeout(
+      () => done(`the new code was not ready within ${timeoutMs} ms`),
+      timeoutMs,
+    );
+    worker.on('message', onMessage);
+    worker.process.on('exit', onExit);
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * Runs the service as cluster workers and swaps code without dropping a request: a reload
+ * starts the new generation beside the serving one, switches once every new worker said it
+ * is ready (listening), then drains the old. A new generation that exits or is not ready in
+ * time is killed before it ever served, and the old keeps serving.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createHash } from 'node:crypto';
+import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { describeError, log } from '../log.js';
+import type { ControlAnswer } from './control.js';
+import { Generation } from './generation.js';
+
+export interface SupervisorOptions {
+  /** Code to run, and where a successful reload installs the new code. @default '/app/service.js' */
+  readonly serviceFile: string;
+  /** Workers per generation. @default 1 (env SERVICE_WORKERS) */
+  readonly workers: number;
+  /** Bound on a new generation becoming ready. @default 10000 (env READY_TIMEOUT_MS) */
+  readonly readyTimeoutMs: number;
+  /** Bound on a worker's drain before it is killed. @default 9500 */
+  readonly drainBoundMs: number;
+}
+
+export async function fileVersion(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+export class Supervisor {
+  private current: Generation | undefined;
+  private readonly retired = new Set<Generation>();
+  private reloading = false;
+  private stopping = false;
+  private restartDelayMs = 100;
+
+  constructor(private readonly options: SupervisorOptions) {
+    cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+  }
+
+  /** Starts the first generation; throws with the code's output if it does not come up. */
+  async start(): Promise<void> {
+    const file = resolve(this.options.serviceFile);
+    const generation = new Generation(file, await fileVersion(file));
+    const failure = await generation.start(this.options.workers, this.options.readyTimeoutMs);
+    if (failure) throw Object.assign(new Error(failure.error), { output: failure.output });
+    this.current = generation;
+    log('info', 'serving', { version: generation.version, workers: this.options.workers });
+  }
+
+  async reload(requested: string): Promise<ControlAnswer> {
+    if (this.stopping) return { ok: false, error: 'the supervisor is stopping', output: '' };
+    if (this.reloading) return { ok: false, error: 'a reload is already in progress', output: '' };
+    this.reloading = true;
+    try {
+      return await this.swap(resolve(requested));
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  private async swap(file: string): Promise<ControlAnswer> {
+    const startedAt = Date.now();
+    const previous = this.current!;
+    let version: string;
+    try {
+      version = await fileVersion(file);
+    } catch (err) {
+      return { ok: false, error: `cannot read ${file}: ${describeError(err).error}`, output: '' };
+    }
+    if (version === previous.version) {
+      return { ok: true, version, previousVersion: version, durationMs: 0, unchanged: true };
+    }
+    // The new code waits for its database pool before it listens, so that the switch does
+    // not turn requests the old code answers into 503s while the new one connects.
+    const next = new Generation(file, version, { WAIT_DB_BEFORE_LISTEN_MS: '3000' });
+    const failure = await next.start(this.options.workers, this.options.readyTimeoutMs);
+    if (failure) {
+      log('warn', 'reload failed, old code keeps serving', { version, error: failure.error });
+      return { ok: false, error: failure.error, output: failure.output, version };
+    }
+    this.current = next;
+    this.retire(previous);
+    const durationMs = Date.now() - startedAt;
+    const installed = await this.install(next);
+    log('info', 'reloaded', { version, previousVersion: previous.version, durationMs });
+    return { ok: true, version, previousVersion: previous.version, durationMs, ...installed };
+  }
+
+  /** Makes the serving code the one future container starts run: copy, then atomic rename. */
+  private async install(generation: Generation): Promise<Record<string, unknown>> {
+    const target = resolve(this.options.serviceFile);
+    if (generation.file === target) return {};
+    const temporary = `${target}.tmp-${process.pid}`;
+    try {
+      await copyFile(generation.file, temporary);
+      await rename(temporary, target);
+      generation.file = target;
+      return {};
+    } catch (err) {
+      await unlink(temporary).catch(() => undefined);
+      log('warn', 'could not install the new code for restarts', describeError(err));
+      return {
+        installed: false,
+        warning: `not installed as ${target}: ${describeError(err).error}`,
+      };
+    }
+  }
+
+  private retire(generation: Generation): void {
+    this.retired.add(generation);
+    void generation.drain(this.options.drainBoundMs).then(() => this.retired.delete(generation));
+  }
+
+  status(): ControlAnswer {
+    const generations = [...this.retired, ...(this.current ? [this.current] : [])];
+    const workers = generations.flatMap((generation) =>
+      [...generation.workers].map((worker) => ({
+        pid: worker.process.pid,
+        version: generation.version,
+        state: generation.state,
+      })),
+    );
+    return { ok: true, version: this.current?.version ?? null, pid: process.pid, workers };
+  }
+
+  /** Drains every worker (bounded) and resolves when all exited. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const all = [...this.retired, ...(this.current ? [this.current] : [])];
+    await Promise.all(all.map((generation) => generation.drain(this.options.drainBoundMs)));
+  }
+
+  /** A serving worker that died is replaced with the same code, with capped backoff. */
+  private onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const generation = this.current;
+    const wasServing = generation?.workers.has(worker) === true && generation.state === 'serving';
+    for (const owner of [generation, ...this.retired]) owner?.workers.delete(worker);
+    if (this.stopping || !wasServing || generation === undefined) return;
+    log('warn', 'worker died, restarting it', { pid: worker.process.pid, code, signal });
+    const delayMs = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delayMs * 2, 5000);
+    setTimeout(() => {
+      if (this.current !== generation || this.stopping) return;
+      const replacement = generation.fork();
+      replacement.once('listening', () => {
+        this.restartDelayMs = 100;
+      });
+    }, delayMs);
+  }
+}

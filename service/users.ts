@@ -1,0 +1,111 @@
+/**
+ * The user operations behind the routes. Each takes already validated input and returns the
+ * status and JSON body to send; DatabaseUnavailable and HttpError propagate to the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import { BatchLookup } from './batch-lookup.js';
+import type { Database } from './database.js';
+import { HttpError } from './http-io.js';
+import { dummyHash, hashPassword, verifyPassword } from './password.js';
+import type { NewUser } from './validate.js';
+
+export interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** 32 upper-case hex digits, as the tutorial shows. */
+export function newUuid(): string {
+  return randomUUID().replaceAll('-', '').toUpperCase();
+}
+
+/**
+ * Password work is the expensive part of a request; beyond this many waiting at once a
+ * client gets 429 rather than an ever-longer queue.
+ */
+const maxPendingHashes = 256;
+let pendingHashes = 0;
+
+async function boundedHashWork<T>(work: () => Promise<T>): Promise<T> {
+  if (pendingHashes >= maxPendingHashes) {
+    throw new HttpError(429, 'too many password operations in progress, retry later', {
+      'retry-after': '1',
+    });
+  }
+  pendingHashes++;
+  try {
+    return await work();
+  } finally {
+    pendingHashes--;
+  }
+}
+
+const sql = {
+  insert: 'INSERT INTO users (uuid, username, fullname, password) VALUES ($1, $2, $3, $4)',
+  selectMany: 'SELECT username, uuid, fullname FROM users WHERE username = ANY($1::varchar[])',
+  selectForLogin: 'SELECT uuid, fullname, password FROM users WHERE username = $1',
+  delete: 'DELETE FROM users WHERE username = $1 RETURNING uuid',
+};
+
+export async function createUser(db: Database, username: string, user: NewUser): Promise<Answer> {
+  const hash = await boundedHashWork(() => hashPassword(user.password));
+  for (let attempt = 0; ; attempt++) {
+    const uuid = newUuid();
+    try {
+      await db.query('insert-user', sql.insert, [uuid, username, user.fullname, hash]);
+      return { status: 201, body: { ok: true, fullname: user.fullname, uuid } };
+    } catch (err) {
+      const { code, constraint } = err as { code?: string; constraint?: string };
+      if (code !== '23505') throw err;
+      // A primary-key clash needs two equal random UUIDs: try once more, then give up.
+      if (constraint === 'users_pkey' && attempt === 0) continue;
+      return { status: 409, body: { ok: false, error: 'user already exists' } };
+    }
+  }
+}
+
+interface UserRow {
+  username: string;
+  uuid: string;
+  fullname: string;
+}
+
+/** Reads users by name, many concurrent GETs per query (see BatchLookup). */
+export function userReader(db: Database): BatchLookup<UserRow> {
+  return new BatchLookup(async (usernames) => {
+    const result = await db.query<UserRow>('select-users', sql.selectMany, [usernames]);
+    return new Map(result.rows.map((row) => [row.username, row]));
+  });
+}
+
+export async function getUser(reader: BatchLookup<UserRow>, username: string): Promise<Answer> {
+  const row = await reader.get(username);
+  if (row === undefined) return { status: 404, body: { ok: false, error: 'user not found' } };
+  return { status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } };
+}
+
+export async function deleteUser(db: Database, username: string): Promise<Answer> {
+  const result = await db.query<{ uuid: string }>('delete-user', sql.delete, [username]);
+  const row = result.rows[0];
+  if (row === undefined) return { status: 404, body: { ok: false, error: 'user not found' } };
+  return { status: 200, body: { ok: true, uuid: row.uuid } };
+}
+
+const loginFailed: Answer = {
+  status: 401,
+  body: { ok: false, error: 'invalid username or password' },
+};
+
+export async function login(db: Database, username: string, password: string): Promise<Answer> {
+  const result = await db.query<{ uuid: string; fullname: string; password: string }>(
+    'login-user',
+    sql.selectForLogin,
+    [username],
+  );
+  const row = result.rows[0];
+  // Unknown users cost one verification too, against a hash nobody knows the password of.
+  const stored = row?.password ?? (await dummyHash());
+  const matches = await boundedHashWork(() => verifyPassword(password, stored));
+  if (row === undefined || !matches) return loginFailed;
+  return { status: 200, body: { ok: true, uuid: row.uuid, fullname: row.fullname } };
+}

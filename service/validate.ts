@@ -1,0 +1,107 @@
+/**
+ * Input rules for the user API, as pure functions: each returns the clean value or a
+ * one-sentence reason that becomes a 400 `{"ok": false, "error": reason}`. Lengths count
+ * Unicode code points, as Postgres' VARCHAR(n) does.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export const limits = {
+  usernameMaxChars: 64,
+  fullnameMaxChars: 2048,
+  passwordMinChars: 8,
+  passwordMaxChars: 256,
+} as const;
+
+const usernamePattern = /^[A-Za-z0-9._-]{1,64}$/;
+/** Names that are routes or path tricks rather than users. */
+const reservedUsernames = new Set(['health', '.', '..']);
+/** Lone surrogates: text that is not valid Unicode and cannot be stored as UTF-8 faithfully. */
+const loneSurrogate = /\p{Cs}/u;
+/** C0 controls (NUL cannot be stored in Postgres text at all) and DEL, and C1 controls. */
+const controlChar = /\p{Cc}/u;
+
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+export function checkUsername(name: string): Checked<string> {
+  if (!usernamePattern.test(name)) {
+    return {
+      ok: false,
+      error: 'username must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"',
+    };
+  }
+  if (reservedUsernames.has(name)) return { ok: false, error: `username "${name}" is reserved` };
+  return { ok: true, value: name };
+}
+
+function checkFullname(value: unknown): Checked<string> {
+  if (value === undefined) return { ok: false, error: 'fullname is required' };
+  if (typeof value !== 'string') return { ok: false, error: 'fullname must be a string' };
+  if (value.trim().length === 0) return { ok: false, error: 'fullname must not be empty' };
+  if (value.length > limits.fullnameMaxChars * 2 || codePoints(value) > limits.fullnameMaxChars) {
+    return { ok: false, error: `fullname must be at most ${limits.fullnameMaxChars} characters` };
+  }
+  if (loneSurrogate.test(value)) return { ok: false, error: 'fullname is not valid Unicode' };
+  if (controlChar.test(value)) {
+    return { ok: false, error: 'fullname must not contain control characters' };
+  }
+  return { ok: true, value };
+}
+
+function checkPassword(value: unknown): Checked<string> {
+  if (value === undefined) return { ok: false, error: 'password is required' };
+  if (typeof value !== 'string') return { ok: false, error: 'password must be a string' };
+  const length = value.length > limits.passwordMaxChars * 2 ? Infinity : codePoints(value);
+  if (length < limits.passwordMinChars || length > limits.passwordMaxChars) {
+    return {
+      ok: false,
+      error: `password must be ${limits.passwordMinChars} to ${limits.passwordMaxChars} characters`,
+    };
+  }
+  if (loneSurrogate.test(value)) return { ok: false, error: 'password is not valid Unicode' };
+  return { ok: true, value };
+}
+
+function checkObject(body: unknown): Checked<Record<string, unknown>> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, error: 'request body must be a JSON object' };
+  }
+  return { ok: true, value: body as Record<string, unknown> };
+}
+
+export interface NewUser {
+  readonly fullname: string;
+  readonly password: string;
+}
+
+/** The body of `PUT /user/<name>`: `{"fullname": string, "password": string}`. */
+export function checkNewUser(body: unknown): Checked<NewUser> {
+  const object = checkObject(body);
+  if (!object.ok) return object;
+  const fullname = checkFullname(object.value.fullname);
+  if (!fullname.ok) return fullname;
+  const password = checkPassword(object.value.password);
+  if (!password.ok) return password;
+  return { ok: true, value: { fullname: fullname.value, password: password.value } };
+}
+
+/**
+ * The body of `POST /user/<name>/login`: `{"password": string}`. Only the type is checked
+ * here, not the length rule: a password that could never have been set simply fails to
+ * verify, so a login answers 401 and reveals nothing about the rules.
+ */
+export function checkLogin(body: unknown): Checked<{ password: string }> {
+  const object = checkObject(body);
+  if (!object.ok) return object;
+  const password = object.value.password;
+  if (password === undefined) return { ok: false, error: 'password is required' };
+  if (typeof password !== 'string') return { ok: false, error: 'password must be a string' };
+  if (password.length > limits.passwordMaxChars * 2) {
+    return { ok: false, error: `password must be at most ${limits.passwordMaxChars} characters` };
+  }
+  return { ok: true, value: { password } };
+}
