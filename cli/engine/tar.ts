@@ -1,6 +1,6 @@
 /**
  * A minimal, deterministic ustar writer for build contexts: entries sorted by path, fixed
- * mtime, uid/gid 0, no user names. Equal inputs give byte-equal archives, so the engine's
+ * mtime, uid/gid 0 unless given, no user names. Equal inputs give byte-equal archives, so the engine's
  * layer cache is reused for an unchanged context and the context digest is stable.
  */
 
@@ -10,6 +10,10 @@ export interface TarEntry {
   readonly data: Buffer;
   /** @default 0o644 */
   readonly mode?: number;
+  /** Owner in the container (the engine's archive API keeps it on extraction). @default 0 */
+  readonly uid?: number;
+  /** @default 0 */
+  readonly gid?: number;
 }
 
 /** 2000-01-01T00:00:00Z: any fixed time works; zero upsets some tools. */
@@ -34,8 +38,8 @@ function header(entry: TarEntry): Buffer {
   const h = Buffer.alloc(512);
   name.copy(h, 0);
   octal(h, 100, 8, entry.mode ?? 0o644);
-  octal(h, 108, 8, 0);
-  octal(h, 116, 8, 0);
+  octal(h, 108, 8, entry.uid ?? 0);
+  octal(h, 116, 8, entry.gid ?? 0);
   octal(h, 124, 12, entry.data.length);
   octal(h, 136, 12, FIXED_MTIME);
   h.fill(' ', 148, 156);

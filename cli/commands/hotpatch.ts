@@ -1,0 +1,83 @@
+import { bundleService, packageRoot } from '../bundle/bundle-service.js';
+import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { connectEngine } from '../engine/client.js';
+import { type PatchedReplica, patchReplica } from '../engine/hotpatch.js';
+import { findRunningService } from '../engine/running-service.js';
+import { loadProject } from '../project/load-project.js';
+import { formatTable } from '../ui/table.js';
+
+export interface HotpatchOptions {
+  readonly stack?: string;
+  readonly project?: string;
+}
+
+export interface HotpatchResult {
+  readonly project: string;
+  readonly service: string;
+  readonly version: string;
+  /** From bundling to the last replica serving the new code. */
+  readonly durationMs: number;
+  readonly replicas: readonly PatchedReplica[];
+}
+
+/**
+ * Bundles service/ as it is now, copies it into every running replica of the stack's
+ * hot-patchable service and has each supervisor reload; returns once every replica serves
+ * the new version. Replicas are patched one after another: a failure stops the rollout with
+ * the old code serving where the new one did not start.
+ */
+export async function hotpatchCommand(
+  ctx: CommandContext,
+  options: HotpatchOptions,
+): Promise<HotpatchResult> {
+  const started = performance.now();
+  const project = await loadProject({ ...ctx, ...options, secrets: 'redact' });
+  const { docker } = await connectEngine(ctx.env);
+  const { service, replicas } = await findRunningService(docker, project.resolved);
+  ctx.progress.start('bundling service/');
+  const bundle = await bundleService(packageRoot());
+  const patched: PatchedReplica[] = [];
+  for (const replica of replicas) {
+    ctx.progress.update(`patching ${replica.container.name} to ${bundle.version}`);
+    patched.push(await patchReplica(docker, replica, bundle.service, bundle.version, ctx.signal));
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const changed = patched.some((p) => !p.unchanged);
+  ctx.progress.succeed(
+    changed
+      ? `${service.name} serves ${bundle.version} (${durationMs} ms)`
+      : `${service.name} already serves ${bundle.version}`,
+  );
+  return {
+    project: project.name,
+    service: service.name,
+    version: bundle.version,
+    durationMs,
+    replicas: patched,
+  };
+}
+
+export function formatHotpatch(result: HotpatchResult): string {
+  const rows = result.replicas.map((r) => [
+    r.container,
+    r.previousVersion ?? '?',
+    r.version,
+    r.unchanged ? 'unchanged' : `${r.durationMs} ms`,
+  ]);
+  return `${formatTable(['CONTAINER', 'FROM', 'TO', 'TIME'], rows)}\npatched in ${result.durationMs} ms`;
+}
+
+export const registerHotpatch: RegisterCommand = (program, run) => {
+  program
+    .command('hotpatch')
+    .description('copy the current service code into the running containers and reload it')
+    .option('--stack <name>', 'stack definition', 'step1')
+    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+    .option('--json', 'print the result as one JSON document')
+    .action(
+      run(async (ctx, options: HotpatchOptions): Promise<CommandResult> => {
+        const result = await hotpatchCommand(ctx, options);
+        return { data: { ...result }, text: formatHotpatch(result) };
+      }),
+    );
+};
