@@ -48,7 +48,9 @@ export class ConfigInvalidError extends Error {
   constructor(source: string, problems: readonly ConfigProblem[], hint?: string) {
     super(
       `${source} is invalid (${plural(problems.length, 'problem')}):\n${problems
-        .map((p) => `  ${p.line === undefined ? source : `${source}:${p.line}`}: ${p.message}`)
+        .map((p) =>
+          p.line === undefined ? `  ${p.message}` : `  ${source}:${p.line}: ${p.message}`,
+        )
         .join('\n')}`,
     );
     this.name = 'ConfigInvalidError';

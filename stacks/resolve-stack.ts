@@ -71,7 +71,9 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     throw new ConfigInvalidError(
       'the environment',
       unique,
-      "Set the variables listed above in the environment or .env, or run `esteps up` once to create the project's secrets.",
+      unique.some((p) => p.key?.startsWith('ESTEPS_SECRET_'))
+        ? "Run `esteps up` (or `esteps render -o FILE`) once to create the project's secrets."
+        : 'Set the variables listed above in the environment or .env.',
     );
   }
   const networks = Object.fromEntries(

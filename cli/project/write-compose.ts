@@ -46,7 +46,10 @@ export async function writeCompose(
   }
   await writeFile(file, yaml);
   const envFile = join(dir, '.env');
-  const existing = await readFile(envFile, 'utf8').catch(() => '');
+  const existing = await readFile(envFile, 'utf8').catch(
+    () =>
+      '# Written by esteps render: secrets and overrides for docker-compose. Keep it private.\n',
+  );
   await writeFile(envFile, mergeEnvFile(existing, envValues(rendered, project, env)), {
     mode: 0o600,
   });
