@@ -40,16 +40,17 @@ export function lastHealthOutput(info: ContainerInspectInfo): string | undefined
 }
 
 /**
- * True once a container has stopped or restarted since it was created: with a restart policy
- * a crashing start-up shows as `restarting`, or as `running` with a restart count.
+ * True once a container has stopped, or restarted since `restartsBefore` was read: with a
+ * restart policy a crashing start-up shows as `restarting`, or as `running` again with a
+ * higher restart count.
  */
-export function hasExited(info: ContainerInspectInfo): boolean {
+export function hasExited(info: ContainerInspectInfo, restartsBefore = 0): boolean {
   const status = info.State.Status;
   return (
     status === 'exited' ||
     status === 'dead' ||
     status === 'restarting' ||
-    (info.RestartCount ?? 0) > 0
+    (info.RestartCount ?? 0) > restartsBefore
   );
 }
 

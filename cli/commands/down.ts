@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { connectEngine } from '../engine/client.js';
+import { downProject } from '../engine/down.js';
+import { acquireProjectLock } from '../engine/lock.js';
+import { loadProject } from '../project/load-project.js';
+import { type ProjectOptions, withProjectOptions } from './project-options.js';
+
+export interface DownOptions extends ProjectOptions {
+  /** Also remove the project's named volumes (its data). @default false */
+  readonly volumes?: boolean;
+}
+
+/** `esteps down`: remove the project's containers and networks (and volumes with --volumes). */
+export async function downCommand(
+  ctx: CommandContext,
+  options: DownOptions,
+): Promise<CommandResult> {
+  const project = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stack: options.stack,
+    project: options.project,
+    secrets: 'redact',
+  });
+  const engine = await connectEngine(ctx.env);
+  const lock = await acquireProjectLock(ctx.cwd, project.name, 'down');
+  try {
+    const removed = await downProject(engine.docker, project.name, {
+      volumes: options.volumes ?? false,
+      progress: ctx.progress,
+    });
+    const parts = [
+      `${removed.containers.length} container(s)`,
+      `${removed.networks.length} network(s)`,
+      ...(options.volumes ? [`${removed.volumes.length} volume(s)`] : []),
+    ];
+    const kept = options.volumes ? '' : '; volumes kept (--volumes removes them)';
+    return {
+      data: { project: project.name, removed },
+      text: `project ${project.name}: removed ${parts.join(', ')}${kept}`,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+export const registerDown: RegisterCommand = (program: Command, run) => {
+  withProjectOptions(
+    program
+      .command('down')
+      .description("Remove the project's containers and networks (volumes with --volumes)"),
+  )
+    .option('--volumes', "also remove the project's named volumes (its data)")
+    .action(run<DownOptions>(downCommand));
+};

@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { ImageSource, ResolvedStack, StackSpec } from '../../stacks/model.js';
+import { bundleService, packageRoot } from '../bundle/bundle-service.js';
+import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { connectEngine, type Engine } from '../engine/client.js';
+import { describeOperation, formatPlan } from '../engine/format-plan.js';
+import { serviceUrls } from '../engine/service-urls.js';
+import { type UpOutcome, upStack } from '../engine/up.js';
+import { loadProject } from '../project/load-project.js';
+import { formatTable } from '../ui/table.js';
+import { type ProjectOptions, withProjectOptions } from './project-options.js';
+
+export interface UpOptions extends ProjectOptions {
+  /** Print the plan and change nothing. @default false */
+  readonly dryRun?: boolean;
+}
+
+/** One service's image and where its reference came from, as `up` reports it. */
+export interface ServiceReport {
+  readonly service: string;
+  readonly image: string;
+  /** 'default' | 'environment' | '.env' | 'stack' | 'built' */
+  readonly imageSource: string;
+  /** The variable that overrides the image (or, for built images, none). */
+  readonly variable?: string;
+  /** Base images of a built image, with their sources. */
+  readonly bases?: readonly { arg: string; image: string; source: string; variable?: string }[];
+  readonly urls: readonly string[];
+}
+
+/**
+ * `esteps up`: converge the project on the engine to the stack. Prints the plan and the
+ * images (stderr, before changing anything), then where the services answer (stdout).
+ */
+export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
+  const project = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stack: options.stack,
+    project: options.project,
+    // A dry run must not create the secrets file; the real run creates it on first need.
+    secrets: options.dryRun ? 'redact' : 'create',
+  });
+  const engine = await connectEngine(ctx.env);
+  return runUp(ctx, engine, project.resolved, project.stack, options.dryRun ?? false);
+}
+
+/** The part of `up` after loading the project; tests call it with hand-made stacks. */
+export async function runUp(
+  ctx: CommandContext,
+  engine: Engine,
+  resolved: ResolvedStack,
+  spec: StackSpec | undefined,
+  dryRun: boolean,
+): Promise<CommandResult> {
+  const root = packageRoot();
+  const reports = (outcome?: UpOutcome) => serviceReports(resolved, spec, outcome);
+  const outcome = await upStack({
+    engine,
+    stack: resolved,
+    cwd: ctx.cwd,
+    templatesDir: join(root, 'templates'),
+    artefacts: async () => {
+      const bundle = await bundleService(root);
+      return { 'service-bundle': bundle.service, 'supervisor-bundle': bundle.supervisor };
+    },
+    version: packageVersion(root),
+    dryRun,
+    progress: ctx.progress,
+    signal: ctx.signal,
+    onPlan: (plan) => {
+      if (!dryRun) ctx.progress.info(`${formatPlan(plan)}\n${formatImages(reports())}`);
+    },
+  });
+  const services = reports(outcome);
+  const { plan } = outcome;
+  const data = {
+    project: resolved.project,
+    stack: resolved.name,
+    dryRun,
+    changed: plan.changed,
+    plan: plan.operations.map((op) => ({ kind: op.kind, ...describeOperation(op) })),
+    services,
+  };
+  const text = dryRun
+    ? `${formatPlan(plan)}\n${formatImages(services)}\n(dry run: nothing was changed)`
+    : formatSummary(resolved.project, plan.changed, services);
+  return { data, text };
+}
+
+function serviceReports(
+  stack: ResolvedStack,
+  spec: StackSpec | undefined,
+  outcome: UpOutcome | undefined,
+): ServiceReport[] {
+  return stack.services.map((s) => {
+    const specService = spec?.services[s.name];
+    const urls = serviceUrls(s, outcome?.containers.filter((c) => c.service === s.name) ?? []);
+    if (!s.build) {
+      const origin = imageOrigin(stack, specService?.image);
+      return { service: s.name, image: s.image, ...origin, urls };
+    }
+    const bases = Object.entries(s.build.args).map(([arg, image]) => {
+      const { imageSource, variable } = imageOrigin(stack, specService?.build?.args?.[arg]);
+      return { arg, image, source: imageSource, ...(variable && { variable }) };
+    });
+    return { service: s.name, image: s.image, imageSource: 'built', bases, urls };
+  });
+}
+
+/** Where an image reference came from: the stack literal, or a variable's source. */
+function imageOrigin(
+  stack: ResolvedStack,
+  ref: ImageSource | undefined,
+): { imageSource: string; variable?: string } {
+  if (ref === undefined || typeof ref === 'string') return { imageSource: 'stack' };
+  return { imageSource: stack.imageSources[ref.env] ?? 'default', variable: ref.env };
+}
+
+function describeSource(source: string, variable: string | undefined): string {
+  if (source === 'default') return `default${variable ? ` (set ${variable} to override)` : ''}`;
+  if (source === 'stack') return 'stack definition';
+  return `${source}${variable ? ` ${variable}` : ''}`;
+}
+
+function formatImages(services: readonly ServiceReport[]): string {
+  const rows = services.map((s) => {
+    if (s.imageSource !== 'built') {
+      return [s.service, s.image, `from ${describeSource(s.imageSource, s.variable)}`];
+    }
+    const bases = (s.bases ?? [])
+      .map((b) => `${b.arg}=${b.image} (${describeSource(b.source, b.variable)})`)
+      .join(', ');
+    return [s.service, s.image, `built on ${bases}`];
+  });
+  return `images:\n${indent(formatTable(['SERVICE', 'IMAGE', 'SOURCE'], rows))}`;
+}
+
+function formatSummary(
+  project: string,
+  changed: boolean,
+  services: readonly ServiceReport[],
+): string {
+  const head = changed ? `project ${project} is up` : `project ${project}: nothing to do`;
+  const rows = services.flatMap((s) => s.urls.map((u) => [s.service, u]));
+  return rows.length > 0 ? `${head}\n${formatTable(['SERVICE', 'ADDRESS'], rows)}` : head;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function packageVersion(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
+
+export const registerUp: RegisterCommand = (program: Command, run) => {
+  withProjectOptions(
+    program
+      .command('up')
+      .description('Build, create and start the stack; converge what exists to what is defined'),
+  )
+    .option('--dry-run', 'print the plan and change nothing')
+    .action(run<UpOptions>(upCommand));
+};

@@ -1,0 +1,205 @@
+import type Docker from 'dockerode';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import { EstepsError } from '../errors.js';
+import type { Progress } from '../ui/progress.js';
+import { buildImage } from './build.js';
+import type { BuildContext } from './build-context.js';
+import { engineUnavailable } from './client.js';
+import { containerCreateOptions } from './container-spec.js';
+import { engineMessage, isGoneOrUnchanged, startFailed, statusCode } from './engine-errors.js';
+import { describeOperation } from './format-plan.js';
+import { labels } from './labels.js';
+import { containerName, networkName } from './names.js';
+import type { Operation, Plan } from './plan.js';
+import { pullImage } from './pull.js';
+import { throwIfAborted } from './retry.js';
+import { strategyFor, waitForContainer } from './wait.js';
+
+export interface ApplyInput {
+  readonly docker: Docker;
+  readonly stack: ResolvedStack;
+  readonly plan: Plan;
+  /** Assembled build contexts by service name, for `build-image` operations. */
+  readonly contexts: Readonly<Record<string, BuildContext>>;
+  /** esteps' version, for the version label. */
+  readonly version: string;
+  readonly progress: Progress;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The executor: performs the plan's operations in order and decides nothing. It stops at the
+ * first failure and between operations when interrupted; every operation leaves the engine
+ * in a state the next `up` plans from (a removed-but-not-recreated container is just
+ * "no existing container").
+ */
+export async function applyPlan(input: ApplyInput): Promise<void> {
+  for (const op of input.plan.operations) {
+    if (op.kind === 'unchanged') continue;
+    throwIfAborted(input.signal);
+    const { action, target } = describeOperation(op);
+    const label = `${action} ${target}`;
+    input.progress.start(label);
+    try {
+      await applyOperation(input, op);
+    } catch (err) {
+      input.progress.fail(label);
+      throwIfAborted(input.signal);
+      throw wrapApplyError(label, err);
+    }
+    input.progress.succeed(label);
+  }
+}
+
+async function applyOperation(input: ApplyInput, op: Operation): Promise<void> {
+  const { docker, stack } = input;
+  const projectLabels = { [labels.project]: stack.project, [labels.stack]: stack.name };
+  switch (op.kind) {
+    case 'create-network':
+      await docker.createNetwork({
+        Name: op.name,
+        Driver: stack.networks[op.network]?.driver ?? 'bridge',
+        CheckDuplicate: true,
+        Labels: { ...projectLabels, 'com.esteps.network': op.network },
+      });
+      return;
+    case 'create-volume':
+      await docker.createVolume({ Name: op.name, Labels: projectLabels });
+      return;
+    case 'pull-image':
+      await pullImage(docker, op.image, { signal: input.signal });
+      return;
+    case 'build-image':
+      await build(input, op.service, op.buildHash);
+      return;
+    case 'recreate-container':
+      await removeContainer(docker, op.containerId);
+      await createAndStart(input, service(stack, op.service), op.replica, op.configHash);
+      return;
+    case 'create-container':
+      await createAndStart(input, service(stack, op.service), op.replica, op.configHash);
+      return;
+    case 'start-container':
+      await startContainer(docker, op.name);
+      return;
+    case 'remove-container':
+      await removeContainer(docker, op.containerId);
+      return;
+    case 'wait':
+      await waitForService(input, service(stack, op.service), op);
+      return;
+    case 'unchanged':
+      return;
+  }
+}
+
+function service(stack: ResolvedStack, name: string): ResolvedService {
+  const found = stack.services.find((s) => s.name === name);
+  if (!found) throw new Error(`plan names service ${name}, which the stack lacks`);
+  return found;
+}
+
+async function build(input: ApplyInput, serviceName: string, hash: string): Promise<void> {
+  const s = service(input.stack, serviceName);
+  const context = input.contexts[serviceName];
+  if (!s.build || !context) throw new Error(`no build context for ${serviceName}`);
+  await buildImage(input.docker, {
+    tag: s.image,
+    context: context.tar,
+    dockerfile: s.build.dockerfile,
+    buildArgs: s.build.args,
+    labels: {
+      [labels.configHash]: hash,
+      [labels.project]: input.stack.project,
+      [labels.service]: serviceName,
+      [labels.version]: input.version,
+    },
+    ...(input.signal && { signal: input.signal }),
+    onStep: (step) => input.progress.update(`build image ${s.image}: ${step}`),
+  });
+}
+
+async function createAndStart(
+  input: ApplyInput,
+  s: ResolvedService,
+  replica: number,
+  configHash: string,
+): Promise<void> {
+  const { docker, stack } = input;
+  const options = containerCreateOptions({
+    project: stack.project,
+    stack: stack.name,
+    service: s,
+    replica,
+    configHash,
+    version: input.version,
+  });
+  const container = await docker.createContainer(options).catch((err) => {
+    if (statusCode(err) !== 409) throw err;
+    throw new EstepsError(
+      'START_FAILED',
+      `A container named ${options.name} already exists without project ${stack.project}'s label.`,
+      {
+        hint: 'Remove that container, or bring the stack up under another project name (-p).',
+        cause: err,
+      },
+    );
+  });
+  for (const network of s.networks.slice(1)) {
+    await docker.getNetwork(networkName(stack.project, network)).connect({
+      Container: container.id,
+      EndpointConfig: { Aliases: [s.name] },
+    });
+  }
+  await startContainer(docker, options.name ?? container.id);
+}
+
+async function startContainer(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getContainer(name).start();
+  } catch (err) {
+    if (statusCode(err) === 304) return;
+    throw startFailed(name, err);
+  }
+}
+
+async function removeContainer(docker: Docker, id: string): Promise<void> {
+  const container = docker.getContainer(id);
+  // Stop first (SIGTERM, 10 s grace) so the service drains; then remove.
+  await container.stop({ t: 10 }).catch((err) => {
+    if (!isGoneOrUnchanged(err)) throw err;
+  });
+  await container.remove({ force: true }).catch((err) => {
+    if (!isGoneOrUnchanged(err)) throw err;
+  });
+}
+
+async function waitForService(
+  input: ApplyInput,
+  s: ResolvedService,
+  op: Extract<Operation, { kind: 'wait' }>,
+): Promise<void> {
+  const strategy = strategyFor(s, op.condition);
+  for (let replica = 1; replica <= s.replicas; replica++) {
+    await waitForContainer(
+      input.docker,
+      s.name,
+      containerName(input.stack.project, s.name, replica),
+      strategy,
+      { ...(input.signal && { signal: input.signal }) },
+    );
+  }
+}
+
+/** Engine errors not already ours become one EstepsError naming the operation. */
+function wrapApplyError(label: string, err: unknown): unknown {
+  if (err instanceof EstepsError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EPIPE') {
+    return engineUnavailable(process.env, err);
+  }
+  return new EstepsError('START_FAILED', `Could not ${label}: ${engineMessage(err)}.`, {
+    hint: 'Check the engine (docker info), then run esteps up again: it continues from here.',
+    cause: err,
+  });
+}

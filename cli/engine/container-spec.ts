@@ -1,0 +1,77 @@
+import type Docker from 'dockerode';
+import type { ResolvedService } from '../../stacks/model.js';
+import { labels } from './labels.js';
+import { containerName, networkName, volumeName } from './names.js';
+
+export interface ContainerSpecInput {
+  readonly project: string;
+  readonly stack: string;
+  readonly service: ResolvedService;
+  readonly replica: number;
+  readonly configHash: string;
+  /** esteps' package version, for the version label. */
+  readonly version: string;
+}
+
+const ns = (ms: number) => ms * 1_000_000;
+
+/**
+ * The engine's create-container body for one replica. The first network is attached at
+ * create time with the service name as DNS alias; further networks are connected before
+ * start (the create call takes only one endpoint on API 1.41).
+ */
+export function containerCreateOptions(input: ContainerSpecInput): Docker.ContainerCreateOptions {
+  const { project, service, replica } = input;
+  const first = service.networks[0];
+  const ports = service.ports.map((p) => ({ key: `${p.containerPort}/${p.protocol}`, p }));
+  return {
+    name: containerName(project, service.name, replica),
+    Image: service.image,
+    ...(service.command && { Cmd: [...service.command] }),
+    Env: Object.entries(service.environment)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...service.labels,
+      [labels.project]: project,
+      [labels.stack]: input.stack,
+      [labels.service]: service.name,
+      [labels.replica]: String(replica),
+      [labels.configHash]: input.configHash,
+      [labels.version]: input.version,
+    },
+    ...(service.user && { User: service.user }),
+    ExposedPorts: Object.fromEntries(ports.map(({ key }) => [key, {}])),
+    ...(service.healthcheck && {
+      Healthcheck: {
+        Test: [...service.healthcheck.test],
+        Interval: ns(service.healthcheck.intervalMs),
+        Timeout: ns(service.healthcheck.timeoutMs),
+        Retries: service.healthcheck.retries,
+        StartPeriod: ns(service.healthcheck.startPeriodMs),
+      },
+    }),
+    HostConfig: {
+      PortBindings: Object.fromEntries(
+        ports.map(({ key, p }) => [
+          key,
+          // An empty host port lets the engine pick a free one (ESTEPS_USERSVC_PORT=0).
+          [{ HostIp: p.hostIp, HostPort: p.hostPort === 0 ? '' : String(p.hostPort) }],
+        ]),
+      ),
+      RestartPolicy: { Name: service.restart === 'no' ? '' : service.restart },
+      Mounts: service.volumes.map((m) => ({
+        Type: 'volume' as const,
+        Source: volumeName(project, m.volume),
+        Target: m.target,
+        ReadOnly: m.readOnly,
+      })),
+      ...(first && { NetworkMode: networkName(project, first) }),
+    },
+    ...(first && {
+      NetworkingConfig: {
+        EndpointsConfig: { [networkName(project, first)]: { Aliases: [service.name] } },
+      },
+    }),
+  };
+}
