@@ -54,7 +54,8 @@ async function waitForHealth(timeoutMs: number): Promise<Record<string, unknown>
         bodyTimeout: 2000,
       });
       const body = (await res.body.json()) as Record<string, unknown>;
-      if (res.statusCode === 200) return body;
+      // The service listens before its database is ready and says so in `database`.
+      if (res.statusCode === 200 && body.database === 'up') return body;
       last = `${res.statusCode} ${JSON.stringify(body)}`;
     } catch (err) {
       last = (err as Error).message;
