@@ -1,14 +1,19 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { bundleService, packageRoot } from '../bundle/bundle-service.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { type PatchedReplica, patchReplica } from '../engine/hotpatch.js';
 import { findRunningService } from '../engine/running-service.js';
+import { EstepsError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
 import { formatTable } from '../ui/table.js';
 
 export interface HotpatchOptions {
   readonly stack?: string;
   readonly project?: string;
+  /** Directory holding the service code in `service/`. @default the esteps package */
+  readonly source?: string;
 }
 
 export interface HotpatchResult {
@@ -35,7 +40,7 @@ export async function hotpatchCommand(
   const { docker } = await connectEngine(ctx.env);
   const { service, replicas } = await findRunningService(docker, project.resolved);
   ctx.progress.start('bundling service/');
-  const bundle = await bundleService(packageRoot());
+  const bundle = await bundleService(serviceRoot(ctx.cwd, options.source));
   const patched: PatchedReplica[] = [];
   for (const replica of replicas) {
     ctx.progress.update(`patching ${replica.container.name} to ${bundle.version}`);
@@ -57,6 +62,18 @@ export async function hotpatchCommand(
   };
 }
 
+/** Where the service code to patch from lives: `--source DIR` (holding service/), else ours. */
+export function serviceRoot(cwd: string, source: string | undefined): string {
+  if (source === undefined) return packageRoot();
+  const root = resolve(cwd, source);
+  if (!existsSync(join(root, 'service', 'main.ts'))) {
+    throw new EstepsError('USAGE', `${root} holds no service/main.ts to patch from.`, {
+      hint: '--source names the directory that contains service/ (by default, the esteps package).',
+    });
+  }
+  return root;
+}
+
 export function formatHotpatch(result: HotpatchResult): string {
   const rows = result.replicas.map((r) => [
     r.container,
@@ -70,9 +87,13 @@ export function formatHotpatch(result: HotpatchResult): string {
 export const registerHotpatch: RegisterCommand = (program, run) => {
   program
     .command('hotpatch')
-    .description('copy the current service code into the running containers and reload it')
+    .description('Copy the current service code into the running containers and reload it')
     .option('--stack <name>', 'stack definition', 'step1')
     .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+    .option(
+      '--source <dir>',
+      'directory holding the service code in service/ (default: this package)',
+    )
     .option('--json', 'print the result as one JSON document')
     .action(
       run(async (ctx, options: HotpatchOptions): Promise<CommandResult> => {

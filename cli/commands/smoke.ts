@@ -67,7 +67,7 @@ export function formatChecks(checks: readonly SmokeCheck[]): string {
 export const registerSmoke: RegisterCommand = (program, run) => {
   program
     .command('smoke')
-    .description('check the running service: health, create, read, login, delete')
+    .description('Check the running service: health, create, read, login, delete')
     .option('--stack <name>', 'stack definition', 'step1')
     .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
     .option('--json', 'print one JSON document with a record per check')

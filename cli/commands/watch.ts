@@ -1,14 +1,15 @@
 import { watch } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../bundle/bundle-service.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { toEstepsError } from '../errors.js';
 import { createProgress } from '../ui/progress.js';
-import { hotpatchCommand } from './hotpatch.js';
+import { hotpatchCommand, serviceRoot } from './hotpatch.js';
 
 export interface WatchOptions {
   readonly stack?: string;
   readonly project?: string;
+  /** Directory holding the service code in `service/`. @default the esteps package */
+  readonly source?: string;
   /** Quiet time that ends a burst of editor events. @default 150 */
   readonly debounceMs?: number;
 }
@@ -28,7 +29,7 @@ export async function watchCommand(
   ctx: CommandContext,
   options: WatchOptions,
 ): Promise<WatchResult> {
-  const serviceDir = join(packageRoot(), 'service');
+  const serviceDir = join(serviceRoot(ctx.cwd, options.source), 'service');
   const debounceMs = options.debounceMs ?? 150;
   // Patch progress would fight the one-line-per-patch output.
   const quiet: CommandContext = { ...ctx, progress: createProgress({ quiet: true }) };
@@ -97,9 +98,13 @@ function print(line: string): void {
 export const registerWatch: RegisterCommand = (program, run) => {
   program
     .command('watch')
-    .description('hot-patch the running service on every change under service/, until Ctrl-C')
+    .description('Hot-patch the running service on every change under service/, until Ctrl-C')
     .option('--stack <name>', 'stack definition', 'step1')
     .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+    .option(
+      '--source <dir>',
+      'directory holding the service code in service/ (default: this package)',
+    )
     .action(
       run(async (ctx, options: WatchOptions): Promise<CommandResult> => {
         const result = await watchCommand(ctx, options);
