@@ -1,0 +1,228 @@
+/**
+ * What the smoke, hotpatch and watch end-to-end tests share: the built CLI run from the repo
+ * root, one project brought up per test file (torn down with `down --volumes` plus a sweep
+ * by label, its image and secrets removed, even after a failure), an editable copy of
+ * service/ under the git-ignored `.esteps/` (so esbuild still resolves `pg` from the repo's
+ * node_modules), and a steady HTTP load that counts what failed.
+ */
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { Pool } from 'undici';
+import { labels } from '../cli/engine/labels.js';
+import { removeByLabel, repoRoot, testEngine, uniqueName } from './support/engine.js';
+
+export const cliPath = join(repoRoot, 'dist/cli/main.js');
+
+export interface CliRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed, when it was one JSON document ({} otherwise). */
+  readonly json: Record<string, unknown>;
+}
+
+/** `node dist/cli/main.js ...args` with cwd = repo root (whose `.env` names the images). */
+export async function esteps(args: readonly string[], env: Record<string, string> = {}) {
+  const result = await execa('node', [cliPath, ...args], {
+    cwd: repoRoot,
+    env: { NO_COLOR: '1', ...env },
+    reject: false,
+    timeout: 600_000,
+  });
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    // Not a --json run.
+  }
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json,
+  } satisfies CliRun;
+}
+
+/** The `error` object of a failed `--json` run. */
+export function jsonError(run: CliRun): Record<string, unknown> {
+  return (run.json.error ?? {}) as Record<string, unknown>;
+}
+
+export interface UpProject {
+  readonly project: string;
+  /** `http://127.0.0.1:<published port>` of the user service. */
+  readonly baseUrl: string;
+  down(): Promise<void>;
+}
+
+/** `esteps up -p <unique>` with an engine-picked port; throws with the CLI's output if it fails. */
+export async function upProject(prefix: string): Promise<UpProject> {
+  const project = uniqueName(prefix);
+  const down = async () => {
+    const run = await esteps(['down', '-p', project, '--volumes']);
+    const { docker } = await testEngine();
+    // Whatever down missed (or when it failed), by label; then the image and the secrets.
+    await removeByLabel(docker, labels.project, project);
+    await docker
+      .getImage(`esteps/${project}-usersvc:latest`)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await rm(join(repoRoot, '.esteps', project), { recursive: true, force: true });
+    if (run.exitCode !== 0) process.stderr.write(`esteps down -p ${project}: ${run.stderr}\n`);
+  };
+  const up = await esteps(['up', '-p', project], { ESTEPS_USERSVC_PORT: '0' });
+  if (up.exitCode !== 0) {
+    await down();
+    throw new Error(`esteps up -p ${project} exited ${up.exitCode}:\n${up.stdout}\n${up.stderr}`);
+  }
+  const ps = await esteps(['ps', '-p', project, '--json']);
+  const containers = (ps.json.containers ?? []) as { service: string; ports: { url?: string }[] }[];
+  const url = containers.find((c) => c.service === 'usersvc')?.ports[0]?.url;
+  if (!url) {
+    await down();
+    throw new Error(`esteps ps -p ${project} shows no usersvc address:\n${ps.stdout}`);
+  }
+  return { project, baseUrl: new URL(url).origin, down };
+}
+
+export interface ServiceCopy {
+  /** What to pass as `--source`. */
+  readonly dir: string;
+  /** Rewrites service/<file> with `edit` applied to its current text. */
+  edit(file: string, edit: (text: string) => string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** A copy of the repo's service/ at `.esteps/tmp-<random>/service/`. */
+export async function copyService(): Promise<ServiceCopy> {
+  const dir = join(repoRoot, '.esteps', uniqueName('tmp'));
+  await mkdir(dir, { recursive: true });
+  await cp(join(repoRoot, 'service'), join(dir, 'service'), { recursive: true });
+  return {
+    dir,
+    async edit(file, edit) {
+      const path = join(dir, 'service', file);
+      const before = await readFile(path, 'utf8');
+      const after = edit(before);
+      if (after === before) throw new Error(`editing service/${file} changed nothing`);
+      await writeFile(path, after);
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The health message the service answers with, replaced by `message` in service/app.ts. */
+export function setHealthMessage(text: string, message: string): string {
+  return text.replace(/msg: '[^']*'/, `msg: '${message}'`);
+}
+
+export interface Health {
+  readonly status: number;
+  readonly msg?: string;
+  readonly version?: string;
+  readonly database?: string;
+}
+
+export async function health(baseUrl: string): Promise<Health> {
+  const pool = new Pool(baseUrl, { connections: 1 });
+  try {
+    const res = await pool.request({
+      path: '/user/health',
+      method: 'GET',
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
+    const body = (await res.body.json()) as Omit<Health, 'status'>;
+    return { status: res.statusCode, ...body };
+  } finally {
+    await pool.close();
+  }
+}
+
+export interface LoadReport {
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** Up to 10 distinct failure descriptions. */
+  readonly failures: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface Load {
+  stop(): Promise<LoadReport>;
+}
+
+/**
+ * A steady open-loop load: `ratePerSecond` GETs of `paths` (round-robin) on keep-alive
+ * connections, each expected to answer 200. Bounded: stops by itself after `maxMs`, and each
+ * request after 5 s.
+ */
+export function startLoad(
+  baseUrl: string,
+  paths: readonly string[],
+  ratePerSecond: number,
+  maxMs = 60_000,
+): Load {
+  const pool = new Pool(baseUrl, { connections: 16, pipelining: 1 });
+  const started = performance.now();
+  const inflight = new Set<Promise<void>>();
+  const failures = new Set<string>();
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  const fire = () => {
+    const path = paths[sent % paths.length] ?? '/user/health';
+    sent += 1;
+    const one = pool
+      .request({ path, method: 'GET', headersTimeout: 5000, bodyTimeout: 5000 })
+      .then(async (res) => {
+        await res.body.dump();
+        if (res.statusCode === 200) ok += 1;
+        else {
+          failed += 1;
+          failures.add(`${path}: HTTP ${res.statusCode}`);
+        }
+      })
+      .catch((err: Error) => {
+        failed += 1;
+        failures.add(`${path}: ${(err as { code?: string }).code ?? ''} ${err.message}`);
+      })
+      .finally(() => inflight.delete(one));
+    inflight.add(one);
+  };
+  // Ticks every 10 ms and catches up to the schedule, so timer jitter does not lower the rate.
+  const timer = setInterval(() => {
+    const elapsedMs = performance.now() - started;
+    if (elapsedMs > maxMs) clearInterval(timer);
+    const due = Math.floor((elapsedMs / 1000) * ratePerSecond);
+    while (sent < due && elapsedMs <= maxMs) fire();
+  }, 10);
+  return {
+    async stop() {
+      clearInterval(timer);
+      const durationMs = Math.round(performance.now() - started);
+      await Promise.all(inflight);
+      await pool.close();
+      return { sent, ok, failed, failures: [...failures].slice(0, 10), durationMs };
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every 250 ms until it returns true; throws `what` after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(250);
+  }
+}
