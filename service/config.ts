@@ -37,7 +37,7 @@ export interface DatabaseConfig {
   readonly maintenanceDatabase: string;
   /** Connections per process. @default 10 (env PGPOOL_MAX) */
   readonly poolMax: number;
-  /** Bound on connecting or waiting for a pooled connection. @default 2000 (env PGCONNECT_TIMEOUT_MS) */
+  /** Bound on connecting or waiting for a pooled connection. @default 5000 (env PGCONNECT_TIMEOUT_MS) */
   readonly connectTimeoutMs: number;
   /** Bound on one statement, server and client side. @default 5000 (env PGSTATEMENT_TIMEOUT_MS) */
   readonly statementTimeoutMs: number;
@@ -73,7 +73,7 @@ export function readConfig(env: Env): ServiceConfig {
       database: textFrom(env, 'PGDATABASE', 'users'),
       maintenanceDatabase: textFrom(env, 'PGMAINTENANCE_DB', 'postgres'),
       poolMax: intFrom(env, 'PGPOOL_MAX', 10, 1, 1000),
-      connectTimeoutMs: intFrom(env, 'PGCONNECT_TIMEOUT_MS', 2000, 100, 60_000),
+      connectTimeoutMs: intFrom(env, 'PGCONNECT_TIMEOUT_MS', 5000, 100, 60_000),
       statementTimeoutMs: intFrom(env, 'PGSTATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     },
   };

@@ -18,8 +18,19 @@ export class DatabaseUnavailable extends Error {
 
 /** SQLSTATEs (by class or code) that mean "the database is not usable right now". */
 const unavailableStates = /^(08|53|57|3D000|42P01)/;
-/** Errors of one request that do not say the whole database is gone. */
+/**
+ * Errors of one request that do not say the whole database is gone: a statement or
+ * connection that took too long under load. A database that really went away is noticed
+ * by the monitor's probe, which treats any failure as "down".
+ */
 const requestOnlyStates = new Set(['57014', '53300']);
+const requestOnlyMessages = /timeout|timed out/i;
+
+function isRequestOnly(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state !== undefined) return requestOnlyStates.has(state);
+  return requestOnlyMessages.test(err instanceof Error ? err.message : String(err));
+}
 
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -50,7 +61,11 @@ export class Database {
   });
 
   constructor(private readonly config: DatabaseConfig) {
-    this.pool = new pg.Pool({ ...this.clientConfig(config.database), max: config.poolMax });
+    this.pool = new pg.Pool({
+      ...this.clientConfig(config.database),
+      max: config.poolMax,
+      idleTimeoutMillis: 60_000,
+    });
     this.pool.on('error', (err) => this.markDown(err));
   }
 
@@ -73,8 +88,7 @@ export class Database {
       return await this.pool.query<R>({ name, text, values });
     } catch (err) {
       if (!isUnavailable(err)) throw err;
-      const state = sqlState(err);
-      if (state === undefined || !requestOnlyStates.has(state)) this.markDown(err);
+      if (!isRequestOnly(err)) this.markDown(err);
       throw new DatabaseUnavailable(err);
     }
   }
@@ -167,8 +181,7 @@ export class Database {
         await this.pool.query('SELECT 1');
         if (this.ready) this.scheduleMonitor();
       } catch (err) {
-        if (isUnavailable(err)) this.markDown(err);
-        else if (this.ready) this.scheduleMonitor();
+        this.markDown(err);
       }
     }, monitorEveryMs);
     this.monitorTimer.unref();

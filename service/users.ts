@@ -20,23 +20,33 @@ export function newUuid(): string {
 }
 
 /**
- * Password work is the expensive part of a request; beyond this many waiting at once a
- * client gets 429 rather than an ever-longer queue.
+ * Password work is the expensive part of a request, and it runs on libuv's thread pool,
+ * which pg also needs (SCRAM authentication of new connections) as does DNS. At most
+ * `maxConcurrentHashes` run at once, leaving threads free for those; beyond
+ * `maxPendingHashes` waiting, a client gets 429 rather than an ever-longer queue.
  */
+const maxConcurrentHashes = 2;
 const maxPendingHashes = 256;
-let pendingHashes = 0;
+let runningHashes = 0;
+const waitingHashes: (() => void)[] = [];
 
 async function boundedHashWork<T>(work: () => Promise<T>): Promise<T> {
-  if (pendingHashes >= maxPendingHashes) {
-    throw new HttpError(429, 'too many password operations in progress, retry later', {
-      'retry-after': '1',
-    });
+  if (runningHashes >= maxConcurrentHashes) {
+    if (waitingHashes.length >= maxPendingHashes) {
+      throw new HttpError(429, 'too many password operations in progress, retry later', {
+        'retry-after': '1',
+      });
+    }
+    await new Promise<void>((resolve) => waitingHashes.push(resolve));
+  } else {
+    runningHashes++;
   }
-  pendingHashes++;
   try {
     return await work();
   } finally {
-    pendingHashes--;
+    const next = waitingHashes.shift();
+    if (next) next();
+    else runningHashes--;
   }
 }
 
