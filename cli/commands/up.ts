@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ImageSource, ResolvedStack, StackSpec } from '../../stacks/model.js';
@@ -35,14 +35,18 @@ export interface ServiceReport {
  * images (stderr, before changing anything), then where the services answer (stdout).
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
-  const project = await loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    stack: options.stack,
-    project: options.project,
-    // A dry run must not create the secrets file; the real run creates it on first need.
-    secrets: options.dryRun ? 'redact' : 'create',
-  });
+  const load = (secrets: 'create' | 'redact') =>
+    loadProject({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      stack: options.stack,
+      project: options.project,
+      secrets,
+    });
+  // A dry run must not create the secrets file, but plans with the secrets when they exist
+  // (they are part of the configuration hash).
+  let project = await load(options.dryRun ? 'redact' : 'create');
+  if (options.dryRun && existsSync(project.secretsFile)) project = await load('create');
   const engine = await connectEngine(ctx.env);
   return runUp(ctx, engine, project.resolved, project.stack, options.dryRun ?? false);
 }

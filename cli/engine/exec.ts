@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { EstepsError } from '../errors.js';
 import { engineMessage } from './engine-errors.js';
@@ -16,53 +17,109 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
 }
 
+/** A command started in a container whose stdin stays open until `write` or `cancel`. */
+export interface RunningExec {
+  /** Sends `text` on the command's stdin. */
+  write(text: string): void;
+  /** Closes the connection: the command sees its stdin end (and is expected to exit). */
+  cancel(): void;
+  /** Settles once the command exited, with its output. */
+  readonly result: Promise<ExecResult>;
+}
+
 /** Runs a command in a running container through the engine's exec API and collects its output. */
 export async function execInContainer(
   container: Docker.Container,
   cmd: readonly string[],
   options: ExecOptions = {},
 ): Promise<ExecResult> {
+  const running = await startExec(container, cmd, { ...options, stdin: false });
+  return running.result;
+}
+
+/**
+ * Starts a command through the exec API and returns at once, so the process can start up
+ * while the caller prepares what to send it (a hot patch starts `node` in the container
+ * while it bundles and copies). Timeouts and engine errors surface through `result`.
+ */
+export async function startExec(
+  container: Docker.Container,
+  cmd: readonly string[],
+  options: ExecOptions & { readonly stdin?: boolean } = {},
+): Promise<RunningExec> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  try {
-    const exec = await container.exec({
-      Cmd: [...cmd],
-      AttachStdout: true,
-      AttachStderr: true,
-      ...(options.user ? { User: options.user } : {}),
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const parser = new LogFrameParser();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
-        reject(new Error(`\`${cmd.join(' ')}\` did not finish within ${timeoutMs} ms`));
-      }, timeoutMs);
-      stream.on('data', (chunk: Buffer) => {
-        for (const frame of parser.push(chunk))
-          (frame.stream === 'stderr' ? err : out).push(frame.data);
-      });
-      stream.on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-    const { ExitCode } = await exec.inspect();
-    return {
-      exitCode: ExitCode ?? -1,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
-    };
-  } catch (cause) {
-    throw new EstepsError(
+  const stdin = options.stdin ?? true;
+  const failed = (cause: unknown) =>
+    new EstepsError(
       'HOTPATCH_FAILED',
       `Running \`${cmd.join(' ')}\` in ${container.id.slice(0, 12)} failed: ${engineMessage(cause)}.`,
       { hint: 'Check that the container is running (esteps ps), then retry.', cause },
     );
+  let exec: Docker.Exec;
+  let stream: Duplex;
+  try {
+    exec = await container.exec({
+      Cmd: [...cmd],
+      AttachStdin: stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(options.user ? { User: options.user } : {}),
+    });
+    stream = (await exec.start({ hijack: true, stdin })) as Duplex;
+  } catch (cause) {
+    throw failed(cause);
   }
+  const result = collect(stream, cmd, timeoutMs)
+    .then(async ({ stdout, stderr }) => {
+      const { ExitCode } = await exec.inspect();
+      return { exitCode: ExitCode ?? -1, stdout, stderr };
+    })
+    .catch((cause: unknown) => {
+      throw failed(cause);
+    });
+  // Nobody may be awaiting `result` yet (the caller is still bundling): no unhandled rejection.
+  result.catch(() => undefined);
+  return {
+    write: (text) => {
+      stream.write(text);
+    },
+    cancel: () => {
+      stream.destroy();
+    },
+    result,
+  };
+}
+
+function collect(
+  stream: Duplex,
+  cmd: readonly string[],
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string }> {
+  const parser = new LogFrameParser();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`\`${cmd.join(' ')}\` did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    };
+    stream.on('data', (chunk: Buffer) => {
+      for (const frame of parser.push(chunk))
+        (frame.stream === 'stderr' ? err : out).push(frame.data);
+    });
+    stream.on('end', done);
+    // A cancelled exec closes without 'end'.
+    stream.on('close', done);
+    stream.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
 }

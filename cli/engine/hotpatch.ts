@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { request } from 'undici';
 import { EstepsError } from '../errors.js';
 import { copyIntoContainer } from './copy.js';
-import { execInContainer } from './exec.js';
+import { type RunningExec, startExec } from './exec.js';
 import { retryUntil } from './retry.js';
 import type { RunningReplica } from './running-service.js';
 
@@ -13,9 +13,26 @@ import type { RunningReplica } from './running-service.js';
  * JSON line. The health answer names the code version it runs.
  */
 const releasesDir = '/app/releases';
+const supervisorFile = '/app/supervisor.js';
 const appUid = 10001;
 const reloadTimeoutMs = 60_000;
 const verifyTimeoutMs = 15_000;
+
+/**
+ * Starting `node` in a container costs a docker exec plus Node's start-up, often more than
+ * bundling and copying together. So the exec starts first, with this script: it waits for
+ * the release's path on stdin, then runs `supervisor.js reload <path>` in the same process
+ * (the contract's command, without a second start-up). Stdin closing first means the patch
+ * was abandoned: it exits without asking for anything.
+ */
+export const reloadWhenToldScript = [
+  "let b='';process.stdin.setEncoding('utf8');",
+  "process.stdin.on('end',()=>process.exit(2));",
+  "process.stdin.on('data',(c)=>{b+=c;const i=b.indexOf('\\n');if(i<0)return;",
+  'process.stdin.removeAllListeners();process.stdin.pause();',
+  `process.argv=[process.argv[0],'${supervisorFile}','reload',b.slice(0,i)];`,
+  `require('${supervisorFile}');});`,
+].join('');
 
 export interface PatchedReplica {
   readonly container: string;
@@ -25,45 +42,96 @@ export interface PatchedReplica {
   readonly durationMs: number;
   /** True when the container already ran this version: nothing was copied. */
   readonly unchanged: boolean;
+  /** Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's own switch, verify. */
+  readonly phases?: {
+    readonly copyMs: number;
+    readonly reloadMs: number;
+    readonly supervisorMs: number | undefined;
+    readonly verifyMs: number;
+  };
 }
 
-interface ReloadAnswer {
+export interface ReloadAnswer {
   ok: boolean;
   version?: string;
   previousVersion?: string;
+  durationMs?: number;
   error?: string;
   output?: string;
 }
 
-/** Patches one running replica with `code` (whose version is `version`) and verifies it serves. */
-export async function patchReplica(
+/** A replica made ready to patch: its reload process is starting, its version is known. */
+export interface PreparedPatch {
+  /** Copies `code` (whose version is `version`) in, reloads, and verifies it serves. */
+  apply(code: Buffer, version: string, signal?: AbortSignal): Promise<PatchedReplica>;
+  /** Abandons the patch (the waiting reload process exits); safe to call after apply. */
+  cancel(): void;
+}
+
+/**
+ * Refuses containers esteps did not create, then starts the reload process and reads the
+ * running version, so that both are ready by the time the bundle is.
+ */
+export async function preparePatch(
   docker: Docker,
   replica: RunningReplica,
-  code: Buffer,
-  version: string,
-  signal?: AbortSignal,
-): Promise<PatchedReplica> {
-  const started = performance.now();
+): Promise<PreparedPatch> {
   const { name, id, configHash } = replica.container;
   if (configHash === undefined) {
     throw new EstepsError('HOTPATCH_FAILED', `Container ${name} was not created by esteps up.`, {
       hint: 'Hot patches go only into containers esteps manages; run esteps up first.',
     });
   }
-  const running = replica.baseUrl ? await healthVersion(replica.baseUrl) : undefined;
+  const container = docker.getContainer(id);
+  const [reload, running] = await Promise.all([
+    startExec(container, ['node', '-e', reloadWhenToldScript], { timeoutMs: reloadTimeoutMs }),
+    replica.baseUrl ? healthVersion(replica.baseUrl) : Promise.resolve(undefined),
+  ]);
+  return {
+    apply: (code, version, signal) =>
+      applyPatch(
+        { container, name, baseUrl: replica.baseUrl, reload, running },
+        code,
+        version,
+        signal,
+      ),
+    cancel: () => reload.cancel(),
+  };
+}
+
+interface Target {
+  readonly container: Docker.Container;
+  readonly name: string;
+  readonly baseUrl: string | undefined;
+  readonly reload: RunningExec;
+  readonly running: string | undefined;
+}
+
+async function applyPatch(
+  target: Target,
+  code: Buffer,
+  version: string,
+  signal?: AbortSignal,
+): Promise<PatchedReplica> {
+  const { container, name, baseUrl, reload, running } = target;
   if (running === version) {
+    reload.cancel();
     return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
   }
-  const container = docker.getContainer(id);
+  const started = performance.now();
   const file = `service-${version}.js`;
-  await copyIntoContainer(container, releasesDir, [
-    { path: file, data: code, mode: 0o644, uid: appUid, gid: appUid },
-  ]);
-  const result = await execInContainer(
-    container,
-    ['node', '/app/supervisor.js', 'reload', `${releasesDir}/${file}`],
-    { timeoutMs: reloadTimeoutMs },
-  );
+  try {
+    await copyIntoContainer(container, releasesDir, [
+      { path: file, data: code, mode: 0o644, uid: appUid, gid: appUid },
+    ]);
+  } catch (err) {
+    reload.cancel();
+    throw err;
+  }
+  const copied = performance.now();
+  reload.write(`${releasesDir}/${file}\n`);
+  const result = await reload.result;
+  const reloaded = performance.now();
   const answer = parseReloadAnswer(result.stdout);
   if (!answer?.ok) {
     throw new EstepsError(
@@ -78,13 +146,20 @@ export async function patchReplica(
       },
     );
   }
-  if (replica.baseUrl) await waitForVersion(replica.baseUrl, version, name, signal);
+  if (baseUrl) await waitForVersion(baseUrl, version, name, signal);
+  const done = performance.now();
   return {
     container: name,
     previousVersion: answer.previousVersion ?? running,
     version,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(done - started),
     unchanged: false,
+    phases: {
+      copyMs: Math.round(copied - started),
+      reloadMs: Math.round(reloaded - copied),
+      supervisorMs: answer.durationMs,
+      verifyMs: Math.round(done - reloaded),
+    },
   };
 }
 
@@ -94,7 +169,7 @@ export function parseReloadAnswer(stdout: string): ReloadAnswer | undefined {
   if (!line) return undefined;
   try {
     const parsed = JSON.parse(line) as ReloadAnswer;
-    return typeof parsed.ok === 'boolean' ? parsed : undefined;
+    return parsed !== null && typeof parsed.ok === 'boolean' ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -42,7 +42,7 @@ export async function waitForContainer(
     async () => {
       const info = await container.inspect();
       if (hasExited(info, restartsBefore)) {
-        throw await containerExited(docker, service, containerName, info.State.ExitCode);
+        throw await containerExited(docker, service, containerName, await exitCodeOf(container));
       }
       return strategy.check(info);
     },
@@ -65,16 +65,32 @@ export async function waitForContainer(
   );
 }
 
+/**
+ * The exit code of a container that exited. With a restart policy it may already run again
+ * (exit code reset to 0); its next exit shows in the `restarting` state, which the engine's
+ * back-off keeps for 100 ms and more, so a short poll catches it.
+ */
+async function exitCodeOf(container: Docker.Container): Promise<number | null> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const info = await container.inspect();
+    if (info.State.Status !== 'running') return info.State.ExitCode;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function containerExited(
   docker: Docker,
   service: string,
   containerName: string,
-  exitCode: number,
+  exitCode: number | null,
 ): Promise<EstepsError> {
   const output = await containerLogTail(docker, containerName);
+  const code = exitCode === null ? 'and restarted' : `with code ${exitCode}`;
   return new EstepsError(
     'CONTAINER_EXITED',
-    `${service} exited during start-up with code ${exitCode} (container ${containerName}).`,
+    `${service} exited during start-up ${code} (container ${containerName}).`,
     {
       hint: `Its last log lines are above; \`esteps logs ${service}\` shows more. Fix the cause, then run esteps up again.`,
       details: { service, container: containerName, exitCode, output },

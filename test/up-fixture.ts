@@ -1,0 +1,131 @@
+/**
+ * A throw-away esteps project for the up/down/ps end-to-end tests: its own name, working
+ * directory (with a `.env` naming the stack images, as `npm run setup` writes it) and free
+ * host port. Disposing it removes everything carrying its project label, its built image
+ * and its directory, whether the test passed or not.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { request } from 'undici';
+import type { CommandContext, CommandResult } from '../cli/command.js';
+import { downCommand } from '../cli/commands/down.js';
+import { psCommand } from '../cli/commands/ps.js';
+import { upCommand } from '../cli/commands/up.js';
+import { labels } from '../cli/engine/labels.js';
+import { createProgress } from '../cli/ui/progress.js';
+import { imageVariables } from '../stacks/images.js';
+import {
+  freePort,
+  removeByLabel,
+  repoRoot,
+  stackImage,
+  testEngine,
+  uniqueName,
+} from './support/engine.js';
+
+export interface ProjectFixture extends AsyncDisposable {
+  readonly project: string;
+  readonly dir: string;
+  port: number;
+  ctx(env?: Record<string, string>, signal?: AbortSignal): CommandContext;
+  up(env?: Record<string, string>): Promise<CommandResult>;
+  down(volumes?: boolean): Promise<CommandResult>;
+  ps(): Promise<CommandResult>;
+  /** Runs the built CLI (`node dist/cli/main.js`) in the project's directory. */
+  cli(
+    args: string[],
+    env?: Record<string, string>,
+  ): Promise<{ exitCode: number; stdout: string; stderr: string; json: Record<string, unknown> }>;
+  url(path: string): string;
+}
+
+export async function projectFixture(prefix: string): Promise<ProjectFixture> {
+  const project = uniqueName(prefix);
+  const dir = await mkdtemp(join(tmpdir(), `${project}-`));
+  const images = imageVariables.map((v) => `${v}=${stackImage(v)}`).join('\n');
+  await writeFile(join(dir, '.env'), `${images}\n`);
+  const fixture: ProjectFixture = {
+    project,
+    dir,
+    port: await freePort(),
+    ctx(env = {}, signal = new AbortController().signal) {
+      return {
+        cwd: dir,
+        env: { ...process.env, ESTEPS_USERSVC_PORT: String(fixture.port), ...env },
+        json: false,
+        progress: createProgress({ quiet: true }),
+        signal,
+      };
+    },
+    up: (env) => upCommand(fixture.ctx(env), { project }),
+    down: (volumes = false) => downCommand(fixture.ctx(), { project, volumes }),
+    ps: () => psCommand(fixture.ctx(), { project }),
+    async cli(args, env = {}) {
+      const result = await execa(
+        'node',
+        [join(repoRoot, 'dist/cli/main.js'), ...args, '-p', project],
+        {
+          cwd: dir,
+          env: { ESTEPS_USERSVC_PORT: String(fixture.port), ...env },
+          reject: false,
+          timeout: 300_000,
+        },
+      );
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(result.stdout) as Record<string, unknown>;
+      } catch {
+        // Not a --json run.
+      }
+      return {
+        exitCode: result.exitCode ?? -1,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        json,
+      };
+    },
+    url: (path) => `http://127.0.0.1:${fixture.port}${path}`,
+    async [Symbol.asyncDispose]() {
+      const { docker } = await testEngine();
+      await removeByLabel(docker, labels.project, project);
+      await docker
+        .getImage(`esteps/${project}-usersvc:latest`)
+        .remove({ force: true })
+        .catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
+
+/** One HTTP call to the service: status and parsed JSON body. */
+export async function call(
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST',
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await request(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
+  const text = await res.body.text();
+  return {
+    status: res.statusCode,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+}
+
+/** The IDs of the project's containers by service. */
+export async function containerIds(project: string): Promise<Record<string, string>> {
+  const { docker } = await testEngine();
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${labels.project}=${project}`] },
+  });
+  return Object.fromEntries(list.map((c) => [c.Labels[labels.service] ?? '', c.Id]));
+}

@@ -1,0 +1,131 @@
+/**
+ * `up` beyond the happy path: two projects side by side on different ports; a second `up`
+ * while one runs is refused (LOCKED); an interrupted `up` is finished by the next; a
+ * container that crashes during start-up ends in CONTAINER_EXITED with its exit code and
+ * last log lines.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runUp, upCommand } from '../cli/commands/up.js';
+import { labels } from '../cli/engine/labels.js';
+import type { Progress } from '../cli/ui/progress.js';
+import type { ResolvedStack } from '../stacks/model.js';
+import { removeByLabel, removeTestResources, stackImage, testEngine } from './support/engine.js';
+import { call, containerIds, type ProjectFixture, projectFixture } from './up-fixture.js';
+
+let a: ProjectFixture;
+let b: ProjectFixture;
+/** A project of its own: a stack without postgres/usersvc would remove them from `a`. */
+const crashProject = () => `${a.project}-crash`;
+
+beforeAll(async () => {
+  a = await projectFixture('esteps-side-a');
+  b = await projectFixture('esteps-side-b');
+});
+
+afterAll(async () => {
+  const { docker } = await testEngine();
+  await removeByLabel(docker, labels.project, crashProject());
+  await a?.[Symbol.asyncDispose]();
+  await b?.[Symbol.asyncDispose]();
+  await removeTestResources();
+});
+
+describe('esteps up, side by side and when things go wrong', () => {
+  it('refuses a second up on the same project while the first runs (LOCKED)', async () => {
+    const first = a.cli(['up', '--json']);
+    // The first run takes the lock before bundling; give it that head start.
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await a.cli(['up', '--json']);
+    expect(second.exitCode).toBe(11);
+    expect(second.json).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+    const done = await first;
+    expect(done.exitCode).toBe(0);
+  });
+
+  it('finishes an interrupted up on the next run', async () => {
+    const controller = new AbortController();
+    const progress = watchingProgress((text) => {
+      if (text.startsWith('wait postgres')) controller.abort(new Error('interrupted'));
+    });
+    const ctx = { ...b.ctx({}, controller.signal), progress };
+    await expect(upCommand(ctx, { project: b.project })).rejects.toMatchObject({
+      code: 'INTERRUPTED',
+    });
+    expect(Object.keys(await containerIds(b.project))).toEqual(['postgres']);
+
+    const again = await b.up();
+    const plan = again.data.plan as { action: string; target: string }[];
+    expect(plan.map((o) => `${o.action} ${o.target}`)).toEqual([
+      `unchanged network ${b.project}_appmesh`,
+      `unchanged volume ${b.project}_pgdata`,
+      `unchanged image esteps/${b.project}-usersvc:latest`,
+      `unchanged container ${b.project}-postgres-1`,
+      'wait postgres healthy',
+      `create container ${b.project}-usersvc-1`,
+      'wait usersvc answering its HTTP probe',
+    ]);
+    expect((await call('GET', b.url('/user/health'))).status).toBe(200);
+  });
+
+  it('runs two projects side by side on different ports', async () => {
+    const ids = [await containerIds(a.project), await containerIds(b.project)];
+    expect(Object.keys(ids[0]!).sort()).toEqual(['postgres', 'usersvc']);
+    expect(Object.keys(ids[1]!).sort()).toEqual(['postgres', 'usersvc']);
+    expect(ids[0]!.usersvc).not.toBe(ids[1]!.usersvc);
+    await call('PUT', a.url('/user/only-in-a'), { fullname: 'A', password: 'secret-a-1' });
+    expect((await call('GET', a.url('/user/only-in-a'))).status).toBe(200);
+    expect((await call('GET', b.url('/user/only-in-a'))).status).toBe(404);
+  });
+
+  it('reports CONTAINER_EXITED with the exit code and last log lines of a crashing service', async () => {
+    const engine = await testEngine();
+    const stack: ResolvedStack = {
+      name: 'crash',
+      project: crashProject(),
+      services: [
+        {
+          name: 'crasher',
+          image: stackImage('ESTEPS_NODE_IMAGE'),
+          command: [
+            '/usr/local/bin/node',
+            '-e',
+            'console.error("boom: cannot start"); process.exit(3)',
+          ],
+          environment: {},
+          ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
+          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 60_000 },
+          dependsOn: [],
+          replicas: 1,
+          restart: 'unless-stopped',
+          volumes: [],
+          networks: [],
+          labels: {},
+          hotpatch: false,
+        },
+      ],
+      networks: {},
+      volumes: [],
+      imageSources: {},
+    };
+    const started = Date.now();
+    const failure = await runUp(a.ctx(), engine, stack, undefined, false).catch((e) => e);
+    expect(failure).toMatchObject({
+      code: 'CONTAINER_EXITED',
+      details: { service: 'crasher', exitCode: 3 },
+    });
+    expect(failure.details.output).toContain('boom: cannot start');
+    expect(failure.exitCode).toBe(6);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+function watchingProgress(onStart: (text: string) => void): Progress {
+  return {
+    start: onStart,
+    update() {},
+    succeed() {},
+    fail() {},
+    info() {},
+    stop() {},
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The life of one project on the real engine, in order: a cold `up` to a healthy service and
+ * a user round trip; a second `up` that changes nothing; a configuration change that
+ * recreates usersvc alone; a host port in use (PORT_IN_USE) and the recovery; `ps --json`;
+ * `down` keeping the data and leaving foreign resources alone; `down --volumes` removing it.
+ */
+
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PsContainer } from '../cli/commands/ps.js';
+import { labels } from '../cli/engine/labels.js';
+import {
+  removeTestResources,
+  stackImage,
+  testEngine,
+  testLabels,
+  uniqueName,
+} from './support/engine.js';
+import { call, containerIds, type ProjectFixture, projectFixture } from './up-fixture.js';
+
+let p: ProjectFixture;
+
+beforeAll(async () => {
+  p = await projectFixture('esteps-up');
+});
+
+afterAll(async () => {
+  await p?.[Symbol.asyncDispose]();
+  await removeTestResources();
+});
+
+describe('esteps up / down / ps on one project', () => {
+  it('brings the stack up from nothing to a healthy service that keeps users', async () => {
+    const result = await p.up();
+    expect(result.data.changed).toBe(true);
+    const plan = result.data.plan as { action: string; target: string }[];
+    expect(plan.map((o) => `${o.action} ${o.target}`)).toEqual([
+      `create network ${p.project}_appmesh`,
+      `create volume ${p.project}_pgdata`,
+      `build image esteps/${p.project}-usersvc:latest`,
+      `create container ${p.project}-postgres-1`,
+      'wait postgres healthy',
+      `create container ${p.project}-usersvc-1`,
+      'wait usersvc answering its HTTP probe',
+    ]);
+    expect(result.text).toContain(`usersvc  ${p.url('/user/health')}`);
+    const services = result.data.services as {
+      service: string;
+      image: string;
+      imageSource: string;
+    }[];
+    expect(services[0]).toMatchObject({
+      service: 'postgres',
+      image: stackImage('ESTEPS_POSTGRES_IMAGE'),
+    });
+
+    const health = await call('GET', p.url('/user/health'));
+    expect(health).toMatchObject({ status: 200, body: { ok: true, database: 'up' } });
+    const put = await call('PUT', p.url('/user/alice'), {
+      fullname: 'Alice',
+      password: 'alicerules',
+    });
+    expect(put.status).toBeLessThan(300);
+    const get = await call('GET', p.url('/user/alice'));
+    expect(get).toMatchObject({ status: 200, body: { fullname: 'Alice' } });
+  });
+
+  it('changes nothing on a second up, and says so (built CLI, --json)', async () => {
+    const before = await containerIds(p.project);
+    const { exitCode, json } = await p.cli(['up', '--json']);
+    expect(exitCode).toBe(0);
+    expect(json).toMatchObject({ ok: true, changed: false, project: p.project });
+    const plan = json.plan as { action: string }[];
+    expect(plan.every((o) => o.action === 'unchanged')).toBe(true);
+    expect(await containerIds(p.project)).toEqual(before);
+    const text = await p.cli(['up']);
+    expect(text.stdout).toContain('nothing to do');
+  });
+
+  it('recreates usersvc alone when its configuration changes', async () => {
+    const before = await containerIds(p.project);
+    const { docker } = await testEngine();
+    const oldPort = p.port;
+    const server = await listen(0);
+    const freed = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    p.port = freed;
+    const result = await p.up();
+    const plan = result.data.plan as { action: string; target: string; cause: string }[];
+    expect(plan).toContainEqual(
+      expect.objectContaining({
+        action: 'recreate',
+        target: `container ${p.project}-usersvc-1`,
+        cause: 'config hash changed',
+      }),
+    );
+    expect(plan).toContainEqual(
+      expect.objectContaining({ action: 'unchanged', target: `container ${p.project}-postgres-1` }),
+    );
+    const after = await containerIds(p.project);
+    expect(after.postgres).toBe(before.postgres);
+    expect(after.usersvc).not.toBe(before.usersvc);
+    expect((await call('GET', p.url('/user/alice'))).status).toBe(200);
+    const info = await docker.getContainer(after.usersvc!).inspect();
+    expect(info.NetworkSettings.Ports['5000/tcp']?.[0]?.HostPort).toBe(String(freed));
+    expect(oldPort).not.toBe(freed);
+  });
+
+  it('fails with PORT_IN_USE when the host port is taken, and recovers with another', async () => {
+    const blocker = await listen(0);
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const { exitCode, json } = await p.cli(['up', '--json'], {
+        ESTEPS_USERSVC_PORT: String(taken),
+      });
+      expect(exitCode).toBe(6);
+      expect(json).toMatchObject({ ok: false, error: { code: 'PORT_IN_USE' } });
+      expect(JSON.stringify(json)).toContain('ESTEPS_USERSVC_PORT');
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    const again = await p.up();
+    expect(again.data.changed).toBe(true);
+    expect((await call('GET', p.url('/user/alice'))).status).toBe(200);
+  });
+
+  it('lists the containers with ps --json', async () => {
+    const { exitCode, json } = await p.cli(['ps', '--json']);
+    expect(exitCode).toBe(0);
+    const containers = json.containers as PsContainer[];
+    expect(containers.map((c) => [c.service, c.name, c.state])).toEqual([
+      ['postgres', `${p.project}-postgres-1`, 'running'],
+      ['usersvc', `${p.project}-usersvc-1`, 'running'],
+    ]);
+    expect(containers[0]!.health).toBe('healthy');
+    expect(containers[1]!.ports).toEqual([
+      { hostIp: '127.0.0.1', hostPort: p.port, containerPort: 5000, url: p.url('/user/health') },
+    ]);
+    expect(containers[1]!.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect(containers[1]!.image).toBe(`esteps/${p.project}-usersvc:latest`);
+  });
+
+  it('down removes only the project, keeps its data, and the next up brings it back', async () => {
+    const { docker } = await testEngine();
+    const foreignName = uniqueName('esteps-foreign');
+    await docker.createNetwork({
+      Name: foreignName,
+      Labels: testLabels({ [labels.project]: 'someone-else' }),
+    });
+    const foreign = await docker.createContainer({
+      name: foreignName,
+      Image: stackImage('ESTEPS_NODE_IMAGE'),
+      Cmd: ['sleep', '600'],
+      Labels: testLabels(),
+    });
+
+    const down = await p.down();
+    expect(down.data.removed).toEqual({
+      containers: [`${p.project}-postgres-1`, `${p.project}-usersvc-1`],
+      networks: [`${p.project}_appmesh`],
+      volumes: [],
+    });
+    expect(await containerIds(p.project)).toEqual({});
+    const ps = await p.cli(['ps', '--json']);
+    expect(ps.json).toEqual({ ok: true, project: p.project, containers: [] });
+    expect((await foreign.inspect()).Id).toBe(foreign.id);
+    expect((await docker.getNetwork(foreignName).inspect()).Name).toBe(foreignName);
+    const volumes = await docker.listVolumes({
+      filters: { label: [`${labels.project}=${p.project}`] },
+    });
+    expect(volumes.Volumes.map((v) => v.Name)).toEqual([`${p.project}_pgdata`]);
+
+    const up = await p.up();
+    const plan = up.data.plan as { action: string; target: string }[];
+    expect(plan).toContainEqual(
+      expect.objectContaining({ action: 'unchanged', target: `volume ${p.project}_pgdata` }),
+    );
+    expect(plan).toContainEqual(
+      expect.objectContaining({
+        action: 'unchanged',
+        target: `image esteps/${p.project}-usersvc:latest`,
+      }),
+    );
+    expect(await call('GET', p.url('/user/alice'))).toMatchObject({
+      status: 200,
+      body: { fullname: 'Alice' },
+    });
+  });
+
+  it('down --volumes removes the data', async () => {
+    const down = await p.down(true);
+    expect((down.data.removed as { volumes: string[] }).volumes).toEqual([`${p.project}_pgdata`]);
+    await p.up();
+    expect((await call('GET', p.url('/user/alice'))).status).toBe(404);
+  });
+});
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
