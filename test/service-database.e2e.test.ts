@@ -1,0 +1,100 @@
+/**
+ * The service and a database that is late or goes away: it listens at once, answers 503
+ * quickly while Postgres is unreachable, creates the database (several replicas racing),
+ * and recovers by itself when Postgres returns, without a restart.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { call, databaseEnv, startService, waitDatabaseUp } from './service-harness.js';
+import { freePort, removeTestResources } from './support/engine.js';
+import { queryPostgres, startPostgres } from './support/postgres.js';
+
+afterAll(async () => {
+  await removeTestResources();
+});
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  const value = await work();
+  return { value, ms: Date.now() - started };
+}
+
+describe('a late or lost database', () => {
+  it('starts before Postgres, answers 503 meanwhile, and is usable once it is up', async () => {
+    const port = await freePort();
+    const password = randomBytes(12).toString('hex');
+    const env = databaseEnv({ host: '127.0.0.1', port, password });
+    // Three replicas race to create the database and the table.
+    const services = await Promise.all([startService(env), startService(env), startService(env)]);
+    try {
+      for (const svc of services) {
+        const health = await call(`${svc.url}/user/health`);
+        expect(health).toMatchObject({ status: 200, json: { ok: true, database: 'down' } });
+        const early = await timed(() => call(`${svc.url}/user/early`));
+        expect(early.value).toMatchObject({
+          status: 503,
+          json: { ok: false, error: 'database unavailable' },
+        });
+        expect(early.ms).toBeLessThan(1000);
+      }
+      await using pg = await startPostgres({ port });
+      expect(pg.password).not.toBe(password);
+      // The fixture generates its own password; give Postgres the one the services were
+      // started with (until then they see authentication failures, and keep retrying).
+      await queryPostgres(pg.connection, `ALTER USER postgres PASSWORD '${password}'`);
+      await Promise.all(services.map((svc) => waitDatabaseUp(svc.url, 60_000)));
+      const [first, second, third] = services.map((svc) => svc.url);
+      expect(
+        (await call(`${first}/user/late`, 'PUT', { fullname: 'Late', password: 'laterules' }))
+          .status,
+      ).toBe(201);
+      expect((await call(`${second}/user/late`)).status).toBe(200);
+      expect(
+        (await call(`${third}/user/late`, 'PUT', { fullname: 'Late', password: 'laterules' }))
+          .status,
+      ).toBe(409);
+      for (const svc of services) expect(svc.output()).not.toMatch(/"level":"error"/);
+    } finally {
+      await Promise.all(services.map((svc) => svc[Symbol.asyncDispose]()));
+    }
+  });
+
+  it('answers 503 while Postgres restarts and recovers by itself', async () => {
+    await using pg = await startPostgres();
+    await using svc = await startService(databaseEnv(pg));
+    await waitDatabaseUp(svc.url);
+    const { json: before } = await call(`${svc.url}/user/health`);
+    expect(
+      (await call(`${svc.url}/user/keeper`, 'PUT', { fullname: 'Keeper', password: 'keeprules' }))
+        .status,
+    ).toBe(201);
+
+    await pg.stop();
+    // Every answer while the database is gone is quick; soon they are all 503s.
+    let saw503 = false;
+    for (let i = 0; i < 40 && !saw503; i++) {
+      const { value, ms } = await timed(() => call(`${svc.url}/user/keeper`));
+      expect(ms).toBeLessThan(7000);
+      expect([200, 503]).toContain(value.status);
+      saw503 = value.status === 503;
+      if (!saw503) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(saw503).toBe(true);
+    const health = await call(`${svc.url}/user/health`);
+    expect(health).toMatchObject({ status: 200, json: { database: 'down' } });
+    const quick = await timed(() =>
+      call(`${svc.url}/user/keeper/login`, 'POST', { password: 'keeprules' }),
+    );
+    expect(quick.value.status).toBe(503);
+    expect(quick.ms).toBeLessThan(1000);
+
+    await pg.start();
+    await pg.waitReady();
+    await waitDatabaseUp(svc.url, 30_000);
+    const after = await call(`${svc.url}/user/keeper`);
+    expect(after).toMatchObject({ status: 200, json: { ok: true, fullname: 'Keeper' } });
+    // Same process throughout: recovered without a restart.
+    expect((await call(`${svc.url}/user/health`)).json?.pid).toBe(before?.pid);
+    expect(svc.child.exitCode).toBeNull();
+  });
+});
