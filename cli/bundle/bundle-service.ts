@@ -67,6 +67,17 @@ export async function bundleService(root: string): Promise<ServiceBundle> {
   return { service, supervisor, version: bundleVersion(service) };
 }
 
+/**
+ * Bundles service/main.ts only, for a hot patch: the supervisor already runs in the
+ * container, so bundling it again would only cost time.
+ */
+export async function bundleServiceCode(
+  root: string,
+): Promise<Pick<ServiceBundle, 'service' | 'version'>> {
+  const service = await bundleEntry(root, 'service/main.ts');
+  return { service, version: bundleVersion(service) };
+}
+
 /** The directory holding esteps' package.json, from source (cli/bundle) or from dist/cli/bundle. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

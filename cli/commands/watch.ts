@@ -51,9 +51,7 @@ export async function watchCommand(
       );
     } catch (err) {
       failures += 1;
-      const error = toEstepsError(err);
-      const output = typeof error.details?.output === 'string' ? `\n${error.details.output}` : '';
-      print(`patch failed: ${error.message}${output}`);
+      printFailure(err);
     }
   };
   const schedule = (): void => {
@@ -71,9 +69,18 @@ export async function watchCommand(
   };
 
   // The first patch also proves the stack is up: refuse at once rather than watch in vain.
-  const first = await hotpatchCommand(quiet, options);
-  patches += 1;
-  print(`watching ${serviceDir}; ${first.service} serves ${first.version}`);
+  // Code that does not bundle or start is another matter: the next save may fix it.
+  try {
+    const first = await hotpatchCommand(quiet, options);
+    patches += 1;
+    print(`watching ${serviceDir}; ${first.service} serves ${first.version}`);
+  } catch (err) {
+    const code = toEstepsError(err).code;
+    if (code !== 'HOTPATCH_FAILED' && code !== 'BUILD_FAILED') throw err;
+    failures += 1;
+    printFailure(err);
+    print(`watching ${serviceDir}; the old code still serves`);
+  }
 
   const watcher = watch(serviceDir, { recursive: true }, (_event, file) => {
     if (file && /(\.test\.ts|~|\.swp)$/.test(String(file))) return;
@@ -88,6 +95,12 @@ export async function watchCommand(
   clearTimeout(timer);
   await running;
   return { patches, failures };
+}
+
+function printFailure(err: unknown): void {
+  const error = toEstepsError(err);
+  const output = typeof error.details?.output === 'string' ? `\n${error.details.output}` : '';
+  print(`patch failed: ${error.message}${output}`);
 }
 
 function print(line: string): void {

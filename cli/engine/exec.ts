@@ -25,6 +25,11 @@ export interface RunningExec {
   cancel(): void;
   /** Settles once the command exited, with its output. */
   readonly result: Promise<ExecResult>;
+  /**
+   * The first complete line on stdout, as soon as it arrives (before the command exits and
+   * the engine reports its exit code); undefined when the output ended without one.
+   */
+  readonly firstLine: Promise<string | undefined>;
 }
 
 /** Runs a command in a running container through the engine's exec API and collects its output. */
@@ -69,14 +74,19 @@ export async function startExec(
   } catch (cause) {
     throw failed(cause);
   }
-  const result = collect(stream, cmd, timeoutMs)
+  let lineSeen: (line: string | undefined) => void = () => undefined;
+  const firstLine = new Promise<string | undefined>((resolve) => {
+    lineSeen = resolve;
+  });
+  const result = collect(stream, cmd, timeoutMs, lineSeen)
     .then(async ({ stdout, stderr }) => {
       const { ExitCode } = await exec.inspect();
       return { exitCode: ExitCode ?? -1, stdout, stderr };
     })
     .catch((cause: unknown) => {
       throw failed(cause);
-    });
+    })
+    .finally(() => lineSeen(undefined));
   // Nobody may be awaiting `result` yet (the caller is still bundling): no unhandled rejection.
   result.catch(() => undefined);
   return {
@@ -87,6 +97,7 @@ export async function startExec(
       stream.destroy();
     },
     result,
+    firstLine,
   };
 }
 
@@ -94,6 +105,7 @@ function collect(
   stream: Duplex,
   cmd: readonly string[],
   timeoutMs: number,
+  onFirstLine: (line: string) => void,
 ): Promise<{ stdout: string; stderr: string }> {
   const parser = new LogFrameParser();
   const out: Buffer[] = [];
@@ -111,8 +123,13 @@ function collect(
       });
     };
     stream.on('data', (chunk: Buffer) => {
-      for (const frame of parser.push(chunk))
+      for (const frame of parser.push(chunk)) {
         (frame.stream === 'stderr' ? err : out).push(frame.data);
+        if (frame.stream === 'stdout' && frame.data.includes(10)) {
+          const text = Buffer.concat(out).toString('utf8');
+          onFirstLine(text.slice(0, text.indexOf('\n')));
+        }
+      }
     });
     stream.on('end', done);
     // A cancelled exec closes without 'end'.

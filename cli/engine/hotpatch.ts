@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { request } from 'undici';
 import { EstepsError } from '../errors.js';
 import { copyIntoContainer } from './copy.js';
-import { type RunningExec, startExec } from './exec.js';
+import { type ExecResult, type RunningExec, startExec } from './exec.js';
 import { retryUntil } from './retry.js';
 import type { RunningReplica } from './running-service.js';
 
@@ -130,22 +130,10 @@ async function applyPatch(
   }
   const copied = performance.now();
   reload.write(`${releasesDir}/${file}\n`);
-  const result = await reload.result;
+  // The answer line is all we need; the process exiting and the engine saying so come later.
+  const answer = parseReloadAnswer((await reload.firstLine) ?? '');
   const reloaded = performance.now();
-  const answer = parseReloadAnswer(result.stdout);
-  if (!answer?.ok) {
-    throw new EstepsError(
-      'HOTPATCH_FAILED',
-      `The new code did not start in ${name}: ${answer?.error ?? `reload exited ${result.exitCode}`}; the old code still serves.`,
-      {
-        hint: 'Fix the error shown above in service/, then run esteps hotpatch again.',
-        details: {
-          container: name,
-          output: answer?.output || `${result.stdout}${result.stderr}`.trim(),
-        },
-      },
-    );
-  }
+  if (!answer?.ok) throw reloadFailure(name, await reload.result);
   if (baseUrl) await waitForVersion(baseUrl, version, name, signal);
   const done = performance.now();
   return {
@@ -161,6 +149,22 @@ async function applyPatch(
       verifyMs: Math.round(done - reloaded),
     },
   };
+}
+
+/** The new code did not start: the supervisor's reason and the new code's output. */
+function reloadFailure(name: string, result: ExecResult): EstepsError {
+  const answer = parseReloadAnswer(result.stdout);
+  return new EstepsError(
+    'HOTPATCH_FAILED',
+    `The new code did not start in ${name}: ${answer?.error ?? `reload exited ${result.exitCode}`}; the old code still serves.`,
+    {
+      hint: 'Fix the error shown above in service/, then run esteps hotpatch again.',
+      details: {
+        container: name,
+        output: answer?.output || `${result.stdout}${result.stderr}`.trim(),
+      },
+    },
+  );
 }
 
 /** The supervisor prints exactly one JSON line; anything else is reported as output. */
