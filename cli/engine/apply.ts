@@ -28,27 +28,76 @@ export interface ApplyInput {
 }
 
 /**
- * The executor: performs the plan's operations in order and decides nothing. It stops at the
- * first failure and between operations when interrupted; every operation leaves the engine
- * in a state the next `up` plans from (a removed-but-not-recreated container is just
- * "no existing container").
+ * The executor: performs the plan's operations and decides nothing. An operation starts
+ * once those the plan lists before it (`plan.after`) are done, so independent ones run at
+ * once (the image builds while Postgres starts). The first failure or an interrupt stops
+ * new operations; those already running finish (or stop at their next safe point), then the
+ * error is thrown. Every operation leaves the engine in a state the next `up` plans from (a
+ * removed-but-not-recreated container is just "no existing container").
  */
 export async function applyPlan(input: ApplyInput): Promise<void> {
-  for (const op of input.plan.operations) {
-    if (op.kind === 'unchanged') continue;
-    throwIfAborted(input.signal);
-    const { action, target } = describeOperation(op);
-    const label = `${action} ${target}`;
-    input.progress.start(label);
-    try {
-      await applyOperation(input, op);
-    } catch (err) {
-      input.progress.fail(label);
-      throwIfAborted(input.signal);
-      throw wrapApplyError(label, err);
+  const { operations, after } = input.plan;
+  const done = operations.map((op) => op.kind === 'unchanged');
+  const started = [...done];
+  const running = new Set<Promise<void>>();
+  const shown = progressTracker(input.progress);
+  let failure: unknown;
+  for (;;) {
+    if (failure === undefined && input.signal?.aborted) failure = interrupted(input.signal);
+    if (failure === undefined) {
+      operations.forEach((op, i) => {
+        if (started[i] || !(after[i] ?? []).every((j) => done[j])) return;
+        started[i] = true;
+        const { action, target } = describeOperation(op);
+        const label = `${action} ${target}`;
+        shown.begin(label);
+        const task: Promise<void> = applyOperation(input, op).then(
+          () => {
+            done[i] = true;
+            shown.end(label, true);
+          },
+          (err) => {
+            shown.end(label, false);
+            failure ??= input.signal?.aborted
+              ? interrupted(input.signal)
+              : wrapApplyError(label, err);
+          },
+        );
+        running.add(task);
+        void task.finally(() => running.delete(task));
+      });
     }
-    input.progress.succeed(label);
+    if (running.size === 0) break;
+    await Promise.race(running);
   }
+  if (failure !== undefined) throw failure;
+  if (!done.every(Boolean)) throw new Error('plan has operations whose dependencies never ran');
+}
+
+function interrupted(signal: AbortSignal): unknown {
+  try {
+    throwIfAborted(signal);
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+/** One spinner for several running operations; a line for each that ends. */
+function progressTracker(progress: Progress) {
+  const active: string[] = [];
+  return {
+    begin(label: string) {
+      active.push(label);
+      progress.start(label);
+    },
+    end(label: string, ok: boolean) {
+      active.splice(active.indexOf(label), 1);
+      if (ok) progress.succeed(label);
+      else progress.fail(label);
+      if (active.length > 0) progress.start(active.join(' · '));
+    },
+  };
 }
 
 async function applyOperation(input: ApplyInput, op: Operation): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import { configHash } from './config-hash.js';
-import { formatPlan } from './format-plan.js';
+import { describeOperation, formatPlan } from './format-plan.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { buildHash, planStack } from './plan.js';
 
@@ -217,5 +217,25 @@ describe('planStack', () => {
     expect(text).toContain('remove     container demo-usersvc-2');
     expect(text).toContain('replica 2 beyond the usersvc replica count');
     expect(text).toContain('service old is not in stack step1');
+  });
+});
+
+describe('operation dependencies', () => {
+  it('lets the image build while postgres starts, and usersvc wait for both', () => {
+    const result = planStack({ stack, observed: empty, contextDigests: digests });
+    const named = result.operations.map((op, i) => {
+      const { action, target } = describeOperation(op);
+      const deps = result.after[i]!.map((j) => describeOperation(result.operations[j]!).target);
+      return `${action} ${target} <- ${deps.join(', ') || '-'}`;
+    });
+    expect(named).toEqual([
+      'create network demo_appmesh <- -',
+      'create volume demo_pgdata <- -',
+      'build image esteps/step1-usersvc:latest <- -',
+      'create container demo-postgres-1 <- network demo_appmesh, volume demo_pgdata',
+      'wait postgres healthy <- container demo-postgres-1',
+      'create container demo-usersvc-1 <- network demo_appmesh, volume demo_pgdata, image esteps/step1-usersvc:latest, postgres healthy',
+      'wait usersvc answering its HTTP probe <- container demo-usersvc-1',
+    ]);
   });
 });

@@ -72,7 +72,13 @@ export type Operation =
 
 export interface Plan {
   readonly project: string;
+  /** In an order that is safe to run one by one. */
   readonly operations: readonly Operation[];
+  /**
+   * For each operation (same index), the indices of the operations it must wait for. The
+   * executor runs independent operations at once: the image builds while Postgres starts.
+   */
+  readonly after: readonly (readonly number[])[];
   /** False when every operation is `unchanged`: `up` then touches nothing. */
   readonly changed: boolean;
 }
@@ -112,8 +118,44 @@ export function planStack(input: PlanInput): Plan {
   return {
     project: stack.project,
     operations: ops,
+    after: operationDependencies(ops, stack),
     changed: ops.some((op) => op.kind !== 'unchanged'),
   };
+}
+
+/** What each operation needs done first; every dependency precedes it in `ops`. */
+export function operationDependencies(ops: readonly Operation[], stack: ResolvedStack): number[][] {
+  const indices = (pred: (op: Operation) => boolean) =>
+    ops.flatMap((op, i) => (pred(op) ? [i] : []));
+  const containerOpOf = (op: Operation) =>
+    op.kind === 'create-container' ||
+    op.kind === 'recreate-container' ||
+    op.kind === 'start-container'
+      ? op.service
+      : undefined;
+  return ops.map((op, i) => {
+    const before = (pred: (o: Operation) => boolean) => indices(pred).filter((j) => j < i);
+    const service = stack.services.find(
+      (s) => s.name === (containerOpOf(op) ?? (op.kind === 'build-image' ? op.service : '')),
+    );
+    if (op.kind === 'build-image' && service?.build) {
+      const bases = Object.values(service.build.args);
+      return before((o) => o.kind === 'pull-image' && bases.includes(o.image));
+    }
+    if (containerOpOf(op) && service) {
+      const deps = service.dependsOn.map((d) => d.service);
+      return before(
+        (o) =>
+          o.kind === 'create-network' ||
+          o.kind === 'create-volume' ||
+          (o.kind === 'pull-image' && o.image === service.image) ||
+          (o.kind === 'build-image' && o.service === service.name) ||
+          (o.kind === 'wait' && deps.includes(o.service)),
+      );
+    }
+    if (op.kind === 'wait') return before((o) => containerOpOf(o) === op.service);
+    return [];
+  });
 }
 
 function planNetworks(stack: ResolvedStack, observed: ObservedState): Operation[] {

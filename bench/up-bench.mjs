@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Wall time of `esteps up` against `docker-compose up -d --build` on the compose file that
+// `esteps render -o` writes: same stack, same images, same engine, one run, interleaved.
+// Each figure is the time from starting the command until both the command has exited and
+// GET /user/health on the published 127.0.0.1 port answers 200 with `database: "up"`.
+//
+//   npm run build && node bench/up-bench.mjs [--runs N]
+//
+// Scenarios, per tool and run:
+//   cold   no image of this project and no containers/volume (fresh project name per run)
+//   warm   image built, containers removed (`down`, volume kept)
+//   noop   everything already up
+// "cold" removes the project's own image; layers the engine cached from other builds of the
+// same Dockerfile stay, for both tools alike (removing them would disturb other projects).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { request } from 'undici';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist/cli/main.js');
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function healthy(port) {
+  try {
+    const res = await request(`http://127.0.0.1:${port}/user/health`, {
+      headersTimeout: 1000,
+      bodyTimeout: 1000,
+    });
+    const body = await res.body.text();
+    return res.statusCode === 200 && JSON.parse(body).database === 'up';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `command`, polling health meanwhile; ms until both finished. */
+async function timed(port, command) {
+  const start = performance.now();
+  let answeredAt;
+  const poll = (async () => {
+    while (answeredAt === undefined && performance.now() - start < 300_000) {
+      if (await healthy(port)) answeredAt = performance.now();
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const result = await command();
+  if (result.exitCode !== 0) throw new Error(`${result.command} failed:\n${result.all}`);
+  const exitedAt = performance.now();
+  await poll;
+  if (answeredAt === undefined) throw new Error(`${result.command}: health never answered`);
+  return Math.round(Math.max(exitedAt, answeredAt) - start);
+}
+
+async function tool(name, project, port, dir) {
+  const env = { ESTEPS_USERSVC_PORT: String(port) };
+  const run = (file, args) => execa(file, args, { cwd: dir, env, all: true, reject: false });
+  if (name === 'esteps') {
+    return {
+      up: () => run('node', [cli, 'up', '-p', project]),
+      down: (volumes) => run('node', [cli, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
+    };
+  }
+  const file = join(dir, 'docker-compose.yml');
+  const rendered = await run('node', [cli, 'render', '-p', project, '-o', file]);
+  if (rendered.exitCode !== 0) throw new Error(`esteps render failed:\n${rendered.all}`);
+  const compose = (...args) => run('docker-compose', ['-p', project, '-f', file, ...args]);
+  return {
+    up: () => compose('up', '-d', '--build'),
+    down: (volumes) => compose('down', ...(volumes ? ['-v'] : []), '--timeout', '10'),
+  };
+}
+
+async function removeImage(project) {
+  await execa('docker', ['rmi', '-f', `esteps/${project}-usersvc:latest`], { reject: false });
+}
+
+async function main() {
+  const base = await mkdtemp(join(tmpdir(), 'esteps-bench-'));
+  const envFile = await readFile(join(root, '.env'), 'utf8').catch(() => '');
+  const results = { esteps: { cold: [], warm: [], noop: [] }, compose: { cold: [], warm: [], noop: [] } };
+  try {
+    for (let i = 0; i < runs; i++) {
+      for (const name of ['esteps', 'compose']) {
+        const project = `bench-${name}-${process.pid}-${i}`;
+        const dir = join(base, project);
+        await execa('mkdir', ['-p', dir]);
+        await writeFile(join(dir, '.env'), envFile);
+        const port = await freePort();
+        const t = await tool(name, project, port, dir);
+        await removeImage(project);
+        try {
+          results[name].cold.push(await timed(port, t.up));
+          await t.down(false);
+          results[name].warm.push(await timed(port, t.up));
+          results[name].noop.push(await timed(port, t.up));
+        } finally {
+          await t.down(true);
+          await removeImage(project);
+        }
+        process.stderr.write(`run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}\n`);
+      }
+    }
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+  report(results);
+}
+
+function lastOf(r) {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.at(-1)]));
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function report(results) {
+  const engine = execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false });
+  const lines = ['| case | esteps up (ms) | docker-compose up -d --build (ms) | all esteps runs | all compose runs |', '| --- | ---: | ---: | --- | --- |'];
+  for (const c of ['cold', 'warm', 'noop']) {
+    lines.push(
+      `| ${c} | ${median(results.esteps[c])} | ${median(results.compose[c])} | ${results.esteps[c].join(', ')} | ${results.compose[c].join(', ')} |`,
+    );
+  }
+  engine.then((e) => {
+    process.stdout.write(`${lines.join('\n')}\n\nmedian of ${runs} runs; engine ${e.stdout}; node ${process.version}\n`);
+  });
+}
+
+await main();
