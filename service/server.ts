@@ -52,9 +52,29 @@ export function createServer(handler: Handler, options: ServerOptions): Drainabl
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('clientError', answerClientError);
   let draining: Promise<void> | undefined;
+  // Open connections and how many requests each is answering: Node's closeIdleConnections
+  // skips connections that never carried a request, so we keep our own account.
+  const active = new Map<net.Socket, number>();
+  server.on('connection', (socket: net.Socket) => {
+    active.set(socket, 0);
+    socket.once('close', () => active.delete(socket));
+  });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    active.set(socket, (active.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      if (active.has(socket)) active.set(socket, Math.max(0, (active.get(socket) ?? 1) - 1));
+    });
+  });
+  const closeIdle = () => {
+    for (const [socket, requests] of active) if (requests === 0) socket.destroy();
+  };
 
   const drain = () => {
     draining ??= new Promise<void>((resolve) => {
+      // Past the advertised keep-alive time no well-behaved client reuses an idle
+      // connection; this also closes connections that never sent a request.
+      const idleTimer = setTimeout(closeIdle, options.keepAliveTimeoutMs + 500);
       const timer = setTimeout(() => {
         server.closeAllConnections();
         resolve();
@@ -62,6 +82,7 @@ export function createServer(handler: Handler, options: ServerOptions): Drainabl
       // net's close, not http's: since Node 19 http.Server#close also drops idle keep-alive
       // connections at once, which races a client about to reuse one.
       net.Server.prototype.close.call(server, () => {
+        clearTimeout(idleTimer);
         clearTimeout(timer);
         resolve();
       });

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -207,6 +208,27 @@ export async function startSupervisor(env: Record<string, string>): Promise<Runn
     throw new Error(`${(err as Error).message}\n${running.output()}`);
   });
   return result;
+}
+
+export interface LoadResult {
+  readonly requests: { readonly total: number; readonly average: number };
+  readonly latency: { readonly p99: number; readonly average: number };
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly resets: number;
+}
+
+/** autocannon (it ships no types): a bounded keep-alive load on one URL. */
+export function loadTest(options: {
+  url: string;
+  connections: number;
+  duration: number;
+}): Promise<LoadResult> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as (
+    options: object,
+  ) => Promise<LoadResult>;
+  return autocannon(options);
 }
 
 export { repoRoot };

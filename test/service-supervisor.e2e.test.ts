@@ -1,0 +1,204 @@
+/**
+ * The supervisor as the container runs it: reload under steady keep-alive load loses no
+ * request, a reload to code that throws or never becomes ready leaves the old code serving
+ * and reports why, and SIGTERM drains in-flight requests and exits 0 within its bound.
+ */
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundled,
+  call,
+  databaseEnv,
+  loadTest,
+  type RunningSupervisor,
+  startSupervisor,
+  waitDatabaseUp,
+} from './service-harness.js';
+import { removeTestResources } from './support/engine.js';
+import { type PostgresFixture, startPostgres } from './support/postgres.js';
+
+let pg: PostgresFixture;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+
+afterAll(async () => {
+  await pg?.[Symbol.asyncDispose]();
+  await removeTestResources();
+});
+
+/** A copy of the bundled service with a different version (one comment line appended). */
+async function variant(dir: string, tag: string): Promise<string> {
+  const { service } = await bundled();
+  const file = join(dir, `service-${tag}.js`);
+  copyFileSync(service, file);
+  appendFileSync(file, `\n// ${tag}\n`);
+  return file;
+}
+
+async function healthVersion(sup: RunningSupervisor): Promise<unknown> {
+  return (await call(`${sup.url}/user/health`)).json?.version;
+}
+
+/** Steady keep-alive GETs through undici (honours Keep-Alive hints) until `stop` is set. */
+async function undiciLoad(url: string, until: Promise<unknown>) {
+  const pool = new Pool(url, { connections: 10 });
+  let done = false;
+  void until.then(() => (done = true));
+  const counts = { ok: 0, failed: [] as string[] };
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (!done) {
+        try {
+          const res = await pool.request({ path: '/user/loaded', method: 'GET' });
+          await res.body.text();
+          if (res.statusCode === 200) counts.ok++;
+          else counts.failed.push(`status ${res.statusCode}`);
+        } catch (err) {
+          counts.failed.push(String(err));
+        }
+      }
+    }),
+  );
+  await pool.close();
+  return counts;
+}
+
+describe('supervisor', () => {
+  it('runs the bundled code and reports its version', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    const { version } = await bundled();
+    expect(await healthVersion(sup)).toBe(version);
+    const status = await sup.client('status');
+    expect(status.code).toBe(0);
+    expect(status.answer).toMatchObject({ ok: true, version, pid: sup.child.pid });
+    expect(status.answer.workers).toEqual([{ pid: expect.any(Number), version, state: 'serving' }]);
+  });
+
+  it('reloads under steady keep-alive load without losing a request', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    await waitDatabaseUp(sup.url);
+    await call(`${sup.url}/user/loaded`, 'PUT', { fullname: 'Loaded', password: 'loadrules' });
+    const [v2, v3] = [await variant(sup.dir, 'v2'), await variant(sup.dir, 'v3')];
+
+    const cannon = loadTest({
+      url: `${sup.url}/user/loaded`,
+      connections: 50,
+      duration: 10,
+    });
+    const undici = undiciLoad(sup.url, cannon);
+    const reloads = [];
+    for (const file of [v2, v3, v2]) {
+      await new Promise((r) => setTimeout(r, 2500));
+      reloads.push(await sup.client('reload', file));
+    }
+    const result = await cannon;
+    const viaUndici = await undici;
+
+    for (const reload of reloads) {
+      expect(reload.code, reload.raw).toBe(0);
+      expect(reload.answer).toMatchObject({ ok: true, durationMs: expect.any(Number) });
+    }
+    const versions = reloads.map((r) => r.answer.version);
+    expect(versions[0]).not.toBe(versions[1]);
+    expect(versions[2]).toBe(versions[0]);
+    expect(result.requests.total).toBeGreaterThan(1000);
+    expect({
+      errors: result.errors,
+      timeouts: result.timeouts,
+      non2xx: result.non2xx,
+      resets: result.resets,
+    }).toEqual({ errors: 0, timeouts: 0, non2xx: 0, resets: 0 });
+    expect(viaUndici.failed).toEqual([]);
+    expect(viaUndici.ok).toBeGreaterThan(100);
+    // The last reload's code serves, and is installed for restarts.
+    expect(await healthVersion(sup)).toBe(reloads[2]!.answer.version);
+    expect(readFileSync(sup.serviceFile).equals(readFileSync(v2))).toBe(true);
+  });
+
+  it('keeps the old code serving when the new code throws at start-up', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    const before = await healthVersion(sup);
+    const broken = join(sup.dir, 'broken.js');
+    writeFileSync(
+      broken,
+      "console.error('about to fail');\nthrow new Error('boom at start-up');\n",
+    );
+    const reload = await sup.client('reload', broken);
+    expect(reload.code).toBe(1);
+    expect(reload.answer).toMatchObject({ ok: false, error: expect.stringMatching(/exited/) });
+    expect(reload.answer.output).toContain('about to fail');
+    expect(reload.answer.output).toContain('boom at start-up');
+    expect(await healthVersion(sup)).toBe(before);
+    const status = await sup.client('status');
+    expect(status.answer.workers).toEqual([
+      { pid: expect.any(Number), version: before, state: 'serving' },
+    ]);
+    expect(readFileSync(sup.serviceFile, 'utf8')).not.toContain('boom');
+  });
+
+  it('keeps the old code serving when the new code never becomes ready', async () => {
+    await using sup = await startSupervisor({ ...databaseEnv(pg), READY_TIMEOUT_MS: '3000' });
+    const before = await healthVersion(sup);
+    const stuck = join(sup.dir, 'stuck.js');
+    writeFileSync(stuck, "console.log('waiting forever');\nsetInterval(() => {}, 1000);\n");
+    const started = Date.now();
+    const reload = await sup.client('reload', stuck);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(reload.code).toBe(1);
+    expect(reload.answer).toMatchObject({
+      ok: false,
+      error: 'the new code was not ready within 3000 ms',
+    });
+    expect(reload.answer.output).toContain('waiting forever');
+    expect(await healthVersion(sup)).toBe(before);
+    const missing = await sup.client('reload', join(sup.dir, 'no-such-file.js'));
+    expect(missing).toMatchObject({ code: 1, answer: { ok: false } });
+    expect(await healthVersion(sup)).toBe(before);
+  });
+
+  it('on SIGTERM finishes in-flight requests and exits 0 within its bound', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    await waitDatabaseUp(sup.url);
+    // An idle keep-alive connection, and a request whose body is still on its way.
+    const idle = net.connect(sup.port, '127.0.0.1');
+    idle.on('error', () => undefined);
+    const inflight = net.connect(sup.port, '127.0.0.1');
+    let answer = '';
+    inflight.on('data', (chunk) => (answer += chunk.toString()));
+    const body = JSON.stringify({ fullname: 'Last', password: 'lastrules' });
+    await new Promise<void>((resolve) => inflight.once('connect', () => resolve()));
+    inflight.write(
+      `PUT /user/last HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+
+    const started = Date.now();
+    sup.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    // New connections are refused once draining started.
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(sup.port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    inflight.write(body);
+    const code = await sup.exited;
+    const elapsedMs = Date.now() - started;
+    expect(code).toBe(0);
+    // The idle connection is closed once the advertised keep-alive time (5 s) has passed.
+    expect(elapsedMs).toBeLessThan(8000);
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    idle.destroy();
+    inflight.destroy();
+  });
+});
