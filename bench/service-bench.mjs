@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// Throughput and latency of the user service in a container on the engine, next to a bare
+// Node.js HTTP server answering a fixed JSON body, in the same run, on the same image and
+// runtime.
+//
+//   npm run build && node bench/service-bench.mjs [--duration S] [--connections C] [--paths bridge,published]
+//
+// Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 10,
+// after a 2 s warm-up): bare server GET; GET /user/health; GET /user/<existing>; PUT of a
+// new user per request; POST /user/<existing>/login with the right password. Each runs
+// against the container's bridge address (no docker-proxy) and/or its port published on
+// 127.0.0.1 (through docker-proxy); the table says which figure used which. Nothing else
+// is a target. The run builds its own image from templates/usersvc (legacy builder), starts
+// Postgres from ESTEPS_POSTGRES_IMAGE, labels everything com.esteps.test=<run id>, and
+// removes it all at the end, also on failure or Ctrl-C. Results also go to bench/results/.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleService } from '../dist/cli/bundle/bundle-service.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const autocannon = createRequire(import.meta.url)('autocannon');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const durationS = Number(arg('--duration', '10'));
+const connections = Number(arg('--connections', '50'));
+const paths = arg('--paths', 'bridge,published').split(',');
+const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
+const label = `com.esteps.test=${runId}`;
+const image = `esteps-bench/usersvc:${runId}`;
+const network = `${runId}-net`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function docker(...args) {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+function imageSetting(name, fallback) {
+  if (process.env[name]) return process.env[name];
+  const envFile = join(root, '.env');
+  const line = existsSync(envFile)
+    ? readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith(`${name}=`))
+    : undefined;
+  return line ? line.slice(name.length + 1).trim() : fallback;
+}
+
+function cleanup() {
+  for (const id of docker('ps', '-aq', '--filter', `label=${label}`).split('\n').filter(Boolean)) {
+    try { docker('rm', '-f', '-v', id); } catch {}
+  }
+  try { docker('network', 'rm', network); } catch {}
+  try { docker('rmi', '-f', image); } catch {}
+}
+
+async function buildImage() {
+  const bundle = await bundleService(root);
+  const context = mkdtempSync(join(tmpdir(), 'esteps-bench-ctx-'));
+  try {
+    cpSync(join(root, 'templates', 'usersvc'), context, { recursive: true });
+    mkdirSync(join(context, 'app'), { recursive: true });
+    writeFileSync(join(context, 'app', 'service.js'), bundle.service);
+    writeFileSync(join(context, 'app', 'supervisor.js'), bundle.supervisor);
+    execFileSync('docker', ['build', '-q', '--label', label,
+      '--build-arg', `ENVOY_IMAGE=${imageSetting('ESTEPS_ENVOY_IMAGE', 'envoyproxy/envoy:v1.32-latest')}`,
+      '--build-arg', `NODE_IMAGE=${imageSetting('ESTEPS_NODE_IMAGE', 'node:20-bookworm-slim')}`,
+      '-t', image, context], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+  return bundle.version;
+}
+
+const bareScript = `
+const body = JSON.stringify({ ok: true, fullname: 'Bench User', uuid: '0123456789ABCDEF0123456789ABCDEF' });
+require('http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}).listen(5000, '0.0.0.0');`;
+
+function run(name, args) {
+  docker('run', '-d', '--name', `${runId}-${name}`, '--label', label, '--network', network, ...args);
+  const ip = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, `${runId}-${name}`);
+  const published = args.includes('-p')
+    ? docker('port', `${runId}-${name}`, '5000/tcp').split('\n')[0]
+    : undefined;
+  return { bridge: `http://${ip}:5000`, published: published ? `http://${published}` : undefined };
+}
+
+async function waitFor(url, predicate, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (predicate(res.status, await res.json())) return;
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+function cannon(url, request, seconds) {
+  return autocannon({ url, connections, duration: seconds, ...request });
+}
+
+async function scenario(name, base, request) {
+  await cannon(`${base}${request.path}`, request, 2);
+  const r = await cannon(`${base}${request.path}`, request, durationS);
+  return {
+    scenario: name,
+    rps: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+async function main() {
+  const version = await buildImage();
+  docker('network', 'create', '--label', label, network);
+  const pgPassword = randomBytes(12).toString('hex');
+  run('postgres', ['--network-alias', 'postgres', '-e', `POSTGRES_PASSWORD=${pgPassword}`,
+    imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm')]);
+  const svc = run('usersvc', ['-p', '127.0.0.1::5000', '-e', `PGPASSWORD=${pgPassword}`, image]);
+  const bare = run('bare', ['-p', '127.0.0.1::5000', '--entrypoint', '/usr/local/bin/node', image, '-e', bareScript]);
+  await waitFor(`${svc.bridge}/user/health`, (status, body) => status === 200 && body.database === 'up');
+  await waitFor(`${bare.bridge}/`, (status) => status === 200);
+  const seed = await fetch(`${svc.bridge}/user/bench-user`, { method: 'PUT',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fullname: 'Bench User', password: 'benchrules' }) });
+  if (seed.status !== 201) throw new Error(`seeding failed: ${seed.status}`);
+
+  let counter = 0;
+  const json = { 'content-type': 'application/json' };
+  const requests = {
+    'bare node GET': { target: bare, path: '/', method: 'GET' },
+    'GET /user/health': { target: svc, path: '/user/health', method: 'GET' },
+    'GET /user/<name>': { target: svc, path: '/user/bench-user', method: 'GET' },
+    'PUT /user/<new name>': { target: svc, path: '/user/x', requests: [{ method: 'PUT', headers: json,
+      body: JSON.stringify({ fullname: 'Bench', password: 'benchrules' }),
+      setupRequest: (req) => ({ ...req, path: `/user/b${runId.slice(-6)}-${counter++}` }) }] },
+    'POST /user/<name>/login': { target: svc, path: '/user/bench-user/login', method: 'POST', headers: json,
+      body: JSON.stringify({ password: 'benchrules' }) },
+  };
+  const results = [];
+  for (const path of paths) {
+    for (const [name, { target, ...request }] of Object.entries(requests)) {
+      const result = await scenario(name, target[path], request);
+      results.push({ path, ...result });
+      process.stderr.write(`${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`);
+    }
+  }
+  return { version, results };
+}
+
+const started = new Date().toISOString();
+process.on('SIGINT', () => { cleanup(); process.exit(130); });
+try {
+  const { version, results } = await main();
+  const lines = [
+    `service ${version}; ${connections} connections, ${durationS} s per scenario after 2 s warm-up; ${cpus().length} cores; ${started}`,
+    '',
+    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} |`),
+  ];
+  for (const path of paths) {
+    const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
+    const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
+    lines.push('', `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate`);
+  }
+  console.log(lines.join('\n'));
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ started, connections, durationS, version, results }, null, 2));
+} finally {
+  cleanup();
+}
