@@ -4,6 +4,7 @@ import { EstepsError } from '../errors.js';
 import { hasExited } from './inspect-state.js';
 import { containerLogTail } from './logs.js';
 import type { WaitCondition } from './plan.js';
+import { readProgressStream } from './progress-stream.js';
 import { type Clock, retryUntil } from './retry.js';
 import { waitHealthy } from './wait-healthy.js';
 import { waitHttp } from './wait-http.js';
@@ -42,7 +43,12 @@ export async function waitForContainer(
     async () => {
       const info = await container.inspect();
       if (hasExited(info, restartsBefore)) {
-        throw await containerExited(docker, service, containerName, await exitCodeOf(container));
+        throw await containerExited(
+          docker,
+          service,
+          containerName,
+          await exitCodeOf(docker, container),
+        );
       }
       return strategy.check(info);
     },
@@ -66,18 +72,25 @@ export async function waitForContainer(
 }
 
 /**
- * The exit code of a container that exited. With a restart policy it may already run again
- * (exit code reset to 0); its next exit shows in the `restarting` state, which the engine's
- * back-off keeps for 100 ms and more, so a short poll catches it.
+ * The exit code of a container that exited. With a restart policy it may already run again,
+ * its exit code reset to 0; the engine's `die` events keep every exit code, so they are read
+ * back for the container's lifetime so far.
  */
-async function exitCodeOf(container: Docker.Container): Promise<number | null> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const info = await container.inspect();
-    if (info.State.Status !== 'running') return info.State.ExitCode;
-    if (Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function exitCodeOf(docker: Docker, container: Docker.Container): Promise<number | null> {
+  const info = await container.inspect();
+  if (info.State.Status !== 'running') return info.State.ExitCode;
+  const stream = (await docker.getEvents({
+    since: Math.floor(Date.parse(info.Created) / 1000),
+    until: Math.ceil(Date.now() / 1000),
+    filters: { container: [info.Id], event: ['die'] },
+  })) as unknown as NodeJS.ReadableStream;
+  let exitCode: number | null = null;
+  await readProgressStream(stream, (message) => {
+    const code = (message as { Actor?: { Attributes?: { exitCode?: string } } }).Actor?.Attributes
+      ?.exitCode;
+    if (code !== undefined) exitCode = Number(code);
+  });
+  return exitCode;
 }
 
 async function containerExited(
