@@ -7,7 +7,9 @@
 //
 // Per round and way, the code change is a new health message. Figures:
 //   answered  ms from starting the way (spawning `esteps hotpatch`; or bundling, for the
-//             tutorial's way) until GET /user/health answers with the new message
+//             tutorial's way) until GET /user/health answers with the new message and
+//             `database: "up"` (a restarted service answers health before its database
+//             pool is ready, and its user reads fail with 503 until then)
 //   command   ms until the command(s) exited (esteps also reports its own `durationMs`)
 //   failed    requests of the steady load (R GETs a second, default 200, open loop, half
 //             /user/health and half a user read that touches Postgres, 2 s bound each) that
@@ -108,7 +110,9 @@ async function answeredAfter(base, message, start) {
           bodyTimeout: 1000,
         });
         const body = JSON.parse(await res.body.text());
-        if (body.msg === message) return Math.round(performance.now() - start);
+        if (body.msg === message && body.database === 'up') {
+          return Math.round(performance.now() - start);
+        }
       } catch {
         // Not answering yet (restart): keep polling.
       }
@@ -128,7 +132,8 @@ async function viaEsteps(base, message) {
   const command = Math.round(performance.now() - start);
   if (run.exitCode !== 0) throw new Error(`esteps hotpatch failed: ${run.stdout}${run.stderr}`);
   const json = JSON.parse(run.stdout);
-  return { answered: await answered, command, reported: json.durationMs, phases: json };
+  const phases = { ...json.phases, ...json.replicas[0]?.phases };
+  return { answered: await answered, command, reported: json.durationMs, phases };
 }
 
 async function viaRestart(base, message, bundleServiceCode) {
@@ -186,7 +191,10 @@ async function main() {
       const load = await stop();
       const row = { round, ...timing, ...load };
       results[way].push(row);
-      const extra = way === 'esteps' ? ` (reports ${timing.reported} ms)` : '';
+      const extra =
+        way === 'esteps'
+          ? ` (reports ${timing.reported} ms: ${JSON.stringify(timing.phases)})`
+          : '';
       process.stderr.write(
         `round ${round} ${way.padEnd(7)} answered ${timing.answered} ms, command ${timing.command} ms${extra}, failed ${load.failed}/${load.sent} ${JSON.stringify(load.failures)}\n`,
       );

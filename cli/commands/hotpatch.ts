@@ -110,7 +110,22 @@ export function formatHotpatch(result: HotpatchResult): string {
     r.version,
     r.unchanged ? 'unchanged' : `${r.durationMs} ms`,
   ]);
-  return `${formatTable(['CONTAINER', 'FROM', 'TO', 'TIME'], rows)}\npatched in ${result.durationMs} ms`;
+  const { locateMs, bundleMs } = result.phases;
+  const slowest = result.replicas.reduce<PatchedReplica | undefined>(
+    (a, r) => (r.phases && (!a?.phases || r.durationMs > a.durationMs) ? r : a),
+    undefined,
+  )?.phases;
+  const where = [`find ${locateMs}`, `bundle ${bundleMs}`];
+  if (slowest) {
+    const supervisor =
+      slowest.supervisorMs === undefined ? '' : ` (supervisor ${slowest.supervisorMs})`;
+    where.push(
+      `copy ${slowest.copyMs}`,
+      `reload ${slowest.reloadMs}${supervisor}`,
+      `verify ${slowest.verifyMs}`,
+    );
+  }
+  return `${formatTable(['CONTAINER', 'FROM', 'TO', 'TIME'], rows)}\npatched in ${result.durationMs} ms: ${where.join(', ')} ms`;
 }
 
 export const registerHotpatch: RegisterCommand = (program, run) => {
