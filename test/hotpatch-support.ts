@@ -140,6 +140,25 @@ export async function health(baseUrl: string): Promise<Health> {
   }
 }
 
+/** PUT /user/<name> with a fixed password; the status it answered. */
+export async function createUser(baseUrl: string, name: string): Promise<number> {
+  const pool = new Pool(baseUrl, { connections: 1 });
+  try {
+    const res = await pool.request({
+      path: `/user/${name}`,
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fullname: `Test ${name}`, password: 'test-password-1' }),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  } finally {
+    await pool.close();
+  }
+}
+
 export interface LoadReport {
   readonly sent: number;
   readonly ok: number;

@@ -46,8 +46,15 @@ export async function hotpatchCommand(
 ): Promise<HotpatchResult> {
   const started = performance.now();
   const root = serviceRoot(ctx.cwd, options.source);
-  const project = await loadProject({ ...ctx, ...options, secrets: 'redact' });
-  const { docker } = await connectEngine(ctx.env);
+  // Both are independent; a problem with the project is reported before one with the engine.
+  const [loaded, connected] = await Promise.allSettled([
+    loadProject({ ...ctx, ...options, secrets: 'redact' }),
+    connectEngine(ctx.env),
+  ]);
+  if (loaded.status === 'rejected') throw loaded.reason;
+  if (connected.status === 'rejected') throw connected.reason;
+  const project = loaded.value;
+  const { docker } = connected.value;
   const { service, replicas } = await findRunningService(docker, project.resolved);
   const located = performance.now();
   ctx.progress.start('bundling service/');
