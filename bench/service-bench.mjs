@@ -3,11 +3,13 @@
 // Node.js HTTP server answering a fixed JSON body, in the same run, on the same image and
 // runtime.
 //
-//   npm run build && node bench/service-bench.mjs [--duration S] [--connections C] [--paths bridge,published]
+//   npm run build && node bench/service-bench.mjs [--duration S] [--rounds R] [--connections C] [--paths bridge,published]
 //
-// Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 10,
-// after a 2 s warm-up): bare server GET; GET /user/health; GET /user/<existing>; PUT of a
-// new user per request; POST /user/<existing>/login with the right password. Each runs
+// Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 5,
+// after a 2 s warm-up in the first round): bare server GET; GET /user/health;
+// GET /user/<existing>; PUT of a new user per request; POST /user/<existing>/login with the
+// right password. The scenarios run interleaved, R rounds (default 3), and the table shows
+// each one's median round, so a busy neighbour on the machine hits all of them alike. Each runs
 // against the container's bridge address (no docker-proxy) and/or its port published on
 // 127.0.0.1 (through docker-proxy); the table says which figure used which. Nothing else
 // is a target. The run builds its own image from templates/usersvc (legacy builder), starts
@@ -28,7 +30,8 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
-const durationS = Number(arg('--duration', '10'));
+const durationS = Number(arg('--duration', '5'));
+const rounds = Number(arg('--rounds', '3'));
 const connections = Number(arg('--connections', '50'));
 const paths = arg('--paths', 'bridge,published').split(',');
 const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
@@ -108,17 +111,29 @@ function cannon(url, request, seconds) {
   return autocannon({ url, connections, duration: seconds, ...request });
 }
 
-async function scenario(name, base, request) {
-  await cannon(`${base}${request.path}`, request, 2);
+async function scenario(name, base, request, warmUp) {
+  if (warmUp) await cannon(`${base}${request.path}`, request, 2);
   const r = await cannon(`${base}${request.path}`, request, durationS);
   return {
     scenario: name,
-    rps: Math.round(r.requests.average),
+    rps: Math.round(r.requests.total / durationS),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     requests: r.requests.total,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+  };
+}
+
+/** The round with the median rate, errors summed over all rounds. */
+function median(runs) {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[sorted.length >> 1];
+  return {
+    ...mid,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    rounds: runs.map((r) => r.rps),
   };
 }
 
@@ -148,14 +163,18 @@ async function main() {
     'POST /user/<name>/login': { target: svc, path: '/user/bench-user/login', method: 'POST', headers: json,
       body: JSON.stringify({ password: 'benchrules' }) },
   };
-  const results = [];
-  for (const path of paths) {
-    for (const [name, { target, ...request }] of Object.entries(requests)) {
-      const result = await scenario(name, target[path], request);
-      results.push({ path, ...result });
-      process.stderr.write(`${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`);
+  const runs = new Map();
+  for (let round = 0; round < rounds; round++) {
+    for (const path of paths) {
+      for (const [name, { target, ...request }] of Object.entries(requests)) {
+        const result = await scenario(name, target[path], request, round === 0);
+        const key = `${path}\t${name}`;
+        runs.set(key, [...(runs.get(key) ?? []), result]);
+        process.stderr.write(`round ${round + 1} ${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`);
+      }
     }
   }
+  const results = [...runs].map(([key, list]) => ({ path: key.split('\t')[0], ...median(list) }));
   return { version, results };
 }
 
@@ -164,11 +183,11 @@ process.on('SIGINT', () => { cleanup(); process.exit(130); });
 try {
   const { version, results } = await main();
   const lines = [
-    `service ${version}; ${connections} connections, ${durationS} s per scenario after 2 s warm-up; ${cpus().length} cores; ${started}`,
+    `service ${version}; ${connections} connections; ${rounds} interleaved rounds of ${durationS} s per scenario (median round shown); ${cpus().length} cores; ${started}`,
     '',
-    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} |`),
+    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} |`),
   ];
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
@@ -178,7 +197,7 @@ try {
   console.log(lines.join('\n'));
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
-    JSON.stringify({ started, connections, durationS, version, results }, null, 2));
+    JSON.stringify({ started, connections, durationS, rounds, version, results }, null, 2));
 } finally {
   cleanup();
 }

@@ -9,7 +9,15 @@ import { type Database, DatabaseUnavailable } from './database.js';
 import { HttpError, readJsonBody, sendJson } from './http-io.js';
 import { describeError, log } from './log.js';
 import { matchRoute } from './route.js';
-import { type Answer, createUser, deleteUser, getUser, login, userReader } from './users.js';
+import {
+  type Answer,
+  ClientGone,
+  createUser,
+  deleteUser,
+  getUser,
+  login,
+  userReader,
+} from './users.js';
 import { checkLogin, checkNewUser } from './validate.js';
 
 export interface AppOptions {
@@ -72,12 +80,12 @@ async function answer(
       const user = checkNewUser(await readJsonBody(req));
       if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
       if (db.state === 'down') throw new DatabaseUnavailable();
-      return createUser(db, route.username, user.value);
+      return createUser(db, route.username, user.value, () => !req.socket.destroyed);
     }
     case 'login': {
       const body = checkLogin(await readJsonBody(req));
       if (!body.ok) return { status: 400, body: { ok: false, error: body.error } };
-      return login(db, route.username, body.value.password);
+      return login(db, route.username, body.value.password, () => !req.socket.destroyed);
     }
   }
 }
@@ -95,6 +103,10 @@ function failure(
       body: { ok: false, error: 'database unavailable' },
       headers: { 'retry-after': '1' },
     };
+  }
+  if (err instanceof ClientGone) {
+    // Nobody to answer: the socket is gone, the write below is skipped.
+    return { status: 499, body: { ok: false, error: err.message } };
   }
   log('error', 'request failed', {
     method: req.method,

@@ -30,7 +30,13 @@ const maxPendingHashes = 256;
 let runningHashes = 0;
 const waitingHashes: (() => void)[] = [];
 
-async function boundedHashWork<T>(work: () => Promise<T>): Promise<T> {
+/** The client went away while its request waited: nobody is left to answer. */
+export class ClientGone extends Error {}
+
+/** Tells whether the client that asked is still connected. */
+export type StillWanted = () => boolean;
+
+async function boundedHashWork<T>(work: () => Promise<T>, wanted: StillWanted): Promise<T> {
   if (runningHashes >= maxConcurrentHashes) {
     if (waitingHashes.length >= maxPendingHashes) {
       throw new HttpError(429, 'too many password operations in progress, retry later', {
@@ -42,6 +48,8 @@ async function boundedHashWork<T>(work: () => Promise<T>): Promise<T> {
     runningHashes++;
   }
   try {
+    // A queue of abandoned requests must not burn the CPU that live ones wait for.
+    if (!wanted()) throw new ClientGone('client went away');
     return await work();
   } finally {
     const next = waitingHashes.shift();
@@ -57,8 +65,13 @@ const sql = {
   delete: 'DELETE FROM users WHERE username = $1 RETURNING uuid',
 };
 
-export async function createUser(db: Database, username: string, user: NewUser): Promise<Answer> {
-  const hash = await boundedHashWork(() => hashPassword(user.password));
+export async function createUser(
+  db: Database,
+  username: string,
+  user: NewUser,
+  wanted: StillWanted,
+): Promise<Answer> {
+  const hash = await boundedHashWork(() => hashPassword(user.password), wanted);
   for (let attempt = 0; ; attempt++) {
     const uuid = newUuid();
     try {
@@ -106,7 +119,12 @@ const loginFailed: Answer = {
   body: { ok: false, error: 'invalid username or password' },
 };
 
-export async function login(db: Database, username: string, password: string): Promise<Answer> {
+export async function login(
+  db: Database,
+  username: string,
+  password: string,
+  wanted: StillWanted,
+): Promise<Answer> {
   const result = await db.query<{ uuid: string; fullname: string; password: string }>(
     'login-user',
     sql.selectForLogin,
@@ -115,7 +133,7 @@ export async function login(db: Database, username: string, password: string): P
   const row = result.rows[0];
   // Unknown users cost one verification too, against a hash nobody knows the password of.
   const stored = row?.password ?? (await dummyHash());
-  const matches = await boundedHashWork(() => verifyPassword(password, stored));
+  const matches = await boundedHashWork(() => verifyPassword(password, stored), wanted);
   if (row === undefined || !matches) return loginFailed;
   return { status: 200, body: { ok: true, uuid: row.uuid, fullname: row.fullname } };
 }
