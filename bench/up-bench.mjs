@@ -71,7 +71,8 @@ async function tool(name, project, port, dir) {
   if (name === 'esteps') {
     return {
       up: () => run('node', [cli, 'up', '-p', project]),
-      down: (volumes) => run('node', [cli, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
+      down: (volumes) =>
+        run('node', [cli, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
     };
   }
   const file = join(dir, 'docker-compose.yml');
@@ -91,7 +92,10 @@ async function removeImage(project) {
 async function main() {
   const base = await mkdtemp(join(tmpdir(), 'esteps-bench-'));
   const envFile = await readFile(join(root, '.env'), 'utf8').catch(() => '');
-  const results = { esteps: { cold: [], warm: [], noop: [] }, compose: { cold: [], warm: [], noop: [] } };
+  const results = {
+    esteps: { cold: [], warm: [], noop: [] },
+    compose: { cold: [], warm: [], noop: [] },
+  };
   try {
     for (let i = 0; i < runs; i++) {
       for (const name of ['esteps', 'compose']) {
@@ -111,7 +115,9 @@ async function main() {
           await t.down(true);
           await removeImage(project);
         }
-        process.stderr.write(`run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}\n`);
+        process.stderr.write(
+          `run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}\n`,
+        );
       }
     }
   } finally {
@@ -131,14 +137,19 @@ function median(values) {
 
 function report(results) {
   const engine = execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false });
-  const lines = ['| case | esteps up (ms) | docker-compose up -d --build (ms) | all esteps runs | all compose runs |', '| --- | ---: | ---: | --- | --- |'];
+  const lines = [
+    '| case | esteps up (ms) | docker-compose up -d --build (ms) | all esteps runs | all compose runs |',
+    '| --- | ---: | ---: | --- | --- |',
+  ];
   for (const c of ['cold', 'warm', 'noop']) {
     lines.push(
       `| ${c} | ${median(results.esteps[c])} | ${median(results.compose[c])} | ${results.esteps[c].join(', ')} | ${results.compose[c].join(', ')} |`,
     );
   }
   engine.then((e) => {
-    process.stdout.write(`${lines.join('\n')}\n\nmedian of ${runs} runs; engine ${e.stdout}; node ${process.version}\n`);
+    process.stdout.write(
+      `${lines.join('\n')}\n\nmedian of ${runs} runs; engine ${e.stdout}; node ${process.version}\n`,
+    );
   });
 }
 
