@@ -74,12 +74,15 @@ export async function startExec(
   } catch (cause) {
     throw failed(cause);
   }
+  let cancelled = false;
   let lineSeen: (line: string | undefined) => void = () => undefined;
   const firstLine = new Promise<string | undefined>((resolve) => {
     lineSeen = resolve;
   });
   const result = collect(stream, cmd, timeoutMs, lineSeen)
     .then(async ({ stdout, stderr }) => {
+      // Nobody waits for the exit code of a cancelled command: spare the engine the call.
+      if (cancelled) return { exitCode: -1, stdout, stderr };
       const { ExitCode } = await exec.inspect();
       return { exitCode: ExitCode ?? -1, stdout, stderr };
     })
@@ -94,6 +97,7 @@ export async function startExec(
       stream.write(text);
     },
     cancel: () => {
+      cancelled = true;
       stream.destroy();
     },
     result,
