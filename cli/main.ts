@@ -1,14 +1,9 @@
-#!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, CommandResult, RunAction } from './command.js';
 import { commands } from './commands/index.js';
 import { type EstepsError, toEstepsError } from './errors.js';
+import { packageVersion } from './package-root.js';
 import { createProgress } from './ui/progress.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
@@ -83,7 +78,7 @@ function indent(text: string): string {
 const program = new Command()
   .name('esteps')
   .description('Typed multi-container stacks on Docker, with a fast dev loop.')
-  .version(pkg.version, '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError('(run esteps --help for usage)')
   .exitOverride();
 

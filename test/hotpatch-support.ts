@@ -12,7 +12,7 @@ import { Pool } from 'undici';
 import { labels } from '../cli/engine/labels.js';
 import { removeByLabel, repoRoot, testEngine, uniqueName } from './support/engine.js';
 
-export const cliPath = join(repoRoot, 'dist/cli/main.js');
+export const cliPath = join(repoRoot, 'dist/esteps.js');
 
 export interface CliRun {
   readonly exitCode: number;
@@ -22,7 +22,7 @@ export interface CliRun {
   readonly json: Record<string, unknown>;
 }
 
-/** `node dist/cli/main.js ...args` with cwd = repo root (whose `.env` names the images). */
+/** `node dist/esteps.js ...args` with cwd = repo root (whose `.env` names the images). */
 export async function esteps(args: readonly string[], env: Record<string, string> = {}) {
   const result = await execa('node', [cliPath, ...args], {
     cwd: repoRoot,

@@ -33,7 +33,7 @@ export interface ProjectFixture extends AsyncDisposable {
   up(env?: Record<string, string>): Promise<CommandResult>;
   down(volumes?: boolean): Promise<CommandResult>;
   ps(): Promise<CommandResult>;
-  /** Runs the built CLI (`node dist/cli/main.js`) in the project's directory. */
+  /** Runs the built CLI (`node dist/esteps.js`) in the project's directory. */
   cli(
     args: string[],
     env?: Record<string, string>,
@@ -65,7 +65,7 @@ export async function projectFixture(prefix: string): Promise<ProjectFixture> {
     async cli(args, env = {}) {
       const result = await execa(
         'node',
-        [join(repoRoot, 'dist/cli/main.js'), ...args, '-p', project],
+        [join(repoRoot, 'dist/esteps.js'), ...args, '-p', project],
         {
           cwd: dir,
           env: { ESTEPS_USERSVC_PORT: String(fixture.port), ...env },

@@ -5,10 +5,7 @@
  * first 12 hex digits of the service bundle's SHA-256, names the code and nothing else.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BuildFailure, build } from 'esbuild';
+import type { BuildFailure } from 'esbuild';
 import { EstepsError } from '../errors.js';
 
 export interface ServiceBundle {
@@ -27,6 +24,8 @@ export function bundleVersion(service: Buffer): string {
 
 async function bundleEntry(root: string, entry: string): Promise<Buffer> {
   try {
+    // Loaded on use: esbuild is the heaviest module esteps has, and most commands never bundle.
+    const { build } = await import('esbuild');
     const result = await build({
       absWorkingDir: root,
       entryPoints: [entry],
@@ -78,21 +77,4 @@ export async function bundleServiceCode(
   return { service, version: bundleVersion(service) };
 }
 
-/** The directory holding esteps' package.json, from source (cli/bundle) or from dist/cli/bundle. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (name === 'esteps') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new EstepsError('INTERNAL', 'Cannot find the esteps package root.', {
-        hint: 'Reinstall esteps: its package.json should sit above cli/.',
-      });
-    }
-    dir = parent;
-  }
-}
+export { packageRoot } from '../package-root.js';
