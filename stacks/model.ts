@@ -72,12 +72,21 @@ export interface HealthcheckSpec {
   readonly startPeriodMs?: number;
 }
 
-/** How esteps decides a service is ready from outside: an HTTP GET answering 2xx. */
+/**
+ * How esteps decides a service is ready from outside: an HTTP GET answering 2xx, with a JSON
+ * body whose top-level fields equal `expectJson` when given.
+ */
 export interface HttpProbeSpec {
   readonly path: string;
   readonly containerPort: number;
   /** @default 60000 */
   readonly timeoutMs?: number;
+  /**
+   * Fields the JSON answer must carry, e.g. `{ ok: true, database: 'up' }` for a service
+   * that listens before its database is ready and says so in its health answer.
+   * @default {} (any 2xx answer is ready)
+   */
+  readonly expectJson?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface DependencySpec {

@@ -135,10 +135,18 @@ function renderHealthcheck(service: ServiceSpec): Record<string, unknown> | unde
     };
   }
   if (!service.httpProbe) return undefined;
-  const { path, containerPort } = service.httpProbe;
+  const { path, containerPort, expectJson = {} } = service.httpProbe;
   const intervalMs = 2000;
   const url = `http://127.0.0.1:${containerPort}${path}`;
-  const script = `require('http').get('${url}',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`;
+  // The same rule as esteps' own probe (cli/engine/wait-http.ts): 2xx, and the expected fields.
+  const fields = Object.entries(expectJson)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `&&j[${JSON.stringify(key)}]===${JSON.stringify(value)}`)
+    .join('');
+  const script =
+    `require('http').get('${url}',r=>{let b='';r.on('data',d=>b+=d).on('end',()=>{` +
+    `let j={};try{j=JSON.parse(b)}catch(e){}` +
+    `process.exit(r.statusCode>=200&&r.statusCode<300${fields}?0:1)})}).on('error',()=>process.exit(1))`;
   return {
     test: ['CMD', 'node', '-e', escapeDollars(script)],
     interval: duration(intervalMs),

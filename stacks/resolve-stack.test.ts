@@ -50,6 +50,7 @@ describe('resolveStack: step 1', () => {
       path: '/user/health',
       containerPort: 5000,
       timeoutMs: 60_000,
+      expectJson: { ok: true, database: 'up' },
     });
     expect(usersvc.dependsOn).toEqual([{ service: 'postgres', condition: 'healthy' }]);
     expect(usersvc.user).toBe('usersvc');

@@ -149,7 +149,11 @@ function resolveService(
       },
     }),
     ...(service.httpProbe && {
-      httpProbe: { ...service.httpProbe, timeoutMs: service.httpProbe.timeoutMs ?? 60_000 },
+      httpProbe: {
+        ...service.httpProbe,
+        timeoutMs: service.httpProbe.timeoutMs ?? 60_000,
+        expectJson: service.httpProbe.expectJson ?? {},
+      },
     }),
     ...(service.user !== undefined && { user: service.user }),
   };

@@ -60,7 +60,12 @@ export const step1 = defineStack({
           containerPort: 5000,
         },
       ],
-      httpProbe: { path: '/user/health', containerPort: 5000 },
+      // The service listens at once and says in its health answer when its database is ready.
+      httpProbe: {
+        path: '/user/health',
+        containerPort: 5000,
+        expectJson: { ok: true, database: 'up' },
+      },
       dependsOn: [{ service: 'postgres', condition: 'healthy' }],
       restart: 'unless-stopped',
       networks: ['appmesh'],

@@ -93,7 +93,7 @@ describe('esteps up, side by side and when things go wrong', () => {
           ],
           environment: {},
           ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
-          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 60_000 },
+          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 60_000, expectJson: {} },
           dependsOn: [],
           replicas: 1,
           restart: 'unless-stopped',

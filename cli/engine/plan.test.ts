@@ -37,7 +37,7 @@ const usersvc: ResolvedService = {
   },
   environment: { PGHOST: 'postgres', PGPASSWORD: 'secret' },
   ports: [{ hostIp: '127.0.0.1', hostPort: 5000, containerPort: 5000, protocol: 'tcp' }],
-  httpProbe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000 },
+  httpProbe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000, expectJson: {} },
   dependsOn: [{ service: 'postgres', condition: 'healthy' }],
   replicas: 1,
   restart: 'unless-stopped',

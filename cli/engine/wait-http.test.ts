@@ -2,14 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { saysReady } from './wait-http.js';
 
 describe('saysReady', () => {
-  it('accepts plain and JSON answers that do not object', () => {
-    expect(saysReady('OK')).toBe(true);
-    expect(saysReady('{"ok":true,"database":"up"}')).toBe(true);
-    expect(saysReady('{"status":"fine"}')).toBe(true);
+  it('accepts any answer when the probe expects nothing', () => {
+    expect(saysReady('OK', {})).toBe(true);
+    expect(saysReady('{"ok":false}', {})).toBe(true);
   });
 
-  it('waits while the answer reports not ok or its database not up', () => {
-    expect(saysReady('{"ok":false}')).toBe(false);
-    expect(saysReady('{"ok":true,"database":"connecting"}')).toBe(false);
+  it('accepts a JSON answer carrying every expected field', () => {
+    const expected = { ok: true, database: 'up' };
+    expect(saysReady('{"ok":true,"database":"up","version":"abc"}', expected)).toBe(true);
+  });
+
+  it('waits while a field differs, is missing, or the answer is not JSON', () => {
+    const expected = { ok: true, database: 'up' };
+    expect(saysReady('{"ok":true,"database":"down"}', expected)).toBe(false);
+    expect(saysReady('{"ok":true}', expected)).toBe(false);
+    expect(saysReady('{"ok":"true","database":"up"}', expected)).toBe(false);
+    expect(saysReady('OK', expected)).toBe(false);
+    expect(saysReady('null', expected)).toBe(false);
   });
 });

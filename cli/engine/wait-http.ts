@@ -4,11 +4,9 @@ import { hostUrl, toObservedContainer } from './inspect-state.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
 
 /**
- * Ready once `GET path` on the container's published port answers 2xx with a body that does
- * not say otherwise: a JSON answer with `ok: false`, or with a `database` state other than
- * "up" (the user service listens before its database connection is ready and reports that
- * state in its health answer), is not ready yet. A typed expectation in HttpProbeSpec would
- * say this in the stack; until then this is the convention.
+ * Ready once `GET path` on the container's published port answers 2xx with a JSON body
+ * carrying the probe's `expectJson` fields (the user service listens before its database is
+ * ready and says so in its health answer: step 1 expects `database: "up"`).
  */
 export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescription {
   return {
@@ -24,7 +22,7 @@ export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescriptio
       try {
         const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
         const body = (await res.body.text()).slice(0, 500);
-        if (res.statusCode >= 200 && res.statusCode < 300 && saysReady(body)) {
+        if (res.statusCode >= 200 && res.statusCode < 300 && saysReady(body, probe.expectJson)) {
           return { done: true, value: true };
         }
         return { done: false, reason: `GET ${url} answered ${res.statusCode}: ${body}` };
@@ -36,14 +34,19 @@ export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescriptio
   };
 }
 
-export function saysReady(body: string): boolean {
+/** True when `body` is JSON whose top-level fields equal every field of `expected`. */
+export function saysReady(
+  body: string,
+  expected: Readonly<Record<string, string | number | boolean>>,
+): boolean {
+  const keys = Object.keys(expected);
+  if (keys.length === 0) return true;
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    return true;
+    return false;
   }
-  if (json === null || typeof json !== 'object') return true;
-  const { ok, database } = json as { ok?: unknown; database?: unknown };
-  return ok !== false && (database === undefined || database === 'up');
+  if (json === null || typeof json !== 'object') return false;
+  return keys.every((k) => (json as Record<string, unknown>)[k] === expected[k]);
 }
