@@ -86,13 +86,27 @@ require('http').createServer((req, res) => {
   res.end(body);
 }).listen(5000, '0.0.0.0');`;
 
+/** CPU time (µs) a container has used so far, from its cgroup (v1 or v2); undefined if unreadable. */
+function cpuMicros(id) {
+  for (const [file, parse] of [
+    [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, (t) => Number(t) / 1000],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, (t) => Number(/usage_usec (\d+)/.exec(t)?.[1])],
+  ]) {
+    try {
+      return parse(readFileSync(file, 'utf8'));
+    } catch {}
+  }
+  return undefined;
+}
+
 function run(name, args) {
   docker('run', '-d', '--name', `${runId}-${name}`, '--label', label, '--network', network, ...args);
   const ip = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, `${runId}-${name}`);
   const published = args.includes('-p')
     ? docker('port', `${runId}-${name}`, '5000/tcp').split('\n')[0]
     : undefined;
-  return { bridge: `http://${ip}:5000`, published: published ? `http://${published}` : undefined };
+  const id = docker('inspect', '-f', '{{.Id}}', `${runId}-${name}`);
+  return { id, bridge: `http://${ip}:5000`, published: published ? `http://${published}` : undefined };
 }
 
 async function waitFor(url, predicate, timeoutMs = 60_000) {
@@ -111,10 +125,18 @@ function cannon(url, request, seconds) {
   return autocannon({ url, connections, duration: seconds, ...request });
 }
 
-async function scenario(name, base, request, warmUp) {
+async function scenario(name, target, base, request, warmUp, database) {
   if (warmUp) await cannon(`${base}${request.path}`, request, 2);
+  const before = [cpuMicros(target.id), cpuMicros(database.id)];
   const r = await cannon(`${base}${request.path}`, request, durationS);
+  const after = [cpuMicros(target.id), cpuMicros(database.id)];
+  const perRequest = (i) =>
+    before[i] === undefined || r.requests.total === 0
+      ? undefined
+      : Math.round((after[i] - before[i]) / r.requests.total);
   return {
+    cpuUsPerRequest: perRequest(0),
+    dbCpuUsPerRequest: perRequest(1),
     scenario: name,
     rps: Math.round(r.requests.total / durationS),
     p50Ms: r.latency.p50,
@@ -141,7 +163,7 @@ async function main() {
   const version = await buildImage();
   docker('network', 'create', '--label', label, network);
   const pgPassword = randomBytes(12).toString('hex');
-  run('postgres', ['--network-alias', 'postgres', '-e', `POSTGRES_PASSWORD=${pgPassword}`,
+  const database = run('postgres', ['--network-alias', 'postgres', '-e', `POSTGRES_PASSWORD=${pgPassword}`,
     imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm')]);
   const svc = run('usersvc', ['-p', '127.0.0.1::5000', '-e', `PGPASSWORD=${pgPassword}`, image]);
   const bare = run('bare', ['-p', '127.0.0.1::5000', '--entrypoint', '/usr/local/bin/node', image, '-e', bareScript]);
@@ -167,7 +189,7 @@ async function main() {
   for (let round = 0; round < rounds; round++) {
     for (const path of paths) {
       for (const [name, { target, ...request }] of Object.entries(requests)) {
-        const result = await scenario(name, target[path], request, round === 0);
+        const result = await scenario(name, target, target[path], request, round === 0, database);
         const key = `${path}\t${name}`;
         runs.set(key, [...(runs.get(key) ?? []), result]);
         process.stderr.write(`round ${round + 1} ${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`);
@@ -185,14 +207,17 @@ try {
   const lines = [
     `service ${version}; ${connections} connections; ${rounds} interleaved rounds of ${durationS} s per scenario (median round shown); ${cpus().length} cores; ${started}`,
     '',
-    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} |`),
+    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? '?'} | ${r.scenario.startsWith('bare') ? '' : (r.dbCpuUsPerRequest ?? '?')} |`),
   ];
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
     const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
-    lines.push('', `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate`);
+    lines.push('', `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate` +
+      (get.cpuUsPerRequest && bare.cpuUsPerRequest
+        ? `; it costs the server ${(get.cpuUsPerRequest / bare.cpuUsPerRequest).toFixed(2)}x the bare server's CPU per request`
+        : ''));
   }
   console.log(lines.join('\n'));
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });

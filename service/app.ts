@@ -15,7 +15,7 @@ import {
   createUser,
   deleteUser,
   getUser,
-  login,
+  login as loginUser,
   userReader,
 } from './users.js';
 import { checkLogin, checkNewUser } from './validate.js';
@@ -57,43 +57,56 @@ function health(options: AppOptions, host: { hostname: string; resolvedname: str
   };
 }
 
-async function answer(
+type Reply = Answer & { headers?: Record<string, string> };
+
+async function withBody(
+  req: IncomingMessage,
+  options: AppOptions,
+  name: 'createUser' | 'login',
+  username: string,
+): Promise<Reply> {
+  const { db } = options;
+  const wanted = () => !req.socket.destroyed;
+  const body = await readJsonBody(req);
+  if (name === 'createUser') {
+    const user = checkNewUser(body);
+    if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
+    if (db.state === 'down') throw new DatabaseUnavailable();
+    return createUser(db, username, user.value, wanted);
+  }
+  const login = checkLogin(body);
+  if (!login.ok) return { status: 400, body: { ok: false, error: login.error } };
+  return loginUser(db, username, login.value.password, wanted);
+}
+
+/** The answer, synchronously where no I/O is needed (health, route errors): the hot paths. */
+function dispatch(
   req: IncomingMessage,
   options: AppOptions,
   host: { hostname: string; resolvedname: string | null },
   reader: ReturnType<typeof userReader>,
-): Promise<Answer & { headers?: Record<string, string> }> {
+): Reply | Promise<Reply> {
   const route = matchRoute(req.method ?? '', req.url ?? '');
   if (route.kind === 'error') {
-    const headers: Record<string, string> = route.allow ? { allow: route.allow } : {};
+    const headers: Record<string, string> | undefined = route.allow
+      ? { allow: route.allow }
+      : undefined;
     return { status: route.status, body: { ok: false, error: route.error }, headers };
   }
-  const { db } = options;
   switch (route.name) {
     case 'health':
       return health(options, host);
     case 'getUser':
       return getUser(reader, route.username);
     case 'deleteUser':
-      return deleteUser(db, route.username);
-    case 'createUser': {
-      const user = checkNewUser(await readJsonBody(req));
-      if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
-      if (db.state === 'down') throw new DatabaseUnavailable();
-      return createUser(db, route.username, user.value, () => !req.socket.destroyed);
-    }
-    case 'login': {
-      const body = checkLogin(await readJsonBody(req));
-      if (!body.ok) return { status: 400, body: { ok: false, error: body.error } };
-      return login(db, route.username, body.value.password, () => !req.socket.destroyed);
-    }
+      return deleteUser(options.db, route.username);
+    case 'createUser':
+    case 'login':
+      return withBody(req, options, route.name, route.username);
   }
 }
 
-function failure(
-  err: unknown,
-  req: IncomingMessage,
-): Answer & { headers?: Record<string, string> } {
+function failure(err: unknown, req: IncomingMessage): Reply {
   if (err instanceof HttpError) {
     return { status: err.status, body: { ok: false, error: err.message }, headers: err.headers };
   }
@@ -123,13 +136,20 @@ export function createApp(options: AppOptions): Handler {
   });
   const reader = userReader(options.db);
   return (req, res) => {
-    answer(req, options, host, reader)
-      .catch((err: unknown) => failure(err, req))
-      .then(({ status, body, headers }) => {
-        const close = options.draining() || headers?.connection === 'close';
-        const { connection: _, ...rest } = headers ?? {};
-        if (!res.headersSent && !res.destroyed) sendJson(res, status, body, close, rest);
-      })
-      .catch(() => res.destroy());
+    const send = ({ status, body, headers }: Reply) => {
+      if (res.headersSent || res.destroyed) return;
+      sendJson(res, status, body, options.draining(), headers);
+    };
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = dispatch(req, options, host, reader);
+    } catch (err) {
+      reply = failure(err, req);
+    }
+    if (reply instanceof Promise) {
+      reply.then(send, (err: unknown) => send(failure(err, req))).catch(() => res.destroy());
+    } else {
+      send(reply);
+    }
   };
 }

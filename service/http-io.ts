@@ -89,20 +89,23 @@ export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): 
   }
 }
 
-/** Writes one JSON answer; `close` asks the client to open a new connection for the next. */
+/**
+ * Writes one JSON answer. `close` (or a `connection: close` in `extraHeaders`) asks the
+ * client to open a new connection for its next request.
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   close: boolean,
-  extraHeaders: Record<string, string> = {},
+  extraHeaders?: Record<string, string>,
 ): void {
   const text = JSON.stringify(body);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
-    ...extraHeaders,
   };
+  if (extraHeaders !== undefined) Object.assign(headers, extraHeaders);
   if (close) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(res.req.method === 'HEAD' ? undefined : text);

@@ -101,10 +101,14 @@ export function userReader(db: Database): BatchLookup<UserRow> {
   });
 }
 
-export async function getUser(reader: BatchLookup<UserRow>, username: string): Promise<Answer> {
-  const row = await reader.get(username);
-  if (row === undefined) return { status: 404, body: { ok: false, error: 'user not found' } };
-  return { status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } };
+export function getUser(reader: BatchLookup<UserRow>, username: string): Promise<Answer> {
+  return reader
+    .get(username)
+    .then((row) =>
+      row === undefined
+        ? { status: 404, body: { ok: false, error: 'user not found' } }
+        : { status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } },
+    );
 }
 
 export async function deleteUser(db: Database, username: string): Promise<Answer> {
