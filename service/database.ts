@@ -147,20 +147,33 @@ export class Database {
     this.bootstrapping = false;
   }
 
-  /** One attempt: make sure the database and the table exist, on fresh connections. */
+  /**
+   * One attempt: make sure the database and the table exist. The table check runs on a
+   * pooled connection, which then serves the first requests: one connection set-up, not two.
+   */
   private async bootstrap(): Promise<void> {
     try {
-      await this.withClient(this.config.database, ensureTable);
+      await this.withPooledClient(ensureTable);
     } catch (err) {
       if (sqlState(err) !== '3D000') throw err;
       const created = await this.withClient(this.config.maintenanceDatabase, (client) =>
         ensureDatabase(client, this.config.database),
       );
       if (created) log('info', 'database created', { database: this.config.database });
-      await this.withClient(this.config.database, ensureTable);
+      await this.withPooledClient(ensureTable);
     }
-    // Opens the first pooled connection now rather than on the first request.
-    await this.pool.query('SELECT 1');
+  }
+
+  private async withPooledClient(use: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await use(client);
+      client.release();
+    } catch (err) {
+      // A connection that failed mid-way is not handed to a request.
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
   }
 
   private async withClient<T>(database: string, use: (client: pg.Client) => Promise<T>) {

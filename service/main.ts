@@ -12,21 +12,17 @@ import { describeError, log } from './log.js';
 import { dummyHash } from './password.js';
 import { createServer } from './server.js';
 
-function main(): void {
-  const config = readConfig(process.env);
-  const db = new Database(config.db);
-  const { server, drain, isDraining } = createServer(
-    createApp({ db, version: config.version, draining: () => isDraining() }),
-    config,
-  );
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Drains once, on the first of SIGTERM, SIGINT, the supervisor's word or its departure. */
+function stopOnRequest(drain: () => Promise<void>, db: Database): void {
   let stopping = false;
   const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
     log('info', 'draining', { reason });
     void drain()
-      .then(() => db.stop())
+      .then(() => Promise.race([db.stop(), sleep(1000)]))
       .then(() => {
         log('info', 'drained, exiting');
         process.exit(0);
@@ -38,7 +34,16 @@ function main(): void {
     if ((message as { type?: unknown })?.type === messages.drain) stop('supervisor');
   });
   process.on('disconnect', () => stop('supervisor gone'));
+}
 
+function main(): void {
+  const config = readConfig(process.env);
+  const db = new Database(config.db);
+  const { server, drain, isDraining } = createServer(
+    createApp({ db, version: config.version, draining: () => isDraining() }),
+    config,
+  );
+  stopOnRequest(drain, db);
   server.on('error', (err) => {
     log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
     process.exit(1);
@@ -54,10 +59,7 @@ function main(): void {
     });
   };
   if (config.waitDbBeforeListenMs === 0) listen();
-  else {
-    const bound = new Promise((resolve) => setTimeout(resolve, config.waitDbBeforeListenMs));
-    void Promise.race([db.firstAttempt, bound]).then(listen);
-  }
+  else void Promise.race([db.firstAttempt, sleep(config.waitDbBeforeListenMs)]).then(listen);
 }
 
 main();

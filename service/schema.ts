@@ -3,7 +3,7 @@
  * several replicas run it at once: the losers of a creation race get an error that the
  * caller treats as "try again", and the next attempt finds the object in place.
  */
-import type { Client } from 'pg';
+import type { ClientBase } from 'pg';
 
 /** The tutorial's table, plus the unique username the API promises. */
 export const createTableSql = `CREATE TABLE IF NOT EXISTS users (
@@ -26,7 +26,7 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-export async function ensureDatabase(maintenance: Client, database: string): Promise<boolean> {
+export async function ensureDatabase(maintenance: ClientBase, database: string): Promise<boolean> {
   const found = await maintenance.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (found.rowCount !== 0) return false;
   try {
@@ -38,7 +38,7 @@ export async function ensureDatabase(maintenance: Client, database: string): Pro
   }
 }
 
-export async function ensureTable(client: Client): Promise<void> {
+export async function ensureTable(client: ClientBase): Promise<void> {
   await client.query(createTableSql);
   await client.query(createUsernameIndexSql);
 }
