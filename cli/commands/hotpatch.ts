@@ -8,6 +8,7 @@ import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
 import { formatTable } from '../ui/table.js';
+import { withProjectOptions } from './project-options.js';
 
 export interface HotpatchOptions {
   readonly stack?: string;
@@ -136,16 +137,16 @@ export function formatHotpatch(result: HotpatchResult): string {
 }
 
 export const registerHotpatch: RegisterCommand = (program, run) => {
-  program
-    .command('hotpatch')
-    .description('Copy the current service code into the running containers and reload it')
-    .option('--stack <name>', 'stack definition', 'step1')
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+  withProjectOptions(
+    program
+      .command('hotpatch')
+      .description('Copy the current service code into the running containers and reload it'),
+    'print the result as one JSON document',
+  )
     .option(
       '--source <dir>',
       'directory holding the service code in service/ (default: this package)',
     )
-    .option('--json', 'print the result as one JSON document')
     .action(
       run(async (ctx, options: HotpatchOptions): Promise<CommandResult> => {
         const result = await hotpatchCommand(ctx, options);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defaultStackName } from '../../stacks/index.js';
 
 /** Options every project command takes: --stack, -p/--project, --json. */
 export interface ProjectOptions {
@@ -7,9 +8,16 @@ export interface ProjectOptions {
   readonly json?: boolean;
 }
 
-export function withProjectOptions(command: Command): Command {
-  return command
-    .option('--stack <name>', 'stack definition', 'step1')
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
-    .option('--json', 'print one JSON document on stdout');
+/**
+ * Declares --stack and -p/--project, and --json with `json` as its help text (`false` for
+ * commands whose output is a stream, not one document: logs -f, watch).
+ */
+export function withProjectOptions(
+  command: Command,
+  json: string | false = 'print one JSON document on stdout',
+): Command {
+  command
+    .option('--stack <name>', 'stack definition', defaultStackName)
+    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)');
+  return json === false ? command : command.option('--json', json);
 }

@@ -6,6 +6,7 @@ import { toYaml } from '../../stacks/to-yaml.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { loadProject, redactedSecret } from '../project/load-project.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
+import { withProjectOptions } from './project-options.js';
 
 export interface RenderOptions {
   readonly stack?: string;
@@ -76,12 +77,10 @@ function header(stack: string, project: string): string {
 }
 
 export const registerRender: RegisterCommand = (program: Command, run) => {
-  program
-    .command('render')
-    .description('Print (or write with -o) the compose file of a stack')
-    .option('--stack <name>', 'stack to render', 'step1')
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+  withProjectOptions(
+    program.command('render').description('Print (or write with -o) the compose file of a stack'),
+    'print the resolved stack as JSON instead of YAML',
+  )
     .option('-o, --output <file>', 'write the compose file, its .env and build contexts here')
-    .option('--json', 'print the resolved stack as JSON instead of YAML')
     .action(run<RenderOptions>(render));
 };

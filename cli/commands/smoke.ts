@@ -5,6 +5,7 @@ import { EstepsError } from '../errors.js';
 import { loadProject } from '../project/load-project.js';
 import { runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
+import { withProjectOptions } from './project-options.js';
 
 export interface SmokeOptions {
   readonly stack?: string;
@@ -65,16 +66,15 @@ export function formatChecks(checks: readonly SmokeCheck[]): string {
 }
 
 export const registerSmoke: RegisterCommand = (program, run) => {
-  program
-    .command('smoke')
-    .description('Check the running service: health, create, read, login, delete')
-    .option('--stack <name>', 'stack definition', 'step1')
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
-    .option('--json', 'print one JSON document with a record per check')
-    .action(
-      run(async (ctx, options: SmokeOptions): Promise<CommandResult> => {
-        const result = await smokeCommand(ctx, options);
-        return { data: { ...result }, text: formatChecks(result.checks) };
-      }),
-    );
+  withProjectOptions(
+    program
+      .command('smoke')
+      .description('Check the running service: health, create, read, login, delete'),
+    'print one JSON document with a record per check',
+  ).action(
+    run(async (ctx, options: SmokeOptions): Promise<CommandResult> => {
+      const result = await smokeCommand(ctx, options);
+      return { data: { ...result }, text: formatChecks(result.checks) };
+    }),
+  );
 };

@@ -4,6 +4,7 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { toEstepsError } from '../errors.js';
 import { createProgress } from '../ui/progress.js';
 import { hotpatchCommand, serviceRoot } from './hotpatch.js';
+import { withProjectOptions } from './project-options.js';
 
 export interface WatchOptions {
   readonly stack?: string;
@@ -109,11 +110,12 @@ function print(line: string): void {
 }
 
 export const registerWatch: RegisterCommand = (program, run) => {
-  program
-    .command('watch')
-    .description('Hot-patch the running service on every change under service/, until Ctrl-C')
-    .option('--stack <name>', 'stack definition', 'step1')
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+  withProjectOptions(
+    program
+      .command('watch')
+      .description('Hot-patch the running service on every change under service/, until Ctrl-C'),
+    false,
+  )
     .option(
       '--source <dir>',
       'directory holding the service code in service/ (default: this package)',
