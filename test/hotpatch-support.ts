@@ -7,41 +7,16 @@
  */
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { Pool } from 'undici';
 import { labels } from '../cli/engine/labels.js';
+import { type CliRun, runCli } from './support/cli.js';
 import { removeByLabel, repoRoot, testEngine, uniqueName } from './support/engine.js';
 
-export const cliPath = join(repoRoot, 'dist/esteps.js');
-
-export interface CliRun {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout parsed, when it was one JSON document ({} otherwise). */
-  readonly json: Record<string, unknown>;
-}
+export { type CliRun, cliPath } from './support/cli.js';
 
 /** `node dist/esteps.js ...args` with cwd = repo root (whose `.env` names the images). */
-export async function esteps(args: readonly string[], env: Record<string, string> = {}) {
-  const result = await execa('node', [cliPath, ...args], {
-    cwd: repoRoot,
-    env: { NO_COLOR: '1', ...env },
-    reject: false,
-    timeout: 600_000,
-  });
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    // Not a --json run.
-  }
-  return {
-    exitCode: result.exitCode ?? -1,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    json,
-  } satisfies CliRun;
+export function esteps(args: readonly string[], env: Record<string, string> = {}) {
+  return runCli(args, { env });
 }
 
 /** The `error` object of a failed `--json` run. */

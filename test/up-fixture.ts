@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { request } from 'undici';
 import type { CommandContext, CommandResult } from '../cli/command.js';
 import { downCommand } from '../cli/commands/down.js';
@@ -16,14 +15,8 @@ import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/images.js';
-import {
-  freePort,
-  removeByLabel,
-  repoRoot,
-  stackImage,
-  testEngine,
-  uniqueName,
-} from './support/engine.js';
+import { runCli } from './support/cli.js';
+import { freePort, removeByLabel, stackImage, testEngine, uniqueName } from './support/engine.js';
 
 export interface ProjectFixture extends AsyncDisposable {
   readonly project: string;
@@ -62,30 +55,12 @@ export async function projectFixture(prefix: string): Promise<ProjectFixture> {
     up: (env) => upCommand(fixture.ctx(env), { project }),
     down: (volumes = false) => downCommand(fixture.ctx(), { project, volumes }),
     ps: () => psCommand(fixture.ctx(), { project }),
-    async cli(args, env = {}) {
-      const result = await execa(
-        'node',
-        [join(repoRoot, 'dist/esteps.js'), ...args, '-p', project],
-        {
-          cwd: dir,
-          env: { ESTEPS_USERSVC_PORT: String(fixture.port), ...env },
-          reject: false,
-          timeout: 300_000,
-        },
-      );
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(result.stdout) as Record<string, unknown>;
-      } catch {
-        // Not a --json run.
-      }
-      return {
-        exitCode: result.exitCode ?? -1,
-        stdout: result.stdout,
-        stderr: result.stderr,
-        json,
-      };
-    },
+    cli: (args, env = {}) =>
+      runCli([...args, '-p', project], {
+        cwd: dir,
+        env: { ESTEPS_USERSVC_PORT: String(fixture.port), ...env },
+        timeoutMs: 300_000,
+      }),
     url: (path) => `http://127.0.0.1:${fixture.port}${path}`,
     async [Symbol.asyncDispose]() {
       const { docker } = await testEngine();

@@ -3,8 +3,7 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { connectEngine } from '../engine/client.js';
 import { downProject } from '../engine/down.js';
 import { acquireProjectLock } from '../engine/lock.js';
-import { loadProject } from '../project/load-project.js';
-import { type ProjectOptions, withProjectOptions } from './project-options.js';
+import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
 
 export interface DownOptions extends ProjectOptions {
   /** Also remove the project's named volumes (its data). @default false */
@@ -16,13 +15,7 @@ export async function downCommand(
   ctx: CommandContext,
   options: DownOptions,
 ): Promise<CommandResult> {
-  const project = await loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    stack: options.stack,
-    project: options.project,
-    secrets: 'redact',
-  });
+  const project = await readProject(ctx, options);
   const engine = await connectEngine(ctx.env);
   const lock = await acquireProjectLock(ctx.cwd, project.name, 'down');
   try {

@@ -6,9 +6,8 @@ import { connectEngine } from '../engine/client.js';
 import { type PatchedReplica, preparePatch } from '../engine/hotpatch.js';
 import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
-import { loadProject } from '../project/load-project.js';
 import { formatTable } from '../ui/table.js';
-import { withProjectOptions } from './project-options.js';
+import { readProject, withProjectOptions } from './project-options.js';
 
 export interface HotpatchOptions {
   readonly stack?: string;
@@ -49,7 +48,7 @@ export async function hotpatchCommand(
   const root = serviceRoot(ctx.cwd, options.source);
   // Both are independent; a problem with the project is reported before one with the engine.
   const [loaded, connected] = await Promise.allSettled([
-    loadProject({ ...ctx, ...options, secrets: 'redact' }),
+    readProject(ctx, options),
     connectEngine(ctx.env),
   ]);
   if (loaded.status === 'rejected') throw loaded.reason;

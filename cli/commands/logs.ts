@@ -4,8 +4,7 @@ import { connectEngine } from '../engine/client.js';
 import { followLogs, type LogLine, readLogs } from '../engine/logs.js';
 import { listProjectContainers } from '../engine/observe.js';
 import { EstepsError } from '../errors.js';
-import { loadProject } from '../project/load-project.js';
-import { type ProjectOptions, withProjectOptions } from './project-options.js';
+import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
 
 export interface LogsOptions extends ProjectOptions {
   /** Keep streaming new lines. @default false */
@@ -25,13 +24,7 @@ export async function logsCommand(
   args: string[],
 ): Promise<CommandResult> {
   const service = args[0];
-  const project = await loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    stack: options.stack,
-    project: options.project,
-    secrets: 'redact',
-  });
+  const project = await readProject(ctx, options);
   const engine = await connectEngine(ctx.env);
   const containers = (await listProjectContainers(engine.docker, project.name)).filter(
     (c) => !service || c.service === service,

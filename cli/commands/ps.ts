@@ -4,9 +4,8 @@ import { connectEngine } from '../engine/client.js';
 import { hostUrl } from '../engine/inspect-state.js';
 import { listProjectContainers } from '../engine/observe.js';
 import type { ObservedContainer } from '../engine/observed-state.js';
-import { loadProject } from '../project/load-project.js';
 import { formatTable } from '../ui/table.js';
-import { type ProjectOptions, withProjectOptions } from './project-options.js';
+import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
 
 /**
  * One row of `esteps ps --json` (a stable shape: fields are only ever added).
@@ -34,13 +33,7 @@ export async function psCommand(
   ctx: CommandContext,
   options: ProjectOptions,
 ): Promise<CommandResult> {
-  const project = await loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    stack: options.stack,
-    project: options.project,
-    secrets: 'redact',
-  });
+  const project = await readProject(ctx, options);
   const engine = await connectEngine(ctx.env);
   const probes = new Map(
     project.resolved.services.flatMap((s) => (s.httpProbe ? [[s.name, s.httpProbe]] : [])),

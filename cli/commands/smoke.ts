@@ -2,10 +2,9 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { connectEngine } from '../engine/client.js';
 import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
-import { loadProject } from '../project/load-project.js';
 import { runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
-import { withProjectOptions } from './project-options.js';
+import { readProject, withProjectOptions } from './project-options.js';
 
 export interface SmokeOptions {
   readonly stack?: string;
@@ -23,7 +22,7 @@ export async function smokeCommand(
   ctx: CommandContext,
   options: SmokeOptions,
 ): Promise<SmokeResult> {
-  const project = await loadProject({ ...ctx, ...options, secrets: 'redact' });
+  const project = await readProject(ctx, options);
   const { docker } = await connectEngine(ctx.env);
   const { service, replicas } = await findRunningService(docker, project.resolved);
   const url = replicas.find((r) => r.baseUrl)?.baseUrl;
