@@ -17,7 +17,15 @@
 // removes it all at the end, also on failure or Ctrl-C. Results also go to bench/results/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,24 +49,35 @@ const network = `${runId}-net`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function docker(...args) {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 function imageSetting(name, fallback) {
   if (process.env[name]) return process.env[name];
   const envFile = join(root, '.env');
   const line = existsSync(envFile)
-    ? readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith(`${name}=`))
+    ? readFileSync(envFile, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${name}=`))
     : undefined;
   return line ? line.slice(name.length + 1).trim() : fallback;
 }
 
 function cleanup() {
   for (const id of docker('ps', '-aq', '--filter', `label=${label}`).split('\n').filter(Boolean)) {
-    try { docker('rm', '-f', '-v', id); } catch {}
+    try {
+      docker('rm', '-f', '-v', id);
+    } catch {}
   }
-  try { docker('network', 'rm', network); } catch {}
-  try { docker('rmi', '-f', image); } catch {}
+  try {
+    docker('network', 'rm', network);
+  } catch {}
+  try {
+    docker('rmi', '-f', image);
+  } catch {}
 }
 
 async function buildImage() {
@@ -69,10 +88,23 @@ async function buildImage() {
     mkdirSync(join(context, 'app'), { recursive: true });
     writeFileSync(join(context, 'app', 'service.js'), bundle.service);
     writeFileSync(join(context, 'app', 'supervisor.js'), bundle.supervisor);
-    execFileSync('docker', ['build', '-q', '--label', label,
-      '--build-arg', `ENVOY_IMAGE=${imageSetting('ESTEPS_ENVOY_IMAGE', 'envoyproxy/envoy:v1.32-latest')}`,
-      '--build-arg', `NODE_IMAGE=${imageSetting('ESTEPS_NODE_IMAGE', 'node:20-bookworm-slim')}`,
-      '-t', image, context], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    execFileSync(
+      'docker',
+      [
+        'build',
+        '-q',
+        '--label',
+        label,
+        '--build-arg',
+        `ENVOY_IMAGE=${imageSetting('ESTEPS_ENVOY_IMAGE', 'envoyproxy/envoy:v1.32-latest')}`,
+        '--build-arg',
+        `NODE_IMAGE=${imageSetting('ESTEPS_NODE_IMAGE', 'node:20-bookworm-slim')}`,
+        '-t',
+        image,
+        context,
+      ],
+      { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
@@ -90,7 +122,10 @@ require('http').createServer((req, res) => {
 function cpuMicros(id) {
   for (const [file, parse] of [
     [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, (t) => Number(t) / 1000],
-    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, (t) => Number(/usage_usec (\d+)/.exec(t)?.[1])],
+    [
+      `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+      (t) => Number(/usage_usec (\d+)/.exec(t)?.[1]),
+    ],
   ]) {
     try {
       return parse(readFileSync(file, 'utf8'));
@@ -100,13 +135,32 @@ function cpuMicros(id) {
 }
 
 function run(name, args) {
-  docker('run', '-d', '--name', `${runId}-${name}`, '--label', label, '--network', network, ...args);
-  const ip = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, `${runId}-${name}`);
+  docker(
+    'run',
+    '-d',
+    '--name',
+    `${runId}-${name}`,
+    '--label',
+    label,
+    '--network',
+    network,
+    ...args,
+  );
+  const ip = docker(
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+    `${runId}-${name}`,
+  );
   const published = args.includes('-p')
     ? docker('port', `${runId}-${name}`, '5000/tcp').split('\n')[0]
     : undefined;
   const id = docker('inspect', '-f', '{{.Id}}', `${runId}-${name}`);
-  return { id, bridge: `http://${ip}:5000`, published: published ? `http://${published}` : undefined };
+  return {
+    id,
+    bridge: `http://${ip}:5000`,
+    published: published ? `http://${published}` : undefined,
+  };
 }
 
 async function waitFor(url, predicate, timeoutMs = 60_000) {
@@ -163,14 +217,33 @@ async function main() {
   const version = await buildImage();
   docker('network', 'create', '--label', label, network);
   const pgPassword = randomBytes(12).toString('hex');
-  const database = run('postgres', ['--network-alias', 'postgres', '-e', `POSTGRES_PASSWORD=${pgPassword}`,
-    imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm')]);
+  const database = run('postgres', [
+    '--network-alias',
+    'postgres',
+    '-e',
+    `POSTGRES_PASSWORD=${pgPassword}`,
+    imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm'),
+  ]);
   const svc = run('usersvc', ['-p', '127.0.0.1::5000', '-e', `PGPASSWORD=${pgPassword}`, image]);
-  const bare = run('bare', ['-p', '127.0.0.1::5000', '--entrypoint', '/usr/local/bin/node', image, '-e', bareScript]);
-  await waitFor(`${svc.bridge}/user/health`, (status, body) => status === 200 && body.database === 'up');
+  const bare = run('bare', [
+    '-p',
+    '127.0.0.1::5000',
+    '--entrypoint',
+    '/usr/local/bin/node',
+    image,
+    '-e',
+    bareScript,
+  ]);
+  await waitFor(
+    `${svc.bridge}/user/health`,
+    (status, body) => status === 200 && body.database === 'up',
+  );
   await waitFor(`${bare.bridge}/`, (status) => status === 200);
-  const seed = await fetch(`${svc.bridge}/user/bench-user`, { method: 'PUT',
-    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fullname: 'Bench User', password: 'benchrules' }) });
+  const seed = await fetch(`${svc.bridge}/user/bench-user`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ fullname: 'Bench User', password: 'benchrules' }),
+  });
   if (seed.status !== 201) throw new Error(`seeding failed: ${seed.status}`);
 
   let counter = 0;
@@ -179,11 +252,25 @@ async function main() {
     'bare node GET': { target: bare, path: '/', method: 'GET' },
     'GET /user/health': { target: svc, path: '/user/health', method: 'GET' },
     'GET /user/<name>': { target: svc, path: '/user/bench-user', method: 'GET' },
-    'PUT /user/<new name>': { target: svc, path: '/user/x', requests: [{ method: 'PUT', headers: json,
-      body: JSON.stringify({ fullname: 'Bench', password: 'benchrules' }),
-      setupRequest: (req) => ({ ...req, path: `/user/b${runId.slice(-6)}-${counter++}` }) }] },
-    'POST /user/<name>/login': { target: svc, path: '/user/bench-user/login', method: 'POST', headers: json,
-      body: JSON.stringify({ password: 'benchrules' }) },
+    'PUT /user/<new name>': {
+      target: svc,
+      path: '/user/x',
+      requests: [
+        {
+          method: 'PUT',
+          headers: json,
+          body: JSON.stringify({ fullname: 'Bench', password: 'benchrules' }),
+          setupRequest: (req) => ({ ...req, path: `/user/b${runId.slice(-6)}-${counter++}` }),
+        },
+      ],
+    },
+    'POST /user/<name>/login': {
+      target: svc,
+      path: '/user/bench-user/login',
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ password: 'benchrules' }),
+    },
   };
   const runs = new Map();
   for (let round = 0; round < rounds; round++) {
@@ -192,7 +279,9 @@ async function main() {
         const result = await scenario(name, target, target[path], request, round === 0, database);
         const key = `${path}\t${name}`;
         runs.set(key, [...(runs.get(key) ?? []), result]);
-        process.stderr.write(`round ${round + 1} ${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`);
+        process.stderr.write(
+          `round ${round + 1} ${path} ${name}: ${result.rps} req/s, p99 ${result.p99Ms} ms\n`,
+        );
       }
     }
   }
@@ -201,7 +290,10 @@ async function main() {
 }
 
 const started = new Date().toISOString();
-process.on('SIGINT', () => { cleanup(); process.exit(130); });
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
 try {
   const { version, results } = await main();
   const lines = [
@@ -209,20 +301,28 @@ try {
     '',
     '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
-    ...results.map((r) => `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? '?'} | ${r.scenario.startsWith('bare') ? '' : (r.dbCpuUsPerRequest ?? '?')} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? '?'} | ${r.scenario.startsWith('bare') ? '' : (r.dbCpuUsPerRequest ?? '?')} |`,
+    ),
   ];
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
     const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
-    lines.push('', `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate` +
-      (get.cpuUsPerRequest && bare.cpuUsPerRequest
-        ? `; it costs the server ${(get.cpuUsPerRequest / bare.cpuUsPerRequest).toFixed(2)}x the bare server's CPU per request`
-        : ''));
+    lines.push(
+      '',
+      `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate` +
+        (get.cpuUsPerRequest && bare.cpuUsPerRequest
+          ? `; it costs the server ${(get.cpuUsPerRequest / bare.cpuUsPerRequest).toFixed(2)}x the bare server's CPU per request`
+          : ''),
+    );
   }
   console.log(lines.join('\n'));
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
-    JSON.stringify({ started, connections, durationS, rounds, version, results }, null, 2));
+  writeFileSync(
+    join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ started, connections, durationS, rounds, version, results }, null, 2),
+  );
 } finally {
   cleanup();
 }
