@@ -86,6 +86,9 @@ function dispatch(
   host: { hostname: string; resolvedname: string | null },
   reader: ReturnType<typeof userReader>,
 ): Reply | Promise<Reply> {
+  if (req.headers.host === undefined && req.httpVersionMinor === 1) {
+    return { status: 400, body: { ok: false, error: 'missing Host header' } };
+  }
   const route = matchRoute(req.method ?? '', req.url ?? '');
   if (route.kind === 'error') {
     const headers: Record<string, string> | undefined = route.allow

@@ -26,7 +26,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: net.Socket): void
     return;
   }
   const [status, message] = clientErrors[err.code ?? ''] ?? [400, 'malformed request'];
+  answerRaw(socket, status, message);
+}
+
+/** A JSON error written straight to the socket, which then closes. */
+function answerRaw(socket: net.Socket, status: number, message: string): void {
   const body = JSON.stringify({ ok: false, error: message });
+  socket.on('error', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -46,11 +52,17 @@ export function createServer(handler: Handler, options: ServerOptions): Drainabl
       keepAliveTimeout: options.keepAliveTimeoutMs,
       requestTimeout: 30_000,
       headersTimeout: 10_000,
+      // Node's own answer to a missing Host is not JSON; the handler gives ours.
+      requireHostHeader: false,
     },
     handler,
   );
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('clientError', answerClientError);
+  // Without a listener Node closes CONNECT requests without a word.
+  server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) =>
+    answerRaw(socket, 405, 'method not allowed'),
+  );
   let draining: Promise<void> | undefined;
   // Open connections and how many requests each is answering: Node's closeIdleConnections
   // skips connections that never carried a request, so we keep our own account.

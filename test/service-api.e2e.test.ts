@@ -334,6 +334,22 @@ describe('malformed requests', () => {
     );
     expect(headers).toMatch(/^HTTP\/1\.1 431 /);
     expect(headers).toContain('"ok":false');
+    const cases: [string, number][] = [
+      ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405],
+      ['GET /user/bob HTTP/1.1\r\n\r\n', 400],
+      [
+        'GET /user/bob HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n',
+        400,
+      ],
+      ['GET /user/bob HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400],
+      ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400],
+      ['GET /user/b\u0000ob HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ];
+    for (const [request, status] of cases) {
+      const answer = await raw(request);
+      expect(answer, request).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(answer, request).toContain('"ok":false');
+    }
     expect((await call(`${url}/user/health`)).status).toBe(200);
   });
 });
