@@ -76,7 +76,7 @@ export class Supervisor {
     }
     // The new code waits for its database pool before it listens, so that the switch does
     // not turn requests the old code answers into 503s while the new one connects.
-    const next = new Generation(file, version, { WAIT_DB_BEFORE_LISTEN_MS: '3000' });
+    const next = new Generation(file, version, { WAIT_DB_BEFORE_LISTEN_MS: '5000' });
     const failure = await next.start(this.options.workers, this.options.readyTimeoutMs);
     if (failure) {
       log('warn', 'reload failed, old code keeps serving', { version, error: failure.error });
