@@ -8,6 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Unit tests first (fast feedback), then the end-to-end tests with their own workers.
+          sequence: { groupOrder: 0 },
           include: [
             'cli/**/*.test.ts',
             'stacks/**/*.test.ts',
@@ -19,6 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.e2e.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
