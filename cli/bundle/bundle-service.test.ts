@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleService, bundleVersion, packageRoot } from './bundle-service.js';
+import { packageRoot } from '../package-root.js';
+import { bundleService, bundleVersion } from './bundle-service.js';
 
 describe('bundleService', () => {
   it('finds the package root from its own location', () => {

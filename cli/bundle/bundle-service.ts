@@ -76,5 +76,3 @@ export async function bundleServiceCode(
   const service = await bundleEntry(root, 'service/main.ts');
   return { service, version: bundleVersion(service) };
 }
-
-export { packageRoot } from '../package-root.js';

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bundleServiceCode, packageRoot } from '../bundle/bundle-service.js';
+import { bundleServiceCode } from '../bundle/bundle-service.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { type PatchedReplica, preparePatch } from '../engine/hotpatch.js';
 import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { formatTable } from '../ui/table.js';
 import { readProject, withProjectOptions } from './project-options.js';
 

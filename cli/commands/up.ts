@@ -1,13 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ImageSource, ResolvedStack, StackSpec } from '../../stacks/model.js';
-import { bundleService, packageRoot } from '../bundle/bundle-service.js';
+import { bundleService } from '../bundle/bundle-service.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine, type Engine } from '../engine/client.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
 import { serviceUrls } from '../engine/service-urls.js';
 import { type UpOutcome, upStack } from '../engine/up.js';
+import { packageRoot, packageVersion } from '../package-root.js';
 import { loadProject } from '../project/load-project.js';
 import { formatTable } from '../ui/table.js';
 import { type ProjectOptions, withProjectOptions } from './project-options.js';
@@ -70,7 +71,7 @@ export async function runUp(
       const bundle = await bundleService(root);
       return { 'service-bundle': bundle.service, 'supervisor-bundle': bundle.supervisor };
     },
-    version: packageVersion(root),
+    version: packageVersion(),
     dryRun,
     progress: ctx.progress,
     signal: ctx.signal,
@@ -157,11 +158,6 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-}
-
-function packageVersion(root: string): string {
-  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
-    .version;
 }
 
 export const registerUp: RegisterCommand = (program: Command, run) => {

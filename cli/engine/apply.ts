@@ -228,15 +228,12 @@ async function waitForService(
   s: ResolvedService,
   op: Extract<Operation, { kind: 'wait' }>,
 ): Promise<void> {
-  const strategy = strategyFor(s, op.condition);
   for (let replica = 1; replica <= s.replicas; replica++) {
-    await waitForContainer(
-      input.docker,
-      s.name,
-      containerName(input.stack.project, s.name, replica),
-      strategy,
-      { ...(input.signal && { signal: input.signal }) },
-    );
+    const name = containerName(input.stack.project, s.name, replica);
+    const strategy = strategyFor(s, op.condition, input.docker.getContainer(name));
+    await waitForContainer(input.docker, s.name, name, strategy, {
+      ...(input.signal && { signal: input.signal }),
+    });
   }
 }
 

@@ -43,9 +43,11 @@ export async function upStack(input: UpInput): Promise<UpOutcome> {
   const { stack, engine, progress } = input;
   const lock = input.dryRun ? undefined : await acquireProjectLock(input.cwd, stack.project, 'up');
   try {
-    const contexts = await assembleContexts(input);
-    progress.start(`reading project ${stack.project} from the engine`);
-    const observed = await observeProject(engine.docker, stack.project, imageRefs(stack));
+    // Bundling is CPU in esbuild's process, observing is waiting on the engine: overlap them.
+    const [contexts, observed] = await Promise.all([
+      assembleContexts(input),
+      observeProject(engine.docker, stack.project, imageRefs(stack)),
+    ]);
     progress.stop();
     const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
     const plan = planStack({ stack, observed, contextDigests: digests });
@@ -74,7 +76,9 @@ function imageRefs(stack: ResolvedStack): string[] {
 async function assembleContexts(input: UpInput): Promise<Record<string, BuildContext>> {
   const built = input.stack.services.filter((s) => s.build);
   if (built.length === 0) return {};
-  input.progress.start('bundling the service');
+  input.progress.start(
+    `bundling the service, reading project ${input.stack.project} from the engine`,
+  );
   const artefacts = await input.artefacts();
   const contexts: Record<string, BuildContext> = {};
   for (const s of built) {
@@ -87,6 +91,5 @@ async function assembleContexts(input: UpInput): Promise<Record<string, BuildCon
       generated,
     );
   }
-  input.progress.stop();
   return contexts;
 }

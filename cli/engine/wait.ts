@@ -1,22 +1,39 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
+import { execInContainer } from './exec.js';
 import { hasExited } from './inspect-state.js';
 import { containerLogTail } from './logs.js';
 import type { WaitCondition } from './plan.js';
 import { readProgressStream } from './progress-stream.js';
 import { type Clock, retryUntil } from './retry.js';
-import { waitHealthy } from './wait-healthy.js';
+import { healthCommand, waitHealthy } from './wait-healthy.js';
 import { waitHttp } from './wait-http.js';
 import { waitRunning } from './wait-running.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
 
+/**
+ * The strategy for one container. `container` lets the health strategy run the check
+ * command itself while Docker's first check has not run yet (see waitHealthy).
+ */
 export function strategyFor(
   service: ResolvedService,
   condition: WaitCondition,
+  container?: Docker.Container,
 ): WaitStrategyDescription {
   if (condition === 'http' && service.httpProbe) return waitHttp(service.httpProbe);
-  if (condition === 'healthy' && service.healthcheck) return waitHealthy(service.healthcheck);
+  if (condition === 'healthy' && service.healthcheck) {
+    const command = healthCommand(service.healthcheck.test);
+    const timeoutMs = service.healthcheck.timeoutMs;
+    const runCheck =
+      container && command
+        ? () =>
+            execInContainer(container, command, { timeoutMs })
+              .then((r) => r.exitCode === 0)
+              .catch(() => false)
+        : undefined;
+    return waitHealthy(service.healthcheck, runCheck);
+  }
   return waitRunning();
 }
 

@@ -4,7 +4,8 @@ import { mergeEnvFile } from '../../stacks/env-file.js';
 import type { GeneratedArtefact } from '../../stacks/model.js';
 import type { RenderedCompose } from '../../stacks/render-compose.js';
 import { secretVariable } from '../../stacks/variables.js';
-import { bundleService, packageRoot } from '../bundle/bundle-service.js';
+import { bundleService } from '../bundle/bundle-service.js';
+import { packageRoot } from '../package-root.js';
 import type { Project } from './load-project.js';
 
 export interface WrittenCompose {
