@@ -69,25 +69,41 @@ export async function watchCommand(
     });
   };
 
-  // The first patch also proves the stack is up: refuse at once rather than watch in vain.
-  // Code that does not bundle or start is another matter: the next save may fix it.
-  try {
-    const first = await hotpatchCommand(quiet, options);
-    patches += 1;
-    print(`watching ${serviceDir}; ${first.service} serves ${first.version}`);
-  } catch (err) {
-    const code = toEstepsError(err).code;
-    if (code !== 'HOTPATCH_FAILED' && code !== 'BUILD_FAILED') throw err;
-    failures += 1;
-    printFailure(err);
-    print(`watching ${serviceDir}; the old code still serves`);
-  }
-
+  // Watch before the first patch: an edit saved while it runs must not be lost.
   const watcher = watch(serviceDir, { recursive: true }, (_event, file) => {
     if (file && /(\.test\.ts|~|\.swp)$/.test(String(file))) return;
     clearTimeout(timer);
     timer = setTimeout(schedule, debounceMs);
   });
+  // The first patch also proves the stack is up: refuse at once rather than watch in vain.
+  // Code that does not bundle or start is another matter: the next save may fix it.
+  const initial = (async () => {
+    try {
+      const first = await hotpatchCommand(quiet, options);
+      patches += 1;
+      print(`watching ${serviceDir}; ${first.service} serves ${first.version}`);
+    } catch (err) {
+      const code = toEstepsError(err).code;
+      if (code !== 'HOTPATCH_FAILED' && code !== 'BUILD_FAILED') throw err;
+      failures += 1;
+      printFailure(err);
+      print(`watching ${serviceDir}; the old code still serves`);
+    }
+  })();
+  running = initial.catch(() => undefined);
+  try {
+    await initial;
+  } catch (err) {
+    watcher.close();
+    clearTimeout(timer);
+    throw err;
+  }
+  running = undefined;
+  if (dirty) {
+    dirty = false;
+    schedule();
+  }
+
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
