@@ -8,9 +8,8 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { labels } from '../cli/engine/labels.js';
 import { type CliRun, runCli } from './support/cli.js';
-import { removeByLabel, repoRoot, testEngine, uniqueName } from './support/engine.js';
+import { removeProject, repoRoot, uniqueName } from './support/engine.js';
 
 export { type CliRun, cliPath } from './support/cli.js';
 
@@ -36,13 +35,8 @@ export async function upProject(prefix: string): Promise<UpProject> {
   const project = uniqueName(prefix);
   const down = async () => {
     const run = await esteps(['down', '-p', project, '--volumes']);
-    const { docker } = await testEngine();
     // Whatever down missed (or when it failed), by label; then the image and the secrets.
-    await removeByLabel(docker, labels.project, project);
-    await docker
-      .getImage(`esteps/${project}-usersvc:latest`)
-      .remove({ force: true })
-      .catch(() => undefined);
+    await removeProject(project);
     await rm(join(repoRoot, '.esteps', project), { recursive: true, force: true });
     if (run.exitCode !== 0) process.stderr.write(`esteps down -p ${project}: ${run.stderr}\n`);
   };

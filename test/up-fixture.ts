@@ -16,7 +16,7 @@ import { labels } from '../cli/engine/labels.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/images.js';
 import { runCli } from './support/cli.js';
-import { freePort, removeByLabel, stackImage, testEngine, uniqueName } from './support/engine.js';
+import { freePort, removeProject, stackImage, testEngine, uniqueName } from './support/engine.js';
 
 export interface ProjectFixture extends AsyncDisposable {
   readonly project: string;
@@ -63,12 +63,7 @@ export async function projectFixture(prefix: string): Promise<ProjectFixture> {
       }),
     url: (path) => `http://127.0.0.1:${fixture.port}${path}`,
     async [Symbol.asyncDispose]() {
-      const { docker } = await testEngine();
-      await removeByLabel(docker, labels.project, project);
-      await docker
-        .getImage(`esteps/${project}-usersvc:latest`)
-        .remove({ force: true })
-        .catch(() => undefined);
+      await removeProject(project);
       await rm(dir, { recursive: true, force: true });
     },
   };

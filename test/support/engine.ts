@@ -89,3 +89,13 @@ function ignoreGone(err: unknown): void {
   if (status === 404 || status === 409) return;
   throw err;
 }
+
+/** Removes what an esteps project left on the engine: its resources by label and its image. */
+export async function removeProject(project: string): Promise<void> {
+  const { docker } = await testEngine();
+  await removeByLabel(docker, labels.project, project);
+  await docker
+    .getImage(`esteps/${project}-usersvc:latest`)
+    .remove({ force: true })
+    .catch(() => undefined);
+}
