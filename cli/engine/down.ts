@@ -28,7 +28,8 @@ export async function downProject(
       containers.map(async (c) => {
         const container = docker.getContainer(c.Id);
         await container.stop({ t: 10 }).catch(ignoreGone);
-        await container.remove({ force: true }).catch(ignoreGone);
+        // With --volumes, also the anonymous volumes an image's VOLUME gave the container.
+        await container.remove({ force: true, v: options.volumes ?? false }).catch(ignoreGone);
       }),
     );
     options.progress.succeed(`removed ${containerNames.join(', ')}`);
