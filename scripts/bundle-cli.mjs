@@ -1,14 +1,15 @@
 // Bundles the CLI into one file (dist/esteps.js) so that `esteps` starts without resolving and
-// loading hundreds of modules. Two parts of dockerode's dependency tree are left out because
-// esteps never uses them and they dominate start-up: BuildKit sessions (gRPC + protobuf: we
-// use the legacy builder, see shared/ENVIRONMENT.md) and SSH transport (ssh2; DOCKER_HOST
-// takes unix:// and tcp:// here). esbuild stays external: it ships a native binary.
+// loading hundreds of modules. Parts of dockerode's dependency tree that esteps never uses,
+// and that weigh most on start-up, are left out: BuildKit sessions and BuildKit's progress
+// decoder (gRPC, protobuf: we use the legacy builder, see shared/ENVIRONMENT.md) and the SSH
+// transport (ssh2: DOCKER_HOST takes unix:// and tcp:// here). esbuild stays external: it
+// ships a native binary.
 import { build } from 'esbuild';
 
 const unused = {
   name: 'esteps-unused',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(session|ssh|buildkit)$/ }, (args) =>
       /[\\/](dockerode|docker-modem)[\\/]lib$/.test(args.resolveDir)
         ? { path: args.path, namespace: 'esteps-unused' }
         : undefined,

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { request } from 'undici';
 import { EstepsError } from '../errors.js';
+import { httpRequest } from '../http.js';
 import { copyIntoContainer } from './copy.js';
 import { type ExecResult, type RunningExec, startExec } from './exec.js';
 import { retryUntil } from './retry.js';
@@ -181,7 +181,7 @@ export function parseReloadAnswer(stdout: string): ReloadAnswer | undefined {
 
 async function healthVersion(baseUrl: string): Promise<string | undefined> {
   try {
-    const res = await request(`${baseUrl}/user/health`, {
+    const res = await httpRequest(`${baseUrl}/user/health`, {
       headersTimeout: 2000,
       bodyTimeout: 2000,
     });

@@ -1,5 +1,5 @@
-import { request } from 'undici';
 import type { HttpProbeSpec } from '../../stacks/model.js';
+import { httpRequest } from '../http.js';
 import { hostUrl, toObservedContainer } from './inspect-state.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
 
@@ -20,7 +20,7 @@ export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescriptio
       if (!port) return { done: false, reason: `port ${probe.containerPort} is not published` };
       const url = hostUrl(port, probe.path);
       try {
-        const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+        const res = await httpRequest(url, { headersTimeout: 2000, bodyTimeout: 2000 });
         const body = (await res.body.text()).slice(0, 500);
         if (res.statusCode >= 200 && res.statusCode < 300 && saysReady(body, probe.expectJson)) {
           return { done: true, value: true };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'undici';
+import { httpRequest } from '../http.js';
 
 /**
  * The user story, driven over real HTTP against a running user service: health, create two
@@ -37,7 +37,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeCheck[]> {
   const timeoutMs = options.requestTimeoutMs ?? 5000;
   const checks: SmokeCheck[] = [];
   const call = async (method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, body?: unknown) => {
-    const res = await request(`${options.baseUrl}${path}`, {
+    const res = await httpRequest(`${options.baseUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
