@@ -3,7 +3,7 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { connectEngine } from '../engine/client.js';
 import { downProject } from '../engine/down.js';
 import { acquireProjectLock } from '../engine/lock.js';
-import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
+import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 
 export interface DownOptions extends ProjectOptions {
   /** Also remove the project's named volumes (its data). @default false */

@@ -7,8 +7,8 @@ import { type PatchedReplica, preparePatch } from '../engine/hotpatch.js';
 import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
-import { readProject, withProjectOptions } from './project-options.js';
 
 export interface HotpatchOptions {
   readonly stack?: string;

@@ -4,7 +4,7 @@ import { connectEngine } from '../engine/client.js';
 import { followLogs, type LogLine, readLogs } from '../engine/logs.js';
 import { listProjectContainers } from '../engine/observe.js';
 import { EstepsError } from '../errors.js';
-import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
+import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 
 export interface LogsOptions extends ProjectOptions {
   /** Keep streaming new lines. @default false */

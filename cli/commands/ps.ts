@@ -4,8 +4,8 @@ import { connectEngine } from '../engine/client.js';
 import { hostUrl } from '../engine/inspect-state.js';
 import { listProjectContainers } from '../engine/observe.js';
 import type { ObservedContainer } from '../engine/observed-state.js';
+import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
-import { type ProjectOptions, readProject, withProjectOptions } from './project-options.js';
 
 /**
  * One row of `esteps ps --json` (a stable shape: fields are only ever added).

@@ -6,7 +6,7 @@ import { toYaml } from '../../stacks/to-yaml.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { loadProject, redactedSecret } from '../project/load-project.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
-import { withProjectOptions } from './project-options.js';
+import { withProjectOptions } from '../project-options.js';
 
 export interface RenderOptions {
   readonly stack?: string;

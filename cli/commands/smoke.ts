@@ -2,9 +2,9 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { connectEngine } from '../engine/client.js';
 import { findRunningService } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
+import { readProject, withProjectOptions } from '../project-options.js';
 import { runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
-import { readProject, withProjectOptions } from './project-options.js';
 
 export interface SmokeOptions {
   readonly stack?: string;

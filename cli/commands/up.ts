@@ -10,8 +10,8 @@ import { serviceUrls } from '../engine/service-urls.js';
 import { type UpOutcome, upStack } from '../engine/up.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 import { loadProject } from '../project/load-project.js';
+import { type ProjectOptions, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
-import { type ProjectOptions, withProjectOptions } from './project-options.js';
 
 export interface UpOptions extends ProjectOptions {
   /** Print the plan and change nothing. @default false */

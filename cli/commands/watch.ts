@@ -2,9 +2,9 @@ import { watch } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { toEstepsError } from '../errors.js';
+import { withProjectOptions } from '../project-options.js';
 import { createProgress } from '../ui/progress.js';
 import { hotpatchCommand, serviceRoot } from './hotpatch.js';
-import { withProjectOptions } from './project-options.js';
 
 export interface WatchOptions {
   readonly stack?: string;

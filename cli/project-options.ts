@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { defaultStackName } from '../../stacks/index.js';
-import type { CommandContext } from '../command.js';
-import { loadProject, type Project } from '../project/load-project.js';
+import { defaultStackName } from '../stacks/index.js';
+import type { CommandContext } from './command.js';
+import { loadProject, type Project } from './project/load-project.js';
 
 /** Options every project command takes: --stack, -p/--project, --json. */
 export interface ProjectOptions {
