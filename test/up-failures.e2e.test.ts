@@ -1,0 +1,106 @@
+/**
+ * What `esteps up` says when it cannot finish: an image neither present nor pullable
+ * (IMAGE_MISSING, exit 5), a build step that fails (BUILD_FAILED, exit 5, naming the step),
+ * a service that never becomes ready (HEALTH_TIMEOUT, exit 7, with its last check and logs).
+ * Each assertion is on what the user sees: exit code, the JSON error, the message.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runUp } from '../cli/commands/up.js';
+import { createProgress } from '../cli/ui/progress.js';
+import type { ResolvedStack } from '../stacks/model.js';
+import { runCli } from './support/cli.js';
+import { removeProject, repoRoot, stackImage, testEngine, uniqueName } from './support/engine.js';
+
+const projects: string[] = [];
+
+function project(prefix: string): string {
+  const name = uniqueName(prefix);
+  projects.push(name);
+  return name;
+}
+
+afterAll(async () => {
+  for (const name of projects) {
+    await removeProject(name);
+    await rm(join(repoRoot, '.esteps', name), { recursive: true, force: true });
+  }
+});
+
+describe('esteps up when it cannot finish', () => {
+  it('names an image that is neither on the engine nor pullable (IMAGE_MISSING, exit 5)', async () => {
+    const name = project('esteps-fail-image');
+    const run = await runCli(['up', '-p', name, '--json'], {
+      env: { ESTEPS_POSTGRES_IMAGE: 'esteps-local/no-such-image:1', ESTEPS_USERSVC_PORT: '0' },
+    });
+    expect(run.exitCode).toBe(5);
+    expect(run.json).toMatchObject({
+      ok: false,
+      error: { code: 'IMAGE_MISSING', image: 'esteps-local/no-such-image:1' },
+    });
+    expect(String((run.json.error as { hint: string }).hint)).toContain('npm run setup');
+    expect(run.stderr).toContain('esteps-local/no-such-image:1');
+  });
+
+  it('names the build step that failed and its reason (BUILD_FAILED, exit 5)', async () => {
+    const name = project('esteps-fail-build');
+    // The Postgres image as the Node.js image: it has no /usr/local/bin/node to copy.
+    const run = await runCli(['up', '-p', name, '--json'], {
+      env: { ESTEPS_NODE_IMAGE: stackImage('ESTEPS_POSTGRES_IMAGE'), ESTEPS_USERSVC_PORT: '0' },
+    });
+    expect(run.exitCode).toBe(5);
+    const error = run.json.error as Record<string, string>;
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.step).toContain('COPY --from=node /usr/local/bin/node');
+    expect(error.message).toContain('file does not exist');
+  });
+
+  it('gives up on a service that never answers ready, with its last check and logs (HEALTH_TIMEOUT)', async () => {
+    const name = project('esteps-fail-health');
+    const engine = await testEngine();
+    const server =
+      "require('http').createServer((q,s)=>{s.writeHead(503);s.end('not yet')})" +
+      ".listen(5000,()=>console.log('listening, never ready'))";
+    const stack: ResolvedStack = {
+      name: 'never-ready',
+      project: name,
+      services: [
+        {
+          name: 'sleepy',
+          image: stackImage('ESTEPS_NODE_IMAGE'),
+          command: ['/usr/local/bin/node', '-e', server],
+          environment: {},
+          ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
+          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 4000, expectJson: {} },
+          dependsOn: [],
+          replicas: 1,
+          restart: 'no',
+          volumes: [],
+          networks: [],
+          labels: {},
+          hotpatch: false,
+        },
+      ],
+      networks: {},
+      volumes: [],
+      imageSources: {},
+    };
+    const ctx = {
+      cwd: repoRoot,
+      env: process.env,
+      json: true,
+      progress: createProgress({ quiet: true }),
+      signal: new AbortController().signal,
+    };
+    const failure = await runUp(ctx, engine, stack, undefined, false).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: 'HEALTH_TIMEOUT',
+      exitCode: 7,
+      details: { service: 'sleepy' },
+    });
+    const details = (failure as { details: Record<string, string> }).details;
+    expect(details.lastHealth).toContain('503');
+    expect(details.output).toContain('listening, never ready');
+  });
+});
