@@ -140,6 +140,28 @@ describe('esteps up / down / ps on one project', () => {
     expect(containers[1]!.image).toBe(`esteps/${p.project}-usersvc:latest`);
   });
 
+  it('shows the service logs, demultiplexed, and no password in them', async () => {
+    const all = await p.cli(['logs', 'usersvc', '--json']);
+    expect(all.exitCode).toBe(0);
+    const lines = all.json.lines as { container: string; stream: string; text: string }[];
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.container === `${p.project}-usersvc-1`)).toBe(true);
+    // The engine's 8-byte frame headers are gone: every line is the service's own JSON log.
+    expect(lines.some((l) => l.text.startsWith('{') && l.text.includes('"msg":"listening"'))).toBe(
+      true,
+    );
+    expect(all.stdout).not.toContain('alicerules');
+
+    const tail = await p.cli(['logs', '--tail', '1']);
+    expect(tail.exitCode).toBe(0);
+    const shown = tail.stdout.trim().split('\n');
+    expect(shown).toHaveLength(2);
+    expect(shown.map((l) => l.split(' | ')[0]!.trim()).sort()).toEqual([
+      `${p.project}-postgres-1`,
+      `${p.project}-usersvc-1`,
+    ]);
+  });
+
   it('down removes only the project, keeps its data, and the next up brings it back', async () => {
     const { docker } = await testEngine();
     const foreignName = uniqueName('esteps-foreign');
