@@ -53,6 +53,11 @@ describe('esteps up / down / ps on one project', () => {
       service: 'postgres',
       image: stackImage('ESTEPS_POSTGRES_IMAGE'),
     });
+    // A stand-in that `npm run setup` built says which official image it replaces.
+    const standIn = stackImage('ESTEPS_POSTGRES_IMAGE').startsWith('esteps-local/');
+    expect((services[0] as { standInFor?: string }).standInFor).toBe(
+      standIn ? 'postgres:16-bookworm' : undefined,
+    );
 
     const health = await call('GET', p.url('/user/health'));
     expect(health).toMatchObject({ status: 200, body: { ok: true, database: 'up' } });

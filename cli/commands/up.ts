@@ -26,8 +26,16 @@ export interface ServiceReport {
   readonly imageSource: string;
   /** The variable that overrides the image (or, for built images, none). */
   readonly variable?: string;
+  /** The official image this one stands in for (a stand-in built by `npm run setup`). */
+  readonly standInFor?: string;
   /** Base images of a built image, with their sources. */
-  readonly bases?: readonly { arg: string; image: string; source: string; variable?: string }[];
+  readonly bases?: readonly {
+    arg: string;
+    image: string;
+    source: string;
+    variable?: string;
+    standInFor?: string;
+  }[];
   readonly urls: readonly string[];
 }
 
@@ -61,7 +69,8 @@ export async function runUp(
   dryRun: boolean,
 ): Promise<CommandResult> {
   const root = packageRoot();
-  const reports = (outcome?: UpOutcome) => serviceReports(resolved, spec, outcome);
+  const reports = (images: ObservedImages, outcome?: UpOutcome) =>
+    serviceReports(resolved, spec, images, outcome);
   const outcome = await upStack({
     engine,
     stack: resolved,
@@ -75,11 +84,11 @@ export async function runUp(
     dryRun,
     progress: ctx.progress,
     signal: ctx.signal,
-    onPlan: (plan) => {
-      if (!dryRun) ctx.progress.info(`${formatPlan(plan)}\n${formatImages(reports())}`);
+    onPlan: (plan, images) => {
+      if (!dryRun) ctx.progress.info(`${formatPlan(plan)}\n${formatImages(reports(images))}`);
     },
   });
-  const services = reports(outcome);
+  const services = reports(outcome.images, outcome);
   const { plan } = outcome;
   const data = {
     project: resolved.project,
@@ -95,21 +104,28 @@ export async function runUp(
   return { data, text };
 }
 
+type ObservedImages = UpOutcome['images'];
+
 function serviceReports(
   stack: ResolvedStack,
   spec: StackSpec | undefined,
+  images: ObservedImages,
   outcome: UpOutcome | undefined,
 ): ServiceReport[] {
+  const standIn = (image: string) => {
+    const of = images[image]?.standInFor;
+    return of ? { standInFor: of } : {};
+  };
   return stack.services.map((s) => {
     const specService = spec?.services[s.name];
     const urls = serviceUrls(s, outcome?.containers.filter((c) => c.service === s.name) ?? []);
     if (!s.build) {
       const origin = imageOrigin(stack, specService?.image);
-      return { service: s.name, image: s.image, ...origin, urls };
+      return { service: s.name, image: s.image, ...origin, ...standIn(s.image), urls };
     }
     const bases = Object.entries(s.build.args).map(([arg, image]) => {
       const { imageSource, variable } = imageOrigin(stack, specService?.build?.args?.[arg]);
-      return { arg, image, source: imageSource, ...(variable && { variable }) };
+      return { arg, image, source: imageSource, ...(variable && { variable }), ...standIn(image) };
     });
     return { service: s.name, image: s.image, imageSource: 'built', bases, urls };
   });
@@ -130,13 +146,24 @@ function describeSource(source: string, variable: string | undefined): string {
   return `${source}${variable ? ` ${variable}` : ''}`;
 }
 
+function describeStandIn(standInFor: string | undefined): string {
+  return standInFor ? `; stand-in for ${standInFor}` : '';
+}
+
 function formatImages(services: readonly ServiceReport[]): string {
   const rows = services.map((s) => {
     if (s.imageSource !== 'built') {
-      return [s.service, s.image, `from ${describeSource(s.imageSource, s.variable)}`];
+      return [
+        s.service,
+        s.image,
+        `from ${describeSource(s.imageSource, s.variable)}${describeStandIn(s.standInFor)}`,
+      ];
     }
     const bases = (s.bases ?? [])
-      .map((b) => `${b.arg}=${b.image} (${describeSource(b.source, b.variable)})`)
+      .map(
+        (b) =>
+          `${b.arg}=${b.image} (${describeSource(b.source, b.variable)}${describeStandIn(b.standInFor)})`,
+      )
       .join(', ');
     return [s.service, s.image, `built on ${bases}`];
   });

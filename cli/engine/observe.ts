@@ -59,7 +59,13 @@ export async function inspectImage(
 ): Promise<ObservedImage | undefined> {
   try {
     const info = await docker.getImage(ref).inspect();
-    return { id: info.Id, buildHash: info.Config?.Labels?.[labels.configHash] };
+    const imageLabels = info.Config?.Labels ?? {};
+    const standInFor = imageLabels[labels.standIn];
+    return {
+      id: info.Id,
+      buildHash: imageLabels[labels.configHash],
+      ...(standInFor && { standInFor }),
+    };
   } catch (err) {
     if (isGoneOrUnchanged(err)) return undefined;
     throw err;

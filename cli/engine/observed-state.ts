@@ -48,6 +48,8 @@ export interface ObservedImage {
   readonly id: string;
   /** The `com.esteps.config-hash` label of an image esteps built: the hash of its inputs. */
   readonly buildHash: string | undefined;
+  /** The official image a stand-in built by `npm run setup` replaces (its `com.esteps.standin` label). */
+  readonly standInFor?: string;
 }
 
 export interface ObservedState {

@@ -6,7 +6,7 @@ import { assembleBuildContext, type BuildContext } from './build-context.js';
 import type { Engine } from './client.js';
 import { acquireProjectLock } from './lock.js';
 import { listProjectContainers, observeProject } from './observe.js';
-import type { ObservedContainer } from './observed-state.js';
+import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { type Plan, planStack } from './plan.js';
 
 export interface UpInput {
@@ -24,14 +24,16 @@ export interface UpInput {
   readonly dryRun?: boolean;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
-  /** Called with the plan before anything changes (to print it). */
-  readonly onPlan?: (plan: Plan) => void;
+  /** Called with the plan and the images it saw before anything changes (to print them). */
+  readonly onPlan?: (plan: Plan, images: ObservedState['images']) => void;
 }
 
 export interface UpOutcome {
   readonly plan: Plan;
   /** The project's containers after `up` (as observed before, with --dry-run). */
   readonly containers: readonly ObservedContainer[];
+  /** The images the stack names, as observed before applying (stand-ins are labelled). */
+  readonly images: ObservedState['images'];
 }
 
 /**
@@ -51,8 +53,9 @@ export async function upStack(input: UpInput): Promise<UpOutcome> {
     progress.stop();
     const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
     const plan = planStack({ stack, observed, contextDigests: digests });
-    input.onPlan?.(plan);
-    if (input.dryRun || !plan.changed) return { plan, containers: observed.containers };
+    input.onPlan?.(plan, observed.images);
+    const { images } = observed;
+    if (input.dryRun || !plan.changed) return { plan, containers: observed.containers, images };
     await applyPlan({
       docker: engine.docker,
       stack,
@@ -62,7 +65,11 @@ export async function upStack(input: UpInput): Promise<UpOutcome> {
       progress,
       ...(input.signal && { signal: input.signal }),
     });
-    return { plan, containers: await listProjectContainers(engine.docker, stack.project) };
+    return {
+      plan,
+      containers: await listProjectContainers(engine.docker, stack.project),
+      images,
+    };
   } finally {
     await lock?.release();
   }
