@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runUp } from '../cli/commands/up.js';
 import { createProgress } from '../cli/ui/progress.js';
-import type { ResolvedStack } from '../stacks/model.js';
 import { runCli } from './support/cli.js';
 import { removeProject, repoRoot, stackImage, testEngine, uniqueName } from './support/engine.js';
+import { nodeScriptStack } from './up-fixture.js';
 
 const projects: string[] = [];
 
@@ -62,30 +62,13 @@ describe('esteps up when it cannot finish', () => {
     const server =
       "require('http').createServer((q,s)=>{s.writeHead(503);s.end('not yet')})" +
       ".listen(5000,()=>console.log('listening, never ready'))";
-    const stack: ResolvedStack = {
-      name: 'never-ready',
+    const stack = nodeScriptStack({
       project: name,
-      services: [
-        {
-          name: 'sleepy',
-          image: stackImage('ESTEPS_NODE_IMAGE'),
-          command: ['/usr/local/bin/node', '-e', server],
-          environment: {},
-          ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
-          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 4000, expectJson: {} },
-          dependsOn: [],
-          replicas: 1,
-          restart: 'no',
-          volumes: [],
-          networks: [],
-          labels: {},
-          hotpatch: false,
-        },
-      ],
-      networks: {},
-      volumes: [],
-      imageSources: {},
-    };
+      service: 'sleepy',
+      script: server,
+      probeTimeoutMs: 4000,
+      restart: 'no',
+    });
     const ctx = {
       cwd: repoRoot,
       env: process.env,

@@ -15,6 +15,7 @@ import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/images.js';
+import type { ResolvedStack } from '../stacks/model.js';
 import { runCli } from './support/cli.js';
 import { freePort, removeProject, stackImage, testEngine, uniqueName } from './support/engine.js';
 
@@ -98,4 +99,47 @@ export async function containerIds(project: string): Promise<Record<string, stri
     filters: { label: [`${labels.project}=${project}`] },
   });
   return Object.fromEntries(list.map((c) => [c.Labels[labels.service] ?? '', c.Id]));
+}
+
+/**
+ * A one-service stack made by hand (no stack definition): the Node.js image running
+ * `node -e script`, port 5000 published on a free 127.0.0.1 port, ready once `GET /`
+ * answers 2xx within `probeTimeoutMs`. For driving `up` into its failure paths.
+ */
+export function nodeScriptStack(options: {
+  project: string;
+  service: string;
+  script: string;
+  probeTimeoutMs?: number;
+  restart?: ResolvedStack['services'][number]['restart'];
+}): ResolvedStack {
+  return {
+    name: options.service,
+    project: options.project,
+    services: [
+      {
+        name: options.service,
+        image: stackImage('ESTEPS_NODE_IMAGE'),
+        command: ['/usr/local/bin/node', '-e', options.script],
+        environment: {},
+        ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
+        httpProbe: {
+          path: '/',
+          containerPort: 5000,
+          timeoutMs: options.probeTimeoutMs ?? 60_000,
+          expectJson: {},
+        },
+        dependsOn: [],
+        replicas: 1,
+        restart: options.restart ?? 'unless-stopped',
+        volumes: [],
+        networks: [],
+        labels: {},
+        hotpatch: false,
+      },
+    ],
+    networks: {},
+    volumes: [],
+    imageSources: {},
+  };
 }

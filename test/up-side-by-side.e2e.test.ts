@@ -8,9 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runUp, upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import type { Progress } from '../cli/ui/progress.js';
-import type { ResolvedStack } from '../stacks/model.js';
-import { removeByLabel, removeTestResources, stackImage, testEngine } from './support/engine.js';
-import { call, containerIds, type ProjectFixture, projectFixture } from './up-fixture.js';
+import { removeByLabel, removeTestResources, testEngine } from './support/engine.js';
+import {
+  call,
+  containerIds,
+  nodeScriptStack,
+  type ProjectFixture,
+  projectFixture,
+} from './up-fixture.js';
 
 let a: ProjectFixture;
 let b: ProjectFixture;
@@ -79,34 +84,11 @@ describe('esteps up, side by side and when things go wrong', () => {
 
   it('reports CONTAINER_EXITED with the exit code and last log lines of a crashing service', async () => {
     const engine = await testEngine();
-    const stack: ResolvedStack = {
-      name: 'crash',
+    const stack = nodeScriptStack({
       project: crashProject(),
-      services: [
-        {
-          name: 'crasher',
-          image: stackImage('ESTEPS_NODE_IMAGE'),
-          command: [
-            '/usr/local/bin/node',
-            '-e',
-            'console.error("boom: cannot start"); process.exit(3)',
-          ],
-          environment: {},
-          ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
-          httpProbe: { path: '/', containerPort: 5000, timeoutMs: 60_000, expectJson: {} },
-          dependsOn: [],
-          replicas: 1,
-          restart: 'unless-stopped',
-          volumes: [],
-          networks: [],
-          labels: {},
-          hotpatch: false,
-        },
-      ],
-      networks: {},
-      volumes: [],
-      imageSources: {},
-    };
+      service: 'crasher',
+      script: 'console.error("boom: cannot start"); process.exit(3)',
+    });
     const started = Date.now();
     const failure = await runUp(a.ctx(), engine, stack, undefined, false).catch((e) => e);
     expect(failure).toMatchObject({
