@@ -1,11 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` is pure logic beside its code and needs no engine; `e2e` drives the
 // real Docker engine that `npm run setup` prepared, and fails (never skips) without one.
 export default defineConfig({
+  // Stacks import their API as a user's stack does (`from 'esteps'`): the source, here.
+  resolve: { alias: { esteps: fileURLToPath(new URL('./stacks/api.ts', import.meta.url)) } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           // Unit tests first (fast feedback), then the end-to-end tests with their own workers.
@@ -19,6 +23,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           sequence: { groupOrder: 1 },

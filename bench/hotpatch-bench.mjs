@@ -136,11 +136,12 @@ async function viaEsteps(base, message) {
   return { answered: await answered, command, reported: json.durationMs, phases };
 }
 
-async function viaRestart(base, message, bundleServiceCode) {
+async function viaRestart(base, message, bundleCode) {
   await setMessage(message);
   const start = performance.now();
   const answered = answeredAfter(base, message, start);
-  const { service } = await bundleServiceCode(source);
+  const entry = { entry: join(source, 'service', 'main.ts'), target: 'node18' };
+  const service = await bundleCode(entry, source);
   const file = join(source, 'service.js');
   await writeFile(file, service);
   await execa('docker', ['cp', file, `${container}:/app/service.js`]);
@@ -157,7 +158,7 @@ const median = (xs) => {
 };
 
 async function main() {
-  const { bundleServiceCode } = await import(join(root, 'dist/cli/bundle/bundle-service.js'));
+  const { bundleCode } = await import(join(root, 'dist/cli/bundle/bundle-code.js'));
   await mkdir(source, { recursive: true });
   await cp(join(root, 'service'), join(source, 'service'), { recursive: true });
   const port = await freePort();
@@ -186,7 +187,7 @@ async function main() {
       const timing =
         way === 'esteps'
           ? await viaEsteps(base, message)
-          : await viaRestart(base, message, bundleServiceCode);
+          : await viaRestart(base, message, bundleCode);
       await sleep(1000);
       const load = await stop();
       const row = { round, ...timing, ...load };

@@ -30,7 +30,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleService } from '../dist/cli/bundle/bundle-service.js';
+import { bundleAll } from '../dist/cli/bundle/bundle-code.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const autocannon = createRequire(import.meta.url)('autocannon');
@@ -81,7 +81,13 @@ function cleanup() {
 }
 
 async function buildImage() {
-  const bundle = await bundleService(root);
+  const bundle = await bundleAll(
+    {
+      service: { entry: join(root, 'service', 'main.ts'), target: 'node18' },
+      supervisor: { entry: 'esteps/supervisor', target: 'node18' },
+    },
+    root,
+  );
   const context = mkdtempSync(join(tmpdir(), 'esteps-bench-ctx-'));
   try {
     cpSync(join(root, 'templates', 'usersvc'), context, { recursive: true });

@@ -3,6 +3,7 @@ import type { CommandContext, CommandResult, RunAction } from './command.js';
 import { commands } from './commands/index.js';
 import { type EstepsError, toEstepsError } from './errors.js';
 import { packageVersion } from './package-root.js';
+import { withGlobalProjectOptions } from './project-options.js';
 import { createProgress } from './ui/progress.js';
 
 const interrupt = new AbortController();
@@ -19,7 +20,10 @@ const run: RunAction =
   (fn) =>
   async (...commanderArgs) => {
     const command = commanderArgs[commanderArgs.length - 1] as Command;
-    const options = command.opts() as { json?: boolean };
+    // Options given before the command (`esteps -f FILE up`), then the command's own.
+    const options = { ...command.parent?.opts(), ...definedOptions(command) } as {
+      json?: boolean;
+    };
     const json = options.json === true;
     const progress = createProgress();
     const ctx: CommandContext = {
@@ -41,6 +45,11 @@ const run: RunAction =
       process.exitCode = error.exitCode;
     }
   };
+
+/** The command's options that were given or have a default (not the undefined ones). */
+function definedOptions(command: Command): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(command.opts()).filter(([, v]) => v !== undefined));
+}
 
 function printResult(result: CommandResult, json: boolean): void {
   if (json) {
@@ -81,6 +90,7 @@ const program = new Command()
   .version(packageVersion(), '-V, --version')
   .showHelpAfterError('(run esteps --help for usage)')
   .exitOverride();
+withGlobalProjectOptions(program);
 
 for (const register of commands) register(program, run);
 

@@ -7,10 +7,10 @@
 import { createApp } from './app.js';
 import { readConfig } from './config.js';
 import { Database } from './database.js';
-import { ipcMessages as messages } from './ipc.js';
 import { describeError, log } from './log.js';
 import { dummyHash } from './password.js';
 import { createServer } from './server.js';
+import { ipcMessages as messages } from './supervisor/contract.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineStack } from './define-stack.js';
 import { StackInvalidError } from './errors.js';
 import type { ServiceSpec, StackSpec } from './model.js';
-import { step1 } from './step1.js';
+import step1 from './step1.js';
 
 const db: ServiceSpec = {
   image: 'postgres:16',
@@ -148,7 +148,7 @@ describe('defineStack', () => {
       e: { image: 'Not An Image:1' },
       f: {
         image: 'f:1',
-        build: { template: 'f', args: { BASE_IMAGE: 'debian', OTHER: 'plain text' } },
+        build: { context: '.', args: { BASE_IMAGE: 'debian', OTHER: 'plain text' } },
       },
     });
     expect(problems(spec)).toEqual([
@@ -206,20 +206,84 @@ describe('defineStack', () => {
     expect(problems(probed)).toEqual([]);
   });
 
-  it('checks health checks, probes and templates', () => {
+  it('checks health checks, probes and builds', () => {
     const spec = stack({
       a: {
         image: 'a:1',
         healthcheck: { test: ['curl', 'x'] },
         httpProbe: { path: 'health', containerPort: 0 },
-        build: { template: '../etc' },
+        build: {
+          context: '.',
+          dockerfile: '../Dockerfile',
+          bundles: { '/abs.js': { entry: 'main.ts' }, 'b.js': { entry: 'esteps/supervisr' } },
+        },
       },
     });
     expect(problems(spec)).toEqual([
-      'services.a.build.template: "../etc" is not a template directory name',
+      'services.a.build.dockerfile: must be a path inside the context, got "../Dockerfile"',
+      'services.a.build.bundles["/abs.js"]: the key must be a path inside the context, got "/abs.js"',
+      'services.a.build.bundles["b.js"].entry: esteps provides no "esteps/supervisr"; did you mean "esteps/supervisor"?',
       'services.a.healthcheck.test: must start with "CMD", "CMD-SHELL" or "NONE"',
       'services.a.httpProbe.path: must start with "/", got "health"',
       'services.a.httpProbe.containerPort: must be a whole number from 1 to 65535, got 0',
+    ]);
+  });
+
+  it('checks what makes a service hot-patchable', () => {
+    const built = { context: '.', bundles: { 'app/main.js': { entry: 'main.ts' } } };
+    const spec = stack({
+      a: { image: 'a:1', hotpatch: { bundle: 'app/main.js', path: '/app/main.js', owner: '1000' } },
+      b: {
+        image: 'b:1',
+        build: built,
+        hotpatch: { bundle: 'app/mian.js', path: 'app/main.js', owner: 'node' },
+      },
+    });
+    expect(problems(spec)).toEqual([
+      'services.a.hotpatch: a hot-patchable service must be built (build.bundles holds its code)',
+      'services.a.hotpatch.probe: a hot patch needs a probe that names the running version: give one, or an httpProbe',
+      'services.b.hotpatch.bundle: no bundle "app/mian.js" in build.bundles; did you mean "app/main.js"?',
+      'services.b.hotpatch.path: must be an absolute path in the container, got "app/main.js"',
+      'services.b.hotpatch.owner: must be a numeric "uid:gid", got "node"',
+      'services.b.hotpatch.probe: a hot patch needs a probe that names the running version: give one, or an httpProbe',
+    ]);
+  });
+
+  it('checks the smoke checks name a probed service and are code', () => {
+    const spec = {
+      ...stack({ postgres: db, app }),
+      smoke: { service: 'ap', checks: 'GET /' },
+    } as unknown as StackSpec;
+    expect(problems(spec)).toEqual(['smoke.checks: must be a function, got "GET /"']);
+    const fixed = { ...spec, smoke: { service: 'ap', checks: async () => undefined } };
+    expect(problems(fixed)).toEqual(['smoke.service: no service "ap"; did you mean "app"?']);
+  });
+});
+
+describe('defineStack: the shape of what a stack file exports', () => {
+  it('names values of the wrong kind and misspelt keys, with their paths, before anything else', () => {
+    const spec = {
+      name: 'demo',
+      services: {
+        app: {
+          image: 'a:1',
+          dependOn: [{ service: 'db' }],
+          ports: [{ hostPort: '5000', containerPort: 5000 }],
+          restart: 'allways',
+          environment: { A: 1 },
+        },
+        db: 'postgres:16',
+      },
+    } as unknown as StackSpec;
+    expect(problems(spec)).toEqual([
+      'services.app.dependOn: is not a known key; did you mean "dependsOn"?',
+      'services.app.ports[0].hostPort: must be a number or { env: ... }, got "5000"',
+      'services.app.restart: must be one of "no", "always", "unless-stopped", "on-failure", got "allways"; did you mean "always"?',
+      'services.app.environment.A: must be a string or { env: ... } or { secret: ... }, got number 1',
+      'services.db: must be an object, got "postgres:16"',
+    ]);
+    expect(problems(null as unknown as StackSpec)).toEqual([
+      '(the stack): must be an object, got null',
     ]);
   });
 });

@@ -9,6 +9,9 @@ import { validateStack } from './validate-stack.js';
  */
 export function defineStack<const S extends StackSpec>(spec: S): S {
   const problems = validateStack(spec);
-  if (problems.length > 0) throw new StackInvalidError(spec.name, problems);
+  if (problems.length > 0) {
+    const name = typeof spec?.name === 'string' ? spec.name : '(unnamed)';
+    throw new StackInvalidError(name, problems);
+  }
   return spec;
 }

@@ -18,7 +18,8 @@ export interface EnvFileParse {
 
 const keyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function parseEnvFile(text: string): EnvFileParse {
+/** `stackVariables`: variables the stack reads (`{ env: ... }`), known besides esteps' own. */
+export function parseEnvFile(text: string, stackVariables: readonly string[] = []): EnvFileParse {
   const entries: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -40,11 +41,11 @@ export function parseEnvFile(text: string): EnvFileParse {
       problems.push({ line, key, message: `${key}: the value's opening quote is never closed` });
       return;
     }
-    if (isEstepsVariable(key) && !isKnownVariable(key)) {
+    if (isEstepsVariable(key) && !isKnownVariable(key) && !stackVariables.includes(key)) {
       problems.push({
         line,
         key,
-        message: `unknown variable ${key}${didYouMean(key, knownVariables)}`,
+        message: `unknown variable ${key}${didYouMean(key, [...knownVariables, ...stackVariables])}`,
       });
       return;
     }
@@ -54,8 +55,12 @@ export function parseEnvFile(text: string): EnvFileParse {
 }
 
 /** Parses `.env` text and throws one CONFIG_INVALID error listing every bad line. */
-export function readEnvFile(text: string, source = '.env'): Readonly<Record<string, string>> {
-  const { entries, problems } = parseEnvFile(text);
+export function readEnvFile(
+  text: string,
+  source = '.env',
+  stackVariables: readonly string[] = [],
+): Readonly<Record<string, string>> {
+  const { entries, problems } = parseEnvFile(text, stackVariables);
   if (problems.length > 0) {
     throw new ConfigInvalidError(
       source,

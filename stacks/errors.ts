@@ -17,16 +17,22 @@ export class StackInvalidError extends Error {
   readonly problems: readonly StackProblem[];
   readonly details: Record<string, unknown>;
 
-  constructor(stackName: string, problems: readonly StackProblem[]) {
+  constructor(
+    stackName: string,
+    problems: readonly StackProblem[],
+    /** The stack file, when known: named in the message instead of the stack. */
+    where: { readonly file?: string } = {},
+  ) {
+    const what = where.file ? `The stack in ${where.file}` : `Stack "${stackName}"`;
     super(
-      `Stack "${stackName}" is invalid (${plural(problems.length, 'problem')}):\n${problems
+      `${what} is invalid (${plural(problems.length, 'problem')}):\n${problems
         .map((p) => `  ${p.path}: ${p.message}`)
         .join('\n')}`,
     );
     this.name = 'StackInvalidError';
     this.problems = problems;
     this.hint = 'Fix the stack definition at the paths listed above.';
-    this.details = { problems };
+    this.details = { ...(where.file && { file: where.file }), problems };
   }
 }
 

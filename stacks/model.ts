@@ -1,14 +1,18 @@
 /**
- * The typed model of a stack: plain, readonly data. Stack definitions (stacks/step1.ts, ...)
- * build a `StackSpec` with `defineStack()`; renderers (compose YAML) and the engine planner
- * (`esteps up`) both read the `ResolvedStack` that `resolveStack()` makes of it for one
- * project and one environment. Nothing here talks to Docker.
+ * The typed model of a stack: plain, readonly data. A stack is a TypeScript module that
+ * exports `defineStack({...})` (stacks/step1.ts, or a user's `esteps.stack.ts` anywhere);
+ * esteps compiles it at run time and resolves it once per command into a `ResolvedStack`
+ * that every consumer reads: compose YAML, the engine plan of `esteps up`, `--json`.
+ * Nothing here talks to Docker.
+ *
+ * Paths in a stack (build contexts, bundle entries, watched folders) are relative to the
+ * stack file's own directory.
  */
 
 /**
  * A value that is either a literal or comes from elsewhere at resolve time:
- * - `{ secret: 'dbPassword' }`: a secret esteps generates once per project and keeps in
- *   `.esteps/<project>/secrets.env`; rendered compose files reference it as `${VAR}`.
+ * - `{ secret: 'dbPassword' }`: a secret esteps generates once per project;
+ *   rendered compose files reference it as `${ESTEPS_SECRET_DB_PASSWORD}`.
  * - `{ env: 'NAME', default: '...' }`: read from the process environment or `.env`.
  */
 export type ValueSource = string | SecretRef | EnvRef;
@@ -21,7 +25,7 @@ export interface SecretRef {
 export interface EnvRef {
   /** Variable read from the environment, then `.env`. */
   readonly env: string;
-  /** Used when the variable is unset. @default undefined: the variable is required */
+  /** Used when the variable is unset or empty. @default undefined: the variable is required */
   readonly default?: string;
 }
 
@@ -31,22 +35,34 @@ export interface EnvRef {
  */
 export type ImageSource = string | EnvRef;
 
-export interface BuildSpec {
-  /** Directory under templates/ that holds the Dockerfile and its files. */
-  readonly template: string;
-  /** @default 'Dockerfile' */
-  readonly dockerfile?: string;
-  /** Build arguments (e.g. base images). */
-  readonly args?: Readonly<Record<string, ImageSource>>;
+/**
+ * TypeScript or JavaScript bundled (esbuild) into one CommonJS file of a build context, so
+ * the image needs no node_modules and a hot patch is one file.
+ */
+export interface BundleSpec {
   /**
-   * Generated artefacts added to the context, keyed by their path in the context, e.g.
-   * `{ 'app/service.js': 'service-bundle' }`. The only generator so far is the bundled user
-   * service (`service-bundle`) and its supervisor (`supervisor-bundle`).
+   * Entry file, relative to the stack file (`'../service/main.ts'`), or `'esteps/supervisor'`
+   * for esteps' in-container supervisor, which a hot-patchable service runs its code under.
    */
-  readonly generated?: Readonly<Record<string, GeneratedArtefact>>;
+  readonly entry: string;
+  /** esbuild target of the bundle. @default 'node18' (Debian bookworm's Node.js) */
+  readonly target?: string;
 }
 
-export type GeneratedArtefact = 'service-bundle' | 'supervisor-bundle';
+export interface BuildSpec {
+  /** Build context directory, relative to the stack file. Its `.dockerignore` is honoured. */
+  readonly context: string;
+  /** Dockerfile, relative to the context. @default 'Dockerfile' */
+  readonly dockerfile?: string;
+  /** Build arguments (e.g. base images), overridable from the environment. @default {} */
+  readonly args?: Readonly<Record<string, ImageSource>>;
+  /**
+   * Bundles added to the context, keyed by their path in it, e.g.
+   * `{ 'app/service.js': { entry: '../service/main.ts' } }`. A bundle wins over a context
+   * file of the same path. @default {}
+   */
+  readonly bundles?: Readonly<Record<string, BundleSpec>>;
+}
 
 export interface PortSpec {
   /** Host address to publish on. @default '127.0.0.1' (never every interface by default) */
@@ -77,9 +93,10 @@ export interface HealthcheckSpec {
  * body whose top-level fields equal `expectJson` when given.
  */
 export interface HttpProbeSpec {
+  /** Path of the GET, starting with '/'. */
   readonly path: string;
   readonly containerPort: number;
-  /** @default 60000 */
+  /** How long `up` waits for the probe to pass. @default 60000 */
   readonly timeoutMs?: number;
   /**
    * Fields the JSON answer must carry, e.g. `{ ok: true, database: 'up' }` for a service
@@ -87,6 +104,30 @@ export interface HttpProbeSpec {
    * @default {} (any 2xx answer is ready)
    */
   readonly expectJson?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * What makes a service hot-patchable: its code is a bundle of its build, run in the
+ * container by esteps' supervisor (`esteps/supervisor`), which can swap it for new code
+ * without dropping a request. `esteps hotpatch` re-bundles the entry, copies the file in and
+ * asks the supervisor to reload; `esteps watch` does so on every save under `watch`.
+ */
+export interface HotpatchSpec {
+  /** The bundle (a key of `build.bundles`) that holds the service's code, e.g. 'app/service.js'. */
+  readonly bundle: string;
+  /** Path in the container the supervisor runs the code from (its SERVICE_FILE); releases land in `releases/` beside it. */
+  readonly path: string;
+  /** Folders `esteps watch` follows, relative to the stack file. @default the folder of the bundle's entry */
+  readonly watch?: readonly string[];
+  /** Owner of the copied code, numeric `uid:gid`: the user the container runs as. */
+  readonly owner: string;
+  /**
+   * The probe that proves a replica runs the new code: its JSON answer carries the code
+   * version in `versionField`. @default the service's `httpProbe`
+   */
+  readonly probe?: HttpProbeSpec;
+  /** Field of the probe's JSON answer that names the running code version. @default 'version' */
+  readonly versionField?: string;
 }
 
 export interface DependencySpec {
@@ -113,7 +154,7 @@ export interface ServiceSpec {
    * Must carry a tag or digest (a literal, or an environment reference's default).
    */
   readonly image: ImageSource;
-  /** Build the image from templates/ instead of pulling it. @default undefined */
+  /** Build the image from a context directory instead of pulling it. @default undefined */
   readonly build?: BuildSpec;
   /** Overrides the image's CMD. @default the image's */
   readonly command?: readonly string[];
@@ -139,8 +180,8 @@ export interface ServiceSpec {
   readonly labels?: Readonly<Record<string, string>>;
   /** User to run as, e.g. 'usersvc' or '1000:1000'. @default the image's */
   readonly user?: string;
-  /** Marks the service that `esteps hotpatch` and `esteps smoke` act on. @default false */
-  readonly hotpatch?: boolean;
+  /** Makes the service hot-patchable (`esteps hotpatch`, `esteps watch`). @default undefined */
+  readonly hotpatch?: HotpatchSpec;
 }
 
 export interface NetworkSpec {
@@ -149,6 +190,41 @@ export interface NetworkSpec {
 }
 
 export type VolumeSpec = Readonly<Record<string, never>>;
+
+/** One HTTP exchange of a smoke check, as `SmokeContext.request` returns it. */
+export interface SmokeReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as text. */
+  readonly text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  readonly json: unknown;
+}
+
+/** What a stack's smoke checks get from `esteps smoke`. */
+export interface SmokeContext {
+  /** Where the checked service answers, e.g. `http://127.0.0.1:5000`. */
+  readonly baseUrl: string;
+  /** An HTTP request to `baseUrl + path` (JSON body when given); never throws on a status. */
+  request(method: string, path: string, body?: unknown): Promise<SmokeReply>;
+  /**
+   * Runs one named check: `run` throws to fail it, its message saying what was received
+   * instead of `expected`. Resolves with `run`'s value when it passed, undefined otherwise.
+   */
+  check<T>(name: string, expected: string, run: () => Promise<T>): Promise<T | undefined>;
+  /** Work that runs after every check, even when checks failed (delete what was created). */
+  cleanup(run: () => Promise<unknown>): void;
+  /** Aborted on Ctrl-C. */
+  readonly signal: AbortSignal;
+}
+
+/** The checks `esteps smoke` runs against a running stack. */
+export interface SmokeSpec {
+  /** The service whose published `httpProbe` port the checks talk to. */
+  readonly service: string;
+  /** The checks, as code. */
+  readonly checks: (t: SmokeContext) => Promise<void>;
+}
 
 export interface StackSpec {
   /** Stack name, also the default project name. Lower-case letters, digits, '-'. */
@@ -159,20 +235,53 @@ export interface StackSpec {
   readonly networks?: Readonly<Record<string, NetworkSpec>>;
   /** @default {} */
   readonly volumes?: Readonly<Record<string, VolumeSpec>>;
+  /** @default each service's `httpProbe`, through its published port */
+  readonly smoke?: SmokeSpec;
+}
+
+/**
+ * Where a resolved value came from, when not a literal of the stack: a variable of the
+ * environment or `.env` (or its default, the variable being unset), or a project secret.
+ */
+export type ValueOrigin =
+  | {
+      readonly kind: 'environment' | '.env' | 'default';
+      readonly variable: string;
+      /** The stack's default for the variable, if it has one. */
+      readonly default?: string;
+    }
+  | { readonly kind: 'secret'; readonly secret: string; readonly variable: string };
+
+/** A bundle with its entry made absolute (or left as `esteps/...`). */
+export interface ResolvedBundle {
+  readonly entry: string;
+  readonly target: string;
+}
+
+export interface ResolvedHotpatch {
+  readonly bundle: string;
+  readonly path: string;
+  /** Absolute folders. */
+  readonly watch: readonly string[];
+  readonly owner: { readonly uid: number; readonly gid: number };
+  readonly probe: Required<HttpProbeSpec>;
+  readonly versionField: string;
 }
 
 /**
  * A stack with every value resolved for one project: literal images, ports and environment,
- * defaults filled in. This is what the planner hashes and what `render --json` prints.
+ * defaults filled in, paths absolute. This is what the planner hashes, what the renderers
+ * write and what `render --json` prints.
  */
 export interface ResolvedService {
   readonly name: string;
   readonly image: string;
   readonly build?: {
-    readonly template: string;
+    /** Absolute. */
+    readonly context: string;
     readonly dockerfile: string;
     readonly args: Readonly<Record<string, string>>;
-    readonly generated: Readonly<Record<string, GeneratedArtefact>>;
+    readonly bundles: Readonly<Record<string, ResolvedBundle>>;
   };
   readonly command?: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
@@ -191,20 +300,31 @@ export interface ResolvedService {
   readonly networks: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly user?: string;
-  readonly hotpatch: boolean;
+  readonly hotpatch?: ResolvedHotpatch;
 }
 
 export interface ResolvedStack {
   readonly name: string;
   readonly project: string;
+  /** The stack file it was loaded from (absolute). */
+  readonly file: string;
+  /**
+   * The folder bundles are made from (paths inside a bundle are relative to it, so the same
+   * code bundles to the same bytes in any checkout): the stack file's folder, or the package
+   * for a stack that ships with esteps.
+   */
+  readonly root: string;
   /** Services in dependency order (dependencies first). */
   readonly services: readonly ResolvedService[];
   readonly networks: Readonly<Record<string, Required<NetworkSpec>>>;
   readonly volumes: readonly string[];
+  /** The smoke checks, or undefined: `esteps smoke` then checks the services' probes. */
+  readonly smoke?: SmokeSpec;
   /**
-   * Where each image overridable from the environment came from, keyed by its variable
-   * (`ESTEPS_POSTGRES_IMAGE`, also build arguments such as `ESTEPS_ENVOY_IMAGE`), for
-   * `esteps up` to print.
+   * Where each value that is not a literal of the stack came from, by its path in the
+   * resolved stack (`services.postgres.image`, `services.usersvc.ports[0].hostPort`,
+   * `services.usersvc.build.args.ENVOY_IMAGE`, `services.usersvc.environment.PGPASSWORD`).
+   * Renderers write such values as `${VAR:-default}` references; `up` names the variable.
    */
-  readonly imageSources: Readonly<Record<string, 'default' | 'environment' | '.env'>>;
+  readonly origins: Readonly<Record<string, ValueOrigin>>;
 }

@@ -1,16 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { StackSpec } from './model.js';
+import { readinessScript } from './readiness.js';
 import { renderCompose } from './render-compose.js';
-import { step1 } from './step1.js';
+import { resolveStack } from './resolve-stack.js';
+import step1 from './step1.js';
 import { toYaml } from './to-yaml.js';
+
+const resolve = (spec: StackSpec, env: Record<string, string> = {}) =>
+  resolveStack(spec, {
+    file: '/repo/stacks/stack.ts',
+    project: spec.name,
+    env,
+    secrets: { dbPassword: 'the-password' },
+  });
 
 describe('renderCompose', () => {
   it('renders step 1 as stable compose YAML with no secret literal', () => {
-    const rendered = renderCompose(step1, { project: 'step1' });
+    const rendered = renderCompose(resolve(step1));
     const yaml = toYaml(rendered.document);
     expect(yaml).toMatchSnapshot();
-    expect(toYaml(renderCompose(step1, { project: 'step1' }).document)).toBe(yaml);
+    expect(toYaml(renderCompose(resolve(step1)).document)).toBe(yaml);
     expect(yaml).toContain('${ESTEPS_SECRET_DB_PASSWORD:?');
+    expect(yaml).not.toContain('the-password');
     expect(yaml).not.toContain('name:');
     expect(rendered.variables).toEqual([
       'ESTEPS_ENVOY_IMAGE',
@@ -41,7 +52,7 @@ describe('renderCompose', () => {
       },
       volumes: { v: {} },
     };
-    const { document } = renderCompose(spec, { project: 's' });
+    const { document } = renderCompose(resolve(spec, { X: 'from-env', Z: 'set' }));
     expect(document.services.app).toEqual({
       image: 'a:1',
       restart: 'no',
@@ -56,6 +67,35 @@ describe('renderCompose', () => {
     });
     expect(document.networks).toBeUndefined();
     expect(toYaml(document)).toContain('restart: "no"');
+  });
+
+  it('writes a value from the environment as its reference, not as the value it had', () => {
+    const rendered = renderCompose(resolve(step1, { ESTEPS_USERSVC_PORT: '6000' }));
+    expect(rendered.document.services.usersvc?.ports).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose variable
+      '127.0.0.1:${ESTEPS_USERSVC_PORT:-5000}:5000',
+    ]);
+  });
+
+  it('turns an HTTP probe into a health check that runs the one readiness rule', () => {
+    const spec: StackSpec = {
+      name: 's',
+      services: {
+        web: {
+          image: 'w:1',
+          httpProbe: { path: '/ready', containerPort: 80, expectJson: { ok: true } },
+        },
+      },
+    };
+    const stack = resolve(spec);
+    const check = renderCompose(stack).document.services.web?.healthcheck as { test: string[] };
+    expect(check.test).toEqual([
+      'CMD',
+      'node',
+      '-e',
+      readinessScript(stack.services[0]!.httpProbe!),
+    ]);
+    expect(check.test[3]).toContain('probePasses');
   });
 });
 

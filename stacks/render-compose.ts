@@ -1,6 +1,5 @@
-import type { EnvRef, ImageSource, ServiceSpec, StackSpec, ValueSource } from './model.js';
-import { dependencyOrder } from './resolve-stack.js';
-import { secretVariable } from './variables.js';
+import type { ResolvedService, ResolvedStack, ValueOrigin } from './model.js';
+import { readinessScript } from './readiness.js';
 
 /**
  * A compose-spec document as plain data: what `esteps render` writes as YAML. Keys are in no
@@ -21,87 +20,87 @@ export interface RenderedCompose {
 }
 
 /**
- * Renders a stack as a compose file that docker compose v2 and Debian's docker-compose 1.29
- * both accept. Images, ports and settings from the environment become `${VAR:-default}`;
- * secrets become `${ESTEPS_SECRET_...:?...}`, to be filled from the env file written beside
- * the compose file, so no secret is ever a literal in it. The HTTP probe of a service
- * without a Docker health check becomes one (run by the container's own node). Pure.
+ * Renders a resolved stack as a compose file that docker compose v2 and Debian's
+ * docker-compose 1.29 both accept. A value that came from a variable becomes
+ * `${VAR:-default}` again (its origin is in `stack.origins`), so the ejected file stays
+ * overridable as the stack was; a secret becomes `${ESTEPS_SECRET_...:?...}`, filled from the
+ * env file written beside the compose file, so no secret is ever a literal in it. Every
+ * default was applied by `resolveStack`; nothing is defaulted here. The HTTP probe of a
+ * service without a Docker health check becomes one (run by the container's own node). Pure.
  * No `name:` key: docker-compose 1.29 rejects it; pass `-p PROJECT`.
  */
-export function renderCompose(spec: StackSpec, options: { project: string }): RenderedCompose {
+export function renderCompose(stack: ResolvedStack): RenderedCompose {
   const variables = new Set<string>();
   const contexts: Record<string, string> = {};
-  const ref = (source: EnvRef): string => {
-    variables.add(source.env);
-    return source.default === undefined
-      ? `\${${source.env}:?set ${source.env} in .env}`
-      : `\${${source.env}:-${escapeDollars(source.default)}}`;
-  };
-  const image = (source: ImageSource): string =>
-    typeof source === 'string'
-      ? escapeDollars(source.replaceAll('{project}', options.project))
-      : ref(source);
-  const value = (source: ValueSource): string => {
-    if (typeof source === 'string') return escapeDollars(source);
-    if ('secret' in source) {
-      const name = secretVariable(source.secret);
-      variables.add(name);
-      return `\${${name}:?run esteps render -o FILE to write it into the .env beside FILE}`;
-    }
-    return ref(source);
+  /** The resolved value at `path`, or the reference it came from. */
+  const value = (path: string, resolved: string): string => {
+    const origin = stack.origins[path];
+    if (!origin) return escapeDollars(resolved);
+    variables.add(origin.variable);
+    return reference(origin);
   };
   const services: ComposeDocument['services'] = {};
-  for (const name of dependencyOrder(spec)) {
-    const service = spec.services[name]!;
-    if (service.build) contexts[name] = `./${name}`;
-    services[name] = renderService(name, service, { image, value });
-  }
-  const document: ComposeDocument = { services };
-  const networks = Object.entries(spec.networks ?? {});
-  if (networks.length > 0) {
-    document.networks = Object.fromEntries(
-      networks.map(([n, net]) => [n, { driver: net.driver ?? 'bridge' }]),
+  for (const service of stack.services) {
+    if (service.build) contexts[service.name] = `./${service.name}`;
+    services[service.name] = renderService(service, (field, resolved) =>
+      value(`services.${service.name}.${field}`, resolved),
     );
   }
-  const volumes = Object.keys(spec.volumes ?? {});
-  if (volumes.length > 0) document.volumes = Object.fromEntries(volumes.map((v) => [v, {}]));
+  const document: ComposeDocument = { services };
+  const networks = Object.entries(stack.networks);
+  if (networks.length > 0) {
+    document.networks = Object.fromEntries(networks.map(([n, net]) => [n, { driver: net.driver }]));
+  }
+  if (stack.volumes.length > 0) {
+    document.volumes = Object.fromEntries(stack.volumes.map((v) => [v, {}]));
+  }
   return { document, variables: [...variables].sort(), contexts };
 }
 
-interface Renderers {
-  image(source: ImageSource): string;
-  value(source: ValueSource): string;
+function reference(origin: ValueOrigin): string {
+  if (origin.kind === 'secret') {
+    return `\${${origin.variable}:?run esteps render -o FILE to write it into the .env beside FILE}`;
+  }
+  return origin.default === undefined
+    ? `\${${origin.variable}:?set ${origin.variable} in .env}`
+    : `\${${origin.variable}:-${escapeDollars(origin.default)}}`;
 }
 
-function renderService(name: string, service: ServiceSpec, r: Renderers): Record<string, unknown> {
+type Value = (field: string, resolved: string) => string;
+
+function renderService(service: ResolvedService, value: Value): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    image: r.image(service.image),
-    restart: service.restart ?? 'unless-stopped',
+    image: value('image', service.image),
+    restart: service.restart,
   };
   if (service.build) {
     const build: Record<string, unknown> = {
-      context: `./${name}`,
-      dockerfile: service.build.dockerfile ?? 'Dockerfile',
+      context: `./${service.name}`,
+      dockerfile: service.build.dockerfile,
     };
-    const args = Object.entries(service.build.args ?? {});
-    if (args.length > 0) build.args = Object.fromEntries(args.map(([k, v]) => [k, r.image(v)]));
+    const args = Object.entries(service.build.args);
+    if (args.length > 0) {
+      build.args = Object.fromEntries(args.map(([k, v]) => [k, value(`build.args.${k}`, v)]));
+    }
     out.build = build;
   }
   if (service.command) out.command = service.command.map(escapeDollars);
-  const environment = Object.entries(service.environment ?? {});
+  const environment = Object.entries(service.environment);
   if (environment.length > 0) {
-    out.environment = Object.fromEntries(environment.map(([k, v]) => [k, r.value(v)]));
+    out.environment = Object.fromEntries(
+      environment.map(([k, v]) => [k, value(`environment.${k}`, v)]),
+    );
   }
-  if (service.ports?.length) {
-    out.ports = service.ports.map((p) => {
-      const host = typeof p.hostPort === 'number' ? String(p.hostPort) : r.value(p.hostPort);
-      const proto = (p.protocol ?? 'tcp') === 'tcp' ? '' : `/${p.protocol}`;
-      return `${p.hostIp ?? '127.0.0.1'}:${host}:${p.containerPort}${proto}`;
+  if (service.ports.length > 0) {
+    out.ports = service.ports.map((p, i) => {
+      const host = value(`ports[${i}].hostPort`, String(p.hostPort));
+      const proto = p.protocol === 'tcp' ? '' : `/${p.protocol}`;
+      return `${p.hostIp}:${host}:${p.containerPort}${proto}`;
     });
   }
   const healthcheck = renderHealthcheck(service);
   if (healthcheck) out.healthcheck = healthcheck;
-  if (service.dependsOn?.length) {
+  if (service.dependsOn.length > 0) {
     out.depends_on = Object.fromEntries(
       service.dependsOn.map((d) => [
         d.service,
@@ -109,12 +108,12 @@ function renderService(name: string, service: ServiceSpec, r: Renderers): Record
       ]),
     );
   }
-  if ((service.replicas ?? 1) > 1) out.scale = service.replicas;
-  if (service.volumes?.length) {
+  if (service.replicas > 1) out.scale = service.replicas;
+  if (service.volumes.length > 0) {
     out.volumes = service.volumes.map((m) => `${m.volume}:${m.target}${m.readOnly ? ':ro' : ''}`);
   }
-  if (service.networks?.length) out.networks = [...service.networks];
-  if (service.labels && Object.keys(service.labels).length > 0) {
+  if (service.networks.length > 0) out.networks = [...service.networks];
+  if (Object.keys(service.labels).length > 0) {
     out.labels = Object.fromEntries(
       Object.entries(service.labels).map(([k, v]) => [k, escapeDollars(v)]),
     );
@@ -123,35 +122,25 @@ function renderService(name: string, service: ServiceSpec, r: Renderers): Record
   return out;
 }
 
-function renderHealthcheck(service: ServiceSpec): Record<string, unknown> | undefined {
+/** The Docker health check, or the HTTP probe run as one by the container's own `node`. */
+function renderHealthcheck(service: ResolvedService): Record<string, unknown> | undefined {
   if (service.healthcheck) {
     const h = service.healthcheck;
     return {
       test: h.test.map(escapeDollars),
-      interval: duration(h.intervalMs ?? 2000),
-      timeout: duration(h.timeoutMs ?? 2000),
-      retries: h.retries ?? 30,
-      start_period: duration(h.startPeriodMs ?? 0),
+      interval: duration(h.intervalMs),
+      timeout: duration(h.timeoutMs),
+      retries: h.retries,
+      start_period: duration(h.startPeriodMs),
     };
   }
   if (!service.httpProbe) return undefined;
-  const { path, containerPort, expectJson = {} } = service.httpProbe;
   const intervalMs = 2000;
-  const url = `http://127.0.0.1:${containerPort}${path}`;
-  // The same rule as esteps' own probe (cli/engine/wait-http.ts): 2xx, and the expected fields.
-  const fields = Object.entries(expectJson)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => `&&j[${JSON.stringify(key)}]===${JSON.stringify(value)}`)
-    .join('');
-  const script =
-    `require('http').get('${url}',r=>{let b='';r.on('data',d=>b+=d).on('end',()=>{` +
-    `let j={};try{j=JSON.parse(b)}catch(e){}` +
-    `process.exit(r.statusCode>=200&&r.statusCode<300${fields}?0:1)})}).on('error',()=>process.exit(1))`;
   return {
-    test: ['CMD', 'node', '-e', escapeDollars(script)],
+    test: ['CMD', 'node', '-e', escapeDollars(readinessScript(service.httpProbe))],
     interval: duration(intervalMs),
     timeout: duration(intervalMs),
-    retries: Math.max(1, Math.ceil((service.httpProbe.timeoutMs ?? 60_000) / intervalMs)),
+    retries: Math.max(1, Math.ceil(service.httpProbe.timeoutMs / intervalMs)),
     start_period: '0s',
   };
 }

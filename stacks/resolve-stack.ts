@@ -1,11 +1,15 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
 import type {
   EnvRef,
+  HttpProbeSpec,
   ImageSource,
+  ResolvedHotpatch,
   ResolvedService,
   ResolvedStack,
   ServiceSpec,
   StackSpec,
+  ValueOrigin,
   ValueSource,
 } from './model.js';
 import { secretVariable } from './variables.js';
@@ -13,56 +17,88 @@ import { secretVariable } from './variables.js';
 export interface ResolveOptions {
   /** Project name (`-p`); replaces `{project}` in images. */
   readonly project: string;
+  /** The stack file (absolute): relative paths of the stack are resolved from its directory. */
+  readonly file: string;
+  /** See ResolvedStack.root. @default the stack file's folder */
+  readonly root?: string;
   /** The process environment: wins over `.env` and defaults. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Entries of `.env` in the working directory. @default {} */
+  /** Entries of `.env`. @default {} */
   readonly dotEnv?: Readonly<Record<string, string>>;
-  /** Per-project secrets by name (`dbPassword`), from `.esteps/<project>/secrets.env`. */
+  /** Per-project secrets by name (`dbPassword`). */
   readonly secrets: Readonly<Record<string, string>>;
 }
 
-type Source = ResolvedStack['imageSources'][string];
+/** Where the bundle of esteps' own supervisor comes from, as a bundle entry. */
+export const supervisorEntry = 'esteps/supervisor';
+
+/** Defaults of the model, applied here and nowhere else. */
+const defaults = {
+  hostIp: '127.0.0.1',
+  protocol: 'tcp',
+  dockerfile: 'Dockerfile',
+  bundleTarget: 'node18',
+  replicas: 1,
+  restart: 'unless-stopped',
+  condition: 'started',
+  healthcheck: { intervalMs: 2000, timeoutMs: 2000, retries: 30, startPeriodMs: 0 },
+  probeTimeoutMs: 60_000,
+  versionField: 'version',
+} as const;
 
 /**
  * Resolves every value of a (validated) stack for one project: environment > `.env` >
  * defaults, as docker compose does (an empty value counts as unset, like `${VAR:-default}`).
- * Pure. Throws one CONFIG_INVALID error listing every variable or secret it could not use.
+ * Records in `origins` where every value that is not a literal came from. Pure (paths are
+ * only joined, never read). Throws one CONFIG_INVALID error listing every variable or secret
+ * it could not use.
  */
 export function resolveStack(spec: StackSpec, options: ResolveOptions): ResolvedStack {
   const problems: ConfigProblem[] = [];
-  const imageSources: Record<string, Source> = {};
-  const lookup = (ref: EnvRef): { value: string; source: Source } => {
+  const origins: Record<string, ValueOrigin> = {};
+  const stackDir = dirname(options.file);
+  const lookup = (ref: EnvRef, path: string): string => {
     const fromEnv = options.env[ref.env];
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: 'environment' };
     const fromFile = options.dotEnv?.[ref.env];
-    if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: '.env' };
+    const withDefault = ref.default === undefined ? {} : { default: ref.default };
+    if (fromEnv !== undefined && fromEnv !== '') {
+      origins[path] = { kind: 'environment', variable: ref.env, ...withDefault };
+      return fromEnv;
+    }
+    if (fromFile !== undefined && fromFile !== '') {
+      origins[path] = { kind: '.env', variable: ref.env, ...withDefault };
+      return fromFile;
+    }
+    origins[path] = { kind: 'default', variable: ref.env, ...withDefault };
     if (ref.default === undefined) {
       problems.push({ key: ref.env, message: `${ref.env} is required but not set` });
-      return { value: '', source: 'default' };
+      return '';
     }
-    return { value: ref.default, source: 'default' };
+    return ref.default;
   };
-  const image = (source: ImageSource): string => {
-    if (typeof source === 'string') return source.replaceAll('{project}', options.project);
-    const { value, source: from } = lookup(source);
-    imageSources[source.env] = from;
-    return value;
-  };
-  const value = (source: ValueSource): string => {
+  const image = (source: ImageSource, path: string): string =>
+    typeof source === 'string'
+      ? source.replaceAll('{project}', options.project)
+      : lookup(source, path);
+  const value = (source: ValueSource, path: string): string => {
     if (typeof source === 'string') return source;
     if ('secret' in source) {
+      const variable = secretVariable(source.secret);
+      origins[path] = { kind: 'secret', secret: source.secret, variable };
       const secret = options.secrets[source.secret];
       if (secret === undefined) {
         problems.push({
-          key: secretVariable(source.secret),
+          key: variable,
           message: `secret "${source.secret}" of project "${options.project}" is missing`,
         });
       }
       return secret ?? '';
     }
-    return lookup(source).value;
+    return lookup(source, path);
   };
-  const context: Resolver = { image, value, lookup, problems };
+  const path = (relative: string) =>
+    isAbsolute(relative) ? relative : resolve(stackDir, relative);
+  const context: Resolver = { image, value, lookup, path, problems };
   const services = dependencyOrder(spec).map((name) =>
     resolveService(spec, name, spec.services[name]!, context),
   );
@@ -85,17 +121,22 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
   return {
     name: spec.name,
     project: options.project,
+    file: options.file,
+    root: options.root ?? stackDir,
     services,
     networks,
     volumes: Object.keys(spec.volumes ?? {}),
-    imageSources,
+    ...(spec.smoke && { smoke: spec.smoke }),
+    origins,
   };
 }
 
 interface Resolver {
-  image(source: ImageSource): string;
-  value(source: ValueSource): string;
-  lookup(ref: EnvRef): { value: string };
+  image(source: ImageSource, path: string): string;
+  value(source: ValueSource, path: string): string;
+  lookup(ref: EnvRef, path: string): string;
+  /** A stack-relative path made absolute. */
+  path(relative: string): string;
   problems: ConfigProblem[];
 }
 
@@ -105,63 +146,93 @@ function resolveService(
   service: ServiceSpec,
   r: Resolver,
 ): ResolvedService {
-  const mapValues = <T, U>(record: Readonly<Record<string, T>> | undefined, fn: (v: T) => U) =>
-    Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, fn(v)]));
+  const at = `services.${name}`;
+  const mapValues = <T, U>(
+    record: Readonly<Record<string, T>> | undefined,
+    fn: (v: T, key: string) => U,
+  ) => Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, fn(v, k)]));
+  const httpProbe = service.httpProbe && resolveProbe(service.httpProbe);
   const resolved: ResolvedService = {
     name,
-    image: r.image(service.image),
-    environment: mapValues(service.environment, r.value),
-    ports: (service.ports ?? []).map((port) => ({
-      hostIp: port.hostIp ?? '127.0.0.1',
-      hostPort: hostPort(port.hostPort, r),
+    image: r.image(service.image, `${at}.image`),
+    environment: mapValues(service.environment, (v, k) => r.value(v, `${at}.environment.${k}`)),
+    ports: (service.ports ?? []).map((port, i) => ({
+      hostIp: port.hostIp ?? defaults.hostIp,
+      hostPort: hostPort(port.hostPort, `${at}.ports[${i}].hostPort`, r),
       containerPort: port.containerPort,
-      protocol: port.protocol ?? 'tcp',
+      protocol: port.protocol ?? defaults.protocol,
     })),
     dependsOn: (service.dependsOn ?? []).map((d) => ({
       service: d.service,
-      condition: d.condition ?? 'started',
+      condition: d.condition ?? defaults.condition,
     })),
-    replicas: service.replicas ?? 1,
-    restart: service.restart ?? 'unless-stopped',
+    replicas: service.replicas ?? defaults.replicas,
+    restart: service.restart ?? defaults.restart,
     volumes: (service.volumes ?? []).map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
     networks: service.networks ?? Object.keys(spec.networks ?? {}),
     labels: { ...service.labels },
-    hotpatch: service.hotpatch ?? false,
+  };
+  const build = service.build && {
+    context: r.path(service.build.context),
+    dockerfile: service.build.dockerfile ?? defaults.dockerfile,
+    args: mapValues(service.build.args, (v, k) => r.image(v, `${at}.build.args.${k}`)),
+    bundles: mapValues(service.build.bundles, (b) => ({
+      entry: b.entry.startsWith('esteps/') ? b.entry : r.path(b.entry),
+      target: b.target ?? defaults.bundleTarget,
+    })),
   };
   return {
     ...resolved,
-    ...(service.build && {
-      build: {
-        template: service.build.template,
-        dockerfile: service.build.dockerfile ?? 'Dockerfile',
-        args: mapValues(service.build.args, r.image),
-        generated: { ...service.build.generated },
-      },
-    }),
+    ...(build && { build }),
     ...(service.command && { command: [...service.command] }),
     ...(service.healthcheck && {
       healthcheck: {
+        ...defaults.healthcheck,
+        ...service.healthcheck,
         test: [...service.healthcheck.test],
-        intervalMs: service.healthcheck.intervalMs ?? 2000,
-        timeoutMs: service.healthcheck.timeoutMs ?? 2000,
-        retries: service.healthcheck.retries ?? 30,
-        startPeriodMs: service.healthcheck.startPeriodMs ?? 0,
       },
     }),
-    ...(service.httpProbe && {
-      httpProbe: {
-        ...service.httpProbe,
-        timeoutMs: service.httpProbe.timeoutMs ?? 60_000,
-        expectJson: service.httpProbe.expectJson ?? {},
-      },
-    }),
+    ...(httpProbe && { httpProbe }),
     ...(service.user !== undefined && { user: service.user }),
+    ...(service.hotpatch &&
+      build && {
+        hotpatch: resolveHotpatch(service.hotpatch, build.bundles, httpProbe, r),
+      }),
   };
 }
 
-function hostPort(source: number | EnvRef, r: Resolver): number {
+function resolveProbe(probe: HttpProbeSpec): Required<HttpProbeSpec> {
+  return {
+    path: probe.path,
+    containerPort: probe.containerPort,
+    timeoutMs: probe.timeoutMs ?? defaults.probeTimeoutMs,
+    expectJson: { ...probe.expectJson },
+  };
+}
+
+function resolveHotpatch(
+  spec: NonNullable<ServiceSpec['hotpatch']>,
+  bundles: Readonly<Record<string, { entry: string }>>,
+  httpProbe: Required<HttpProbeSpec> | undefined,
+  r: Resolver,
+): ResolvedHotpatch {
+  const entry = bundles[spec.bundle]?.entry ?? '';
+  const [uid = 0, gid = uid] = spec.owner.split(':').map(Number);
+  // Validation guarantees a probe (the hotpatch's own or the service's).
+  const probe = spec.probe ? resolveProbe(spec.probe) : httpProbe!;
+  return {
+    bundle: spec.bundle,
+    path: spec.path,
+    watch: spec.watch ? spec.watch.map(r.path) : [dirname(entry)],
+    owner: { uid, gid },
+    probe,
+    versionField: spec.versionField ?? defaults.versionField,
+  };
+}
+
+function hostPort(source: number | EnvRef, path: string, r: Resolver): number {
   if (typeof source === 'number') return source;
-  const text = r.lookup(source).value;
+  const text = r.lookup(source, path);
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
     r.problems.push({
@@ -187,4 +258,20 @@ export function dependencyOrder(spec: StackSpec): string[] {
   };
   for (const name of Object.keys(spec.services)) visit(name);
   return order;
+}
+
+/** The resolved stack with every secret value replaced by `placeholder`, for output. */
+export function redactSecrets(stack: ResolvedStack, placeholder = '<secret>'): ResolvedStack {
+  const secretPaths = Object.entries(stack.origins)
+    .filter(([, origin]) => origin.kind === 'secret')
+    .map(([path]) => path);
+  const services = stack.services.map((service) => {
+    const prefix = `services.${service.name}.environment.`;
+    const environment = { ...service.environment };
+    for (const path of secretPaths) {
+      if (path.startsWith(prefix)) environment[path.slice(prefix.length)] = placeholder;
+    }
+    return { ...service, environment };
+  });
+  return { ...stack, services };
 }

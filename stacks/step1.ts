@@ -1,5 +1,6 @@
-import { defineStack } from './define-stack.js';
+import { defineStack } from 'esteps';
 import { imageDefaults } from './images.js';
+import { userStory } from './step1-smoke.js';
 
 /**
  * Step 1 of the Envoy steps tutorial: Postgres and the user service on network `appmesh`.
@@ -7,7 +8,7 @@ import { imageDefaults } from './images.js';
  * the bundled service added) and published on 127.0.0.1 only. The database password is a
  * per-project secret, never a literal here.
  */
-export const step1 = defineStack({
+export default defineStack({
   name: 'step1',
   description: 'Postgres and the user service on network appmesh (tutorial step 1)',
   services: {
@@ -33,7 +34,7 @@ export const step1 = defineStack({
     usersvc: {
       image: 'esteps/{project}-usersvc:latest',
       build: {
-        template: 'usersvc',
+        context: '../templates/usersvc',
         args: {
           ENVOY_IMAGE: {
             env: 'ESTEPS_ENVOY_IMAGE',
@@ -44,7 +45,10 @@ export const step1 = defineStack({
             default: imageDefaults.ESTEPS_NODE_IMAGE.default,
           },
         },
-        generated: { 'app/service.js': 'service-bundle', 'app/supervisor.js': 'supervisor-bundle' },
+        bundles: {
+          'app/service.js': { entry: '../service/main.ts' },
+          'app/supervisor.js': { entry: 'esteps/supervisor' },
+        },
       },
       environment: {
         PGHOST: 'postgres',
@@ -70,9 +74,11 @@ export const step1 = defineStack({
       restart: 'unless-stopped',
       networks: ['appmesh'],
       user: 'usersvc',
-      hotpatch: true,
+      // The image's Dockerfile creates usersvc as 10001:10001 and runs the supervisor.
+      hotpatch: { bundle: 'app/service.js', path: '/app/service.js', owner: '10001:10001' },
     },
   },
   networks: { appmesh: {} },
   volumes: { pgdata: {} },
+  smoke: { service: 'usersvc', checks: userStory },
 });

@@ -1,7 +1,10 @@
+import { checkShape, stackShape } from './check-shape.js';
 import type { StackProblem } from './errors.js';
 import type {
+  BuildSpec,
   DependencySpec,
   EnvRef,
+  HttpProbeSpec,
   ImageSource,
   PortSpec,
   ServiceSpec,
@@ -15,6 +18,9 @@ import { didYouMean } from './suggest.js';
  * dependencies (unknown, cycles, `healthy` without a health check), networks, volumes.
  */
 export function validateStack(spec: StackSpec): StackProblem[] {
+  // Values of the wrong kind first: the checks below may then read every field safely.
+  const shape = checkShape(spec, stackShape);
+  if (shape.length > 0) return shape;
   const problems: StackProblem[] = [];
   const report = (path: string, message: string) => problems.push({ path, message });
   if (!namePattern.test(spec.name)) {
@@ -33,6 +39,7 @@ export function validateStack(spec: StackSpec): StackProblem[] {
   }
   checkHostPorts(spec, report);
   checkCycles(spec, report);
+  if (spec.smoke !== undefined) checkSmoke(spec, report);
   return problems;
 }
 
@@ -51,18 +58,8 @@ function validateService(spec: StackSpec, name: string, service: ServiceSpec, re
   const at = `services.${name}`;
   if (!namePattern.test(name)) report(at, `"${name}" ${nameRule}`);
   checkImage(`${at}.image`, service.image, report, true);
-  if (service.build) {
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(service.build.template)) {
-      report(
-        `${at}.build.template`,
-        `"${service.build.template}" is not a template directory name`,
-      );
-    }
-    for (const [arg, value] of Object.entries(service.build.args ?? {})) {
-      if (arg.endsWith('_IMAGE')) checkImage(`${at}.build.args.${arg}`, value, report, false);
-      else if (typeof value !== 'string') checkEnvRef(`${at}.build.args.${arg}`, value, report);
-    }
-  }
+  if (service.build) checkBuild(`${at}.build`, service.build, report);
+  if (service.hotpatch) checkHotpatch(at, service, report);
   if (
     service.replicas !== undefined &&
     !(Number.isInteger(service.replicas) && service.replicas >= 1)
@@ -98,6 +95,92 @@ function validateService(spec: StackSpec, name: string, service: ServiceSpec, re
       report(`${at}.volumes[${i}].target`, `must be an absolute path, got "${mount.target}"`);
     }
   });
+}
+
+/** Entries of esteps' own code that a bundle may name instead of a file. */
+const packageEntries = ['esteps/supervisor'];
+
+function checkBuild(at: string, build: BuildSpec, report: Report) {
+  if (typeof build.context !== 'string' || build.context === '') {
+    report(`${at}.context`, 'must name the build context directory, relative to the stack file');
+  }
+  if (build.dockerfile !== undefined && !isRelativeInside(build.dockerfile)) {
+    report(`${at}.dockerfile`, `must be a path inside the context, got "${build.dockerfile}"`);
+  }
+  for (const [arg, value] of Object.entries(build.args ?? {})) {
+    if (arg.endsWith('_IMAGE')) checkImage(`${at}.args.${arg}`, value, report, false);
+    else if (typeof value !== 'string') checkEnvRef(`${at}.args.${arg}`, value, report);
+  }
+  for (const [path, bundle] of Object.entries(build.bundles ?? {})) {
+    const where = `${at}.bundles["${path}"]`;
+    if (!isRelativeInside(path)) {
+      report(where, `the key must be a path inside the context, got "${path}"`);
+    }
+    if (typeof bundle?.entry !== 'string' || bundle.entry === '') {
+      report(`${where}.entry`, 'must name the entry file, relative to the stack file');
+    } else if (bundle.entry.startsWith('esteps/') && !packageEntries.includes(bundle.entry)) {
+      report(
+        `${where}.entry`,
+        `esteps provides no "${bundle.entry}"${didYouMean(bundle.entry, packageEntries)}`,
+      );
+    }
+  }
+}
+
+/** A relative path that stays inside its directory: no leading '/', no '..' segment. */
+function isRelativeInside(path: string): boolean {
+  return path !== '' && !path.startsWith('/') && !path.split(/[\\/]/).includes('..');
+}
+
+function checkHotpatch(at: string, service: ServiceSpec, report: Report) {
+  const hotpatch = service.hotpatch!;
+  const where = `${at}.hotpatch`;
+  const bundles = Object.keys(service.build?.bundles ?? {});
+  if (!service.build) {
+    report(where, 'a hot-patchable service must be built (build.bundles holds its code)');
+  } else if (!bundles.includes(hotpatch.bundle)) {
+    report(
+      `${where}.bundle`,
+      `no bundle "${hotpatch.bundle}" in build.bundles${didYouMean(hotpatch.bundle, bundles)}`,
+    );
+  } else if (service.build.bundles?.[hotpatch.bundle]?.entry.startsWith('esteps/')) {
+    report(`${where}.bundle`, "must be the service's own code, not a bundle of esteps");
+  }
+  if (!hotpatch.path?.startsWith('/')) {
+    report(`${where}.path`, `must be an absolute path in the container, got "${hotpatch.path}"`);
+  }
+  if (!/^\d+(:\d+)?$/.test(hotpatch.owner ?? '')) {
+    report(`${where}.owner`, `must be a numeric "uid:gid", got "${hotpatch.owner}"`);
+  }
+  if (!hotpatch.probe && !service.httpProbe) {
+    report(
+      `${where}.probe`,
+      'a hot patch needs a probe that names the running version: give one, or an httpProbe',
+    );
+  }
+  if (hotpatch.probe) checkProbe(`${where}.probe`, hotpatch.probe, report);
+  hotpatch.watch?.forEach((folder, i) => {
+    if (typeof folder !== 'string' || folder === '') {
+      report(`${where}.watch[${i}]`, 'must be a folder, relative to the stack file');
+    }
+  });
+}
+
+function checkSmoke(spec: StackSpec, report: Report) {
+  const smoke = spec.smoke!;
+  const names = Object.keys(spec.services ?? {});
+  const target = spec.services?.[smoke.service];
+  if (!target) {
+    report('smoke.service', `no service "${smoke.service}"${didYouMean(smoke.service, names)}`);
+  } else if (!target.httpProbe) {
+    report(
+      'smoke.service',
+      `"${smoke.service}" has no httpProbe: smoke reaches a service through its probe port`,
+    );
+  }
+  if (typeof smoke.checks !== 'function') {
+    report('smoke.checks', 'must be a function: async (t) => { await t.check(...) }');
+  }
 }
 
 function checkImage(path: string, image: ImageSource, report: Report, allowProject: boolean) {
@@ -193,13 +276,16 @@ function checkHealth(at: string, service: ServiceSpec, report: Report) {
   if (test && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) {
     report(`${at}.healthcheck.test`, 'must start with "CMD", "CMD-SHELL" or "NONE"');
   }
-  const probe = service.httpProbe;
-  if (probe && !probe.path.startsWith('/')) {
-    report(`${at}.httpProbe.path`, `must start with "/", got "${probe.path}"`);
+  if (service.httpProbe) checkProbe(`${at}.httpProbe`, service.httpProbe, report);
+}
+
+function checkProbe(at: string, probe: HttpProbeSpec, report: Report) {
+  if (!probe.path?.startsWith('/')) {
+    report(`${at}.path`, `must start with "/", got "${probe.path}"`);
   }
-  if (probe && !isPort(probe.containerPort, 1)) {
+  if (!isPort(probe.containerPort, 1)) {
     report(
-      `${at}.httpProbe.containerPort`,
+      `${at}.containerPort`,
       `must be a whole number from 1 to 65535, got ${probe.containerPort}`,
     );
   }

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { bundleService } from '../cli/bundle/bundle-service.js';
+import { bundleService } from './support/bundles.js';
 import { freePort, repoRoot } from './support/engine.js';
 import type { PostgresFixture } from './support/postgres.js';
 

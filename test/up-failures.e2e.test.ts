@@ -7,13 +7,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runUp } from '../cli/commands/up.js';
-import { createProgress } from '../cli/ui/progress.js';
 import { runCli } from './support/cli.js';
-import { removeProject, repoRoot, stackImage, testEngine, uniqueName } from './support/engine.js';
-import { nodeScriptStack } from './up-fixture.js';
+import { removeProject, repoRoot, stackImage, uniqueName } from './support/engine.js';
+import { writeNodeScriptStack } from './up-fixture.js';
 
 const projects: string[] = [];
+const stacks: { remove(): Promise<void> }[] = [];
 
 function project(prefix: string): string {
   const name = uniqueName(prefix);
@@ -26,6 +25,7 @@ afterAll(async () => {
     await removeProject(name);
     await rm(join(repoRoot, '.esteps', name), { recursive: true, force: true });
   }
+  for (const stack of stacks) await stack.remove();
 });
 
 describe('esteps up when it cannot finish', () => {
@@ -56,34 +56,33 @@ describe('esteps up when it cannot finish', () => {
     expect(error.message).toContain('file does not exist');
   });
 
-  it('gives up on a service that never answers ready, with its last check and logs (HEALTH_TIMEOUT)', async () => {
+  it('gives up on a service that never answers ready, with its last check and logs (HEALTH_TIMEOUT, exit 7)', async () => {
     const name = project('esteps-fail-health');
-    const engine = await testEngine();
     const server =
       "require('http').createServer((q,s)=>{s.writeHead(503);s.end('not yet')})" +
       ".listen(5000,()=>console.log('listening, never ready'))";
-    const stack = nodeScriptStack({
-      project: name,
+    const stack = await writeNodeScriptStack({
       service: 'sleepy',
       script: server,
       probeTimeoutMs: 4000,
       restart: 'no',
     });
-    const ctx = {
-      cwd: repoRoot,
-      env: process.env,
-      json: true,
-      progress: createProgress({ quiet: true }),
-      signal: new AbortController().signal,
-    };
-    const failure = await runUp(ctx, engine, stack, undefined, false).catch((e: unknown) => e);
-    expect(failure).toMatchObject({
-      code: 'HEALTH_TIMEOUT',
-      exitCode: 7,
-      details: { service: 'sleepy' },
+    stacks.push(stack);
+    const json = await runCli(['up', '-f', stack.file, '-p', name, '--json'], { cwd: stack.dir });
+    expect(json.exitCode).toBe(7);
+    expect(json.json).toMatchObject({
+      ok: false,
+      error: { code: 'HEALTH_TIMEOUT', service: 'sleepy' },
     });
-    const details = (failure as { details: Record<string, string> }).details;
-    expect(details.lastHealth).toContain('503');
-    expect(details.output).toContain('listening, never ready');
+    const error = json.json.error as Record<string, string>;
+    expect(error.lastHealth).toContain('503');
+    expect(error.output).toContain('listening, never ready');
+    // Without --json, as a user reads it on the terminal.
+    const text = await runCli(['up', '-f', stack.file, '-p', name], { cwd: stack.dir });
+    expect(text.exitCode).toBe(7);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toMatch(/esteps: sleepy was not answering GET \/ within 4 s/);
+    expect(text.stderr).toContain('listening, never ready');
+    expect(text.stderr).toMatch(/hint: .*esteps logs sleepy/);
   });
 });

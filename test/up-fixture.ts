@@ -15,7 +15,6 @@ import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/images.js';
-import type { ResolvedStack } from '../stacks/model.js';
 import { runCli } from './support/cli.js';
 import { freePort, removeProject, stackImage, testEngine, uniqueName } from './support/engine.js';
 
@@ -102,44 +101,37 @@ export async function containerIds(project: string): Promise<Record<string, stri
 }
 
 /**
- * A one-service stack made by hand (no stack definition): the Node.js image running
- * `node -e script`, port 5000 published on a free 127.0.0.1 port, ready once `GET /`
- * answers 2xx within `probeTimeoutMs`. For driving `up` into its failure paths.
+ * A one-service stack file of a user's own, written into a new temporary folder: the
+ * Node.js image running `node -e script`, port 5000 published on a free 127.0.0.1 port,
+ * ready once `GET /` answers 2xx within `probeTimeoutMs`. For driving `up` into its failure
+ * paths through the CLI, as a user meets them.
  */
-export function nodeScriptStack(options: {
-  project: string;
+export async function writeNodeScriptStack(options: {
   service: string;
   script: string;
   probeTimeoutMs?: number;
-  restart?: ResolvedStack['services'][number]['restart'];
-}): ResolvedStack {
-  return {
-    name: options.service,
-    project: options.project,
-    services: [
-      {
-        name: options.service,
-        image: stackImage('ESTEPS_NODE_IMAGE'),
-        command: ['/usr/local/bin/node', '-e', options.script],
-        environment: {},
-        ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 5000, protocol: 'tcp' }],
-        httpProbe: {
-          path: '/',
-          containerPort: 5000,
-          timeoutMs: options.probeTimeoutMs ?? 60_000,
-          expectJson: {},
-        },
-        dependsOn: [],
-        replicas: 1,
-        restart: options.restart ?? 'unless-stopped',
-        volumes: [],
-        networks: [],
-        labels: {},
-        hotpatch: false,
-      },
-    ],
-    networks: {},
-    volumes: [],
-    imageSources: {},
+  restart?: 'no' | 'unless-stopped';
+}): Promise<{ dir: string; file: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `esteps-${options.service}-`));
+  const file = join(dir, 'esteps.stack.ts');
+  const service = {
+    image: { env: 'ESTEPS_NODE_IMAGE', default: 'node:20-bookworm-slim' },
+    command: ['/usr/local/bin/node', '-e', options.script],
+    ports: [{ hostPort: 0, containerPort: 5000 }],
+    httpProbe: { path: '/', containerPort: 5000, timeoutMs: options.probeTimeoutMs ?? 60_000 },
+    restart: options.restart ?? 'unless-stopped',
   };
+  await writeFile(
+    file,
+    [
+      "import { defineStack } from 'esteps';",
+      '',
+      'export default defineStack({',
+      `  name: ${JSON.stringify(options.service)},`,
+      `  services: { ${options.service}: ${JSON.stringify(service, null, 2)} },`,
+      '});',
+      '',
+    ].join('\n'),
+  );
+  return { dir, file, remove: () => rm(dir, { recursive: true, force: true }) };
 }

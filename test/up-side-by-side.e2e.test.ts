@@ -5,16 +5,17 @@
  * last log lines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUp, upCommand } from '../cli/commands/up.js';
+import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import type { Progress } from '../cli/ui/progress.js';
+import { runCli } from './support/cli.js';
 import { removeByLabel, removeTestResources, testEngine } from './support/engine.js';
 import {
   call,
   containerIds,
-  nodeScriptStack,
   type ProjectFixture,
   projectFixture,
+  writeNodeScriptStack,
 } from './up-fixture.js';
 
 let a: ProjectFixture;
@@ -82,22 +83,28 @@ describe('esteps up, side by side and when things go wrong', () => {
     expect((await call('GET', b.url('/user/only-in-a'))).status).toBe(404);
   });
 
-  it('reports CONTAINER_EXITED with the exit code and last log lines of a crashing service', async () => {
-    const engine = await testEngine();
-    const stack = nodeScriptStack({
-      project: crashProject(),
+  it('reports CONTAINER_EXITED with the exit code and last log lines of a crashing service (exit 6)', async () => {
+    const stack = await writeNodeScriptStack({
       service: 'crasher',
       script: 'console.error("boom: cannot start"); process.exit(3)',
     });
-    const started = Date.now();
-    const failure = await runUp(a.ctx(), engine, stack, undefined, false).catch((e) => e);
-    expect(failure).toMatchObject({
-      code: 'CONTAINER_EXITED',
-      details: { service: 'crasher', exitCode: 3 },
-    });
-    expect(failure.details.output).toContain('boom: cannot start');
-    expect(failure.exitCode).toBe(6);
-    expect(Date.now() - started).toBeLessThan(30_000);
+    try {
+      const started = Date.now();
+      const run = await runCli(['up', '-f', stack.file, '-p', crashProject(), '--json'], {
+        cwd: stack.dir,
+      });
+      expect(run.exitCode).toBe(6);
+      expect(run.json).toMatchObject({
+        ok: false,
+        error: { code: 'CONTAINER_EXITED', service: 'crasher', exitCode: 3 },
+      });
+      expect((run.json.error as { output: string }).output).toContain('boom: cannot start');
+      expect(run.stderr).toMatch(/esteps: crasher exited during start-up with code 3/);
+      expect(run.stderr).toContain('boom: cannot start');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await stack.remove();
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
-import { downProject } from '../engine/down.js';
-import { acquireProjectLock } from '../engine/lock.js';
+import { removeProject } from '../engine/remove-project.js';
+import { acquireProjectLock } from '../project/project-lock.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 
 export interface DownOptions extends ProjectOptions {
@@ -17,25 +17,21 @@ export async function downCommand(
 ): Promise<CommandResult> {
   const project = await readProject(ctx, options);
   const engine = await connectEngine(ctx.env);
-  const lock = await acquireProjectLock(ctx.cwd, project.name, 'down');
-  try {
-    const removed = await downProject(engine.docker, project.name, {
-      volumes: options.volumes ?? false,
-      progress: ctx.progress,
-    });
-    const parts = [
-      `${removed.containers.length} container(s)`,
-      `${removed.networks.length} network(s)`,
-      ...(options.volumes ? [`${removed.volumes.length} volume(s)`] : []),
-    ];
-    const kept = options.volumes ? '' : '; volumes kept (--volumes removes them)';
-    return {
-      data: { project: project.name, removed },
-      text: `project ${project.name}: removed ${parts.join(', ')}${kept}`,
-    };
-  } finally {
-    await lock.release();
-  }
+  await using _lock = await acquireProjectLock(project.dir, project.name, 'down');
+  const removed = await removeProject(engine.docker, project.name, {
+    volumes: options.volumes ?? false,
+    progress: ctx.progress,
+  });
+  const parts = [
+    `${removed.containers.length} container(s)`,
+    `${removed.networks.length} network(s)`,
+    ...(options.volumes ? [`${removed.volumes.length} volume(s)`] : []),
+  ];
+  const kept = options.volumes ? '' : '; volumes kept (--volumes removes them)';
+  return {
+    data: { project: project.name, removed },
+    text: `project ${project.name}: removed ${parts.join(', ')}${kept}`,
+  };
 }
 
 export const registerDown: RegisterCommand = (program: Command, run) => {

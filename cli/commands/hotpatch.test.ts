@@ -1,26 +1,35 @@
 import { describe, expect, it } from 'vitest';
+import type { HotpatchResult } from '../project/hotpatch-project.js';
 import { formatHotpatch } from './hotpatch.js';
+
+/** A one-service result, as step 1's hot patch gives. */
+function withServices(result: Omit<HotpatchResult, 'services'>): HotpatchResult {
+  const { service, version, replicas } = result;
+  return { ...result, services: [{ service, version, replicas }] };
+}
 
 describe('formatHotpatch', () => {
   it('shows each replica and where the time went', () => {
     expect(
-      formatHotpatch({
-        project: 'demo',
-        service: 'usersvc',
-        version: 'bbbbbbbbbbbb',
-        durationMs: 640,
-        phases: { locateMs: 40, bundleMs: 150, patchMs: 450 },
-        replicas: [
-          {
-            container: 'demo-usersvc-1',
-            previousVersion: 'aaaaaaaaaaaa',
-            version: 'bbbbbbbbbbbb',
-            durationMs: 450,
-            unchanged: false,
-            phases: { copyMs: 30, reloadMs: 400, supervisorMs: 350, verifyMs: 20 },
-          },
-        ],
-      }),
+      formatHotpatch(
+        withServices({
+          project: 'demo',
+          service: 'usersvc',
+          version: 'bbbbbbbbbbbb',
+          durationMs: 640,
+          phases: { locateMs: 40, bundleMs: 150, patchMs: 450 },
+          replicas: [
+            {
+              container: 'demo-usersvc-1',
+              previousVersion: 'aaaaaaaaaaaa',
+              version: 'bbbbbbbbbbbb',
+              durationMs: 450,
+              unchanged: false,
+              phases: { copyMs: 30, reloadMs: 400, supervisorMs: 350, verifyMs: 20 },
+            },
+          ],
+        }),
+      ),
     ).toBe(
       [
         'CONTAINER       FROM          TO            TIME',
@@ -32,22 +41,24 @@ describe('formatHotpatch', () => {
 
   it('says when nothing changed', () => {
     expect(
-      formatHotpatch({
-        project: 'demo',
-        service: 'usersvc',
-        version: 'bbbbbbbbbbbb',
-        durationMs: 200,
-        phases: { locateMs: 40, bundleMs: 150, patchMs: 10 },
-        replicas: [
-          {
-            container: 'demo-usersvc-1',
-            previousVersion: 'bbbbbbbbbbbb',
-            version: 'bbbbbbbbbbbb',
-            durationMs: 0,
-            unchanged: true,
-          },
-        ],
-      }),
+      formatHotpatch(
+        withServices({
+          project: 'demo',
+          service: 'usersvc',
+          version: 'bbbbbbbbbbbb',
+          durationMs: 200,
+          phases: { locateMs: 40, bundleMs: 150, patchMs: 10 },
+          replicas: [
+            {
+              container: 'demo-usersvc-1',
+              previousVersion: 'bbbbbbbbbbbb',
+              version: 'bbbbbbbbbbbb',
+              durationMs: 0,
+              unchanged: true,
+            },
+          ],
+        }),
+      ),
     ).toContain('demo-usersvc-1  bbbbbbbbbbbb  bbbbbbbbbbbb  unchanged');
   });
 });

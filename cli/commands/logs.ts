@@ -104,6 +104,8 @@ export const registerLogs: RegisterCommand = (program: Command, run) => {
       .command('logs')
       .argument('[service]', 'only this service')
       .description("Show the project's container logs (demultiplexed)"),
+    'print one JSON document on stdout',
+    false,
   )
     .option('-f, --follow', 'keep streaming new lines')
     .option('--tail <lines>', 'lines from the end of each log (default: all)')

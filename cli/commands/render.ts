@@ -1,19 +1,16 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderCompose } from '../../stacks/render-compose.js';
-import { resolveStack } from '../../stacks/resolve-stack.js';
+import { redactSecrets } from '../../stacks/resolve-stack.js';
 import { toYaml } from '../../stacks/to-yaml.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { loadProject, redactedSecret } from '../project/load-project.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
-import { withProjectOptions } from '../project-options.js';
+import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 
-export interface RenderOptions {
-  readonly stack?: string;
-  readonly project?: string;
+export interface RenderOptions extends ProjectOptions {
   /** Write the compose file here, with `.env` and build contexts beside it. */
   readonly output?: string;
-  readonly json?: boolean;
 }
 
 /**
@@ -26,18 +23,13 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   const project = await loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
-    stack: options.stack,
-    project: options.project,
+    ...stackChoice(options),
+    ...(options.project !== undefined && { project: options.project }),
     secrets: options.output ? 'create' : 'redact',
   });
-  const rendered = renderCompose(project.stack, { project: project.name });
-  const yaml = toYaml(rendered.document, header(project.stack.name, project.name));
-  const redacted = resolveStack(project.stack, {
-    project: project.name,
-    env: ctx.env,
-    dotEnv: project.dotEnv,
-    secrets: Object.fromEntries(Object.keys(project.secrets).map((k) => [k, redactedSecret])),
-  });
+  const rendered = renderCompose(project.resolved);
+  const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
+  const redacted = redactSecrets(project.resolved, redactedSecret);
   if (!options.output) {
     return { data: { stack: redacted }, text: yaml.trimEnd() };
   }

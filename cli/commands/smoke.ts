@@ -1,54 +1,93 @@
+import type { ResolvedService } from '../../stacks/model.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
-import { findRunningService } from '../engine/running-service.js';
+import { listProjectContainers } from '../engine/observe.js';
+import { runningReplicas } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
-import { readProject, withProjectOptions } from '../project-options.js';
-import { runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
+import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
+import { probeCheck, runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
-
-export interface SmokeOptions {
-  readonly stack?: string;
-  readonly project?: string;
-}
 
 export interface SmokeResult {
   readonly project: string;
+  /** Where the (first) checked service answers. */
   readonly url: string;
   readonly checks: readonly SmokeCheck[];
 }
 
-/** Drives the running stack through the user story; throws SMOKE_FAILED if any check fails. */
+/**
+ * `esteps smoke`: runs the stack's smoke checks against the running stack (step 1: the user
+ * story); a stack that declares none gets its services' readiness probes. Throws
+ * SMOKE_FAILED if any check fails, INTERRUPTED after cleaning up on Ctrl-C.
+ */
 export async function smokeCommand(
   ctx: CommandContext,
-  options: SmokeOptions,
+  options: ProjectOptions,
 ): Promise<SmokeResult> {
   const project = await readProject(ctx, options);
   const { docker } = await connectEngine(ctx.env);
-  const { service, replicas } = await findRunningService(docker, project.resolved);
-  const url = replicas.find((r) => r.baseUrl)?.baseUrl;
-  if (!url) {
-    throw new EstepsError('NOT_RUNNING', `${service.name} publishes no port to reach it on.`, {
-      hint: 'Publish its port in the stack definition, then run esteps up again.',
+  const stack = project.resolved;
+  const containers = await listProjectContainers(docker, stack.project);
+  const targets: { service: ResolvedService; checks: Parameters<typeof runSmoke>[0]['checks'] }[] =
+    stack.smoke
+      ? [
+          {
+            service: stack.services.find((s) => s.name === stack.smoke!.service)!,
+            checks: stack.smoke.checks,
+          },
+        ]
+      : stack.services
+          .filter((s) => s.httpProbe)
+          .map((s) => ({ service: s, checks: probeCheck(s) }));
+  if (targets.length === 0) {
+    throw new EstepsError(
+      'USAGE',
+      `Stack "${stack.name}" declares no smoke checks and no service has an httpProbe.`,
+      {
+        hint: 'Declare `smoke: { service, checks }` in the stack, or an httpProbe on a service.',
+      },
+    );
+  }
+  const checks: SmokeCheck[] = [];
+  let firstUrl: string | undefined;
+  for (const { service, checks: run } of targets) {
+    const url = runningReplicas(stack, service, containers).find((r) => r.baseUrl)?.baseUrl;
+    if (!url) {
+      throw new EstepsError('NOT_RUNNING', `${service.name} publishes no port to reach it on.`, {
+        hint: 'Publish its probe port in the stack definition, then run esteps up again.',
+      });
+    }
+    firstUrl ??= url;
+    ctx.progress.start(`smoke ${url}`);
+    checks.push(
+      ...(await runSmoke({
+        baseUrl: url,
+        checks: run,
+        signal: ctx.signal,
+        onCheck: (c) => ctx.progress.update(`smoke ${url}: ${c.name} ${c.ok ? 'ok' : 'FAILED'}`),
+      })),
+    );
+  }
+  const url = firstUrl!;
+  if (ctx.signal.aborted) {
+    ctx.progress.fail('smoke interrupted; what it created was removed');
+    throw new EstepsError('INTERRUPTED', 'Smoke was interrupted; the checks that ran are listed.', {
+      details: { project: project.name, url, checks, output: formatChecks(checks) },
     });
   }
-  ctx.progress.start(`smoke ${url}`);
-  const checks = await runSmoke({
-    baseUrl: url,
-    onCheck: (c) => ctx.progress.update(`smoke ${url}: ${c.name} ${c.ok ? 'ok' : 'FAILED'}`),
-  });
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
-    ctx.progress.fail(`smoke ${url}: ${failed.length} of ${checks.length} checks failed`);
+    ctx.progress.fail(`smoke: ${failed.length} of ${checks.length} checks failed`);
     throw new EstepsError(
       'SMOKE_FAILED',
       `Smoke failed against ${url}: ${failed.map((c) => c.name).join(', ')}.`,
       {
-        hint: `Look at the service's logs: esteps logs ${service.name} -p ${project.name}.`,
+        hint: `Look at the services' logs: esteps logs -p ${project.name}.`,
         details: { project: project.name, url, checks, output: formatChecks(checks) },
       },
     );
   }
-  ctx.progress.succeed(`smoke ${url}: ${checks.length} checks passed`);
+  ctx.progress.succeed(`smoke: ${checks.length} checks passed`);
   return { project: project.name, url, checks };
 }
 
@@ -68,10 +107,10 @@ export const registerSmoke: RegisterCommand = (program, run) => {
   withProjectOptions(
     program
       .command('smoke')
-      .description('Check the running service: health, create, read, login, delete'),
+      .description("Run the stack's smoke checks against it (step 1: the user story)"),
     'print one JSON document with a record per check',
   ).action(
-    run(async (ctx, options: SmokeOptions): Promise<CommandResult> => {
+    run(async (ctx, options: ProjectOptions): Promise<CommandResult> => {
       const result = await smokeCommand(ctx, options);
       return { data: { ...result }, text: formatChecks(result.checks) };
     }),

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ImageSource, ResolvedStack, StackSpec } from '../../stacks/model.js';
-import { bundleService } from '../bundle/bundle-service.js';
+import type { ResolvedStack } from '../../stacks/model.js';
+import { stackContexts } from '../bundle/stack-contexts.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { assembleBuildContext } from '../engine/build-context.js';
 import { connectEngine, type Engine } from '../engine/client.js';
+import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
 import { serviceUrls } from '../engine/service-urls.js';
-import { type UpOutcome, upStack } from '../engine/up.js';
-import { packageRoot, packageVersion } from '../package-root.js';
+import { packageVersion } from '../package-root.js';
 import { loadProject } from '../project/load-project.js';
-import { type ProjectOptions, withProjectOptions } from '../project-options.js';
+import { acquireProjectLock } from '../project/project-lock.js';
+import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
 
 export interface UpOptions extends ProjectOptions {
@@ -48,8 +49,8 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     loadProject({
       cwd: ctx.cwd,
       env: ctx.env,
-      stack: options.stack,
-      project: options.project,
+      ...stackChoice(options),
+      ...(options.project !== undefined && { project: options.project }),
       secrets,
     });
   // A dry run must not create the secrets file, but plans with the secrets when they exist
@@ -57,28 +58,28 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   let project = await load(options.dryRun ? 'redact' : 'create');
   if (options.dryRun && existsSync(project.secretsFile)) project = await load('create');
   const engine = await connectEngine(ctx.env);
-  return runUp(ctx, engine, project.resolved, project.stack, options.dryRun ?? false);
+  if (options.dryRun) return runUp(ctx, engine, project.resolved, true);
+  await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
+  return runUp(ctx, engine, project.resolved, false);
 }
 
-/** The part of `up` after loading the project; tests call it with hand-made stacks. */
+/** The part of `up` after loading the project (and taking its lock). */
 export async function runUp(
   ctx: CommandContext,
   engine: Engine,
   resolved: ResolvedStack,
-  spec: StackSpec | undefined,
   dryRun: boolean,
 ): Promise<CommandResult> {
-  const root = packageRoot();
-  const reports = (images: ObservedImages, outcome?: UpOutcome) =>
-    serviceReports(resolved, spec, images, outcome);
-  const outcome = await upStack({
+  const reports = (images: ObservedImages, outcome?: ConvergeOutcome) =>
+    serviceReports(resolved, images, outcome);
+  const outcome = await convergeStack({
     engine,
     stack: resolved,
-    cwd: ctx.cwd,
-    templatesDir: join(root, 'templates'),
-    artefacts: async () => {
-      const bundle = await bundleService(root);
-      return { 'service-bundle': bundle.service, 'supervisor-bundle': bundle.supervisor };
+    contexts: async () => {
+      const contexts = await stackContexts(resolved);
+      return Object.fromEntries(
+        Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.bundles)]),
+      );
     },
     version: packageVersion(),
     dryRun,
@@ -104,27 +105,25 @@ export async function runUp(
   return { data, text };
 }
 
-type ObservedImages = UpOutcome['images'];
+type ObservedImages = ConvergeOutcome['images'];
 
 function serviceReports(
   stack: ResolvedStack,
-  spec: StackSpec | undefined,
   images: ObservedImages,
-  outcome: UpOutcome | undefined,
+  outcome: ConvergeOutcome | undefined,
 ): ServiceReport[] {
   const standIn = (image: string) => {
     const of = images[image]?.standInFor;
     return of ? { standInFor: of } : {};
   };
   return stack.services.map((s) => {
-    const specService = spec?.services[s.name];
     const urls = serviceUrls(s, outcome?.containers.filter((c) => c.service === s.name) ?? []);
     if (!s.build) {
-      const origin = imageOrigin(stack, specService?.image);
+      const origin = imageOrigin(stack, `services.${s.name}.image`);
       return { service: s.name, image: s.image, ...origin, ...standIn(s.image), urls };
     }
     const bases = Object.entries(s.build.args).map(([arg, image]) => {
-      const { imageSource, variable } = imageOrigin(stack, specService?.build?.args?.[arg]);
+      const { imageSource, variable } = imageOrigin(stack, `services.${s.name}.build.args.${arg}`);
       return { arg, image, source: imageSource, ...(variable && { variable }), ...standIn(image) };
     });
     return { service: s.name, image: s.image, imageSource: 'built', bases, urls };
@@ -134,10 +133,11 @@ function serviceReports(
 /** Where an image reference came from: the stack literal, or a variable's source. */
 function imageOrigin(
   stack: ResolvedStack,
-  ref: ImageSource | undefined,
+  path: string,
 ): { imageSource: string; variable?: string } {
-  if (ref === undefined || typeof ref === 'string') return { imageSource: 'stack' };
-  return { imageSource: stack.imageSources[ref.env] ?? 'default', variable: ref.env };
+  const origin = stack.origins[path];
+  if (origin === undefined || origin.kind === 'secret') return { imageSource: 'stack' };
+  return { imageSource: origin.kind, variable: origin.variable };
 }
 
 function describeSource(source: string, variable: string | undefined): string {

@@ -1,15 +1,20 @@
-import { watch } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import { connectEngine } from '../engine/client.js';
 import { toEstepsError } from '../errors.js';
-import { withProjectOptions } from '../project-options.js';
+import {
+  hotpatchableServices,
+  hotpatchProject,
+  sourceRebase,
+  watchedFolders,
+} from '../project/hotpatch-project.js';
+import type { Project } from '../project/load-project.js';
+import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { createProgress } from '../ui/progress.js';
-import { hotpatchCommand, serviceRoot } from './hotpatch.js';
+import { sourceOption } from './hotpatch.js';
 
-export interface WatchOptions {
-  readonly stack?: string;
-  readonly project?: string;
-  /** Directory holding the service code in `service/`. @default the esteps package */
+export interface WatchOptions extends ProjectOptions {
+  /** A copy of the project's sources to watch and patch from. @default the stack's own */
   readonly source?: string;
   /** Quiet time that ends a burst of editor events. @default 150 */
   readonly debounceMs?: number;
@@ -20,98 +25,137 @@ export interface WatchResult {
   readonly failures: number;
 }
 
+/** Files whose changes never reach a service's bundle. */
+const ignoredFiles = /(\.test\.ts|~|\.swp|\.swx)$|(^|[\\/])(node_modules|\.git)([\\/]|$)/;
+
 /**
  * Patches once at start (changes made while nothing watched are not lost), then once per
- * burst of changes under service/, until interrupted. A failed patch is reported and the
- * watch goes on: the old code still serves, and the next save gets another try. One line
- * per patch goes to stdout as it happens.
+ * burst of changes under the folders each hot-patchable service declares (`hotpatch.watch`),
+ * until interrupted: every save, in place or by replacing the file (editors' atomic save,
+ * `sed -i`), new files and deleted ones. A failed patch is reported and the watch goes on:
+ * the old code still serves, and the next save gets another try. One line per patch goes to
+ * stdout as it happens. The project is loaded and the engine connected once.
  */
 export async function watchCommand(
   ctx: CommandContext,
   options: WatchOptions,
+  names: readonly string[] = [],
 ): Promise<WatchResult> {
-  const serviceDir = join(serviceRoot(ctx.cwd, options.source), 'service');
+  const [project, engine] = await Promise.all([readProject(ctx, options), connectEngine(ctx.env)]);
+  const source = sourceOption(ctx.cwd, options.source).source;
+  const services = hotpatchableServices(project, names);
+  const folders = watchedFolders(services, sourceRebase(project, source));
   const debounceMs = options.debounceMs ?? 150;
   // Patch progress would fight the one-line-per-patch output.
-  const quiet: CommandContext = { ...ctx, progress: createProgress({ quiet: true }) };
-  let patches = 0;
-  let failures = 0;
-  let dirty = false;
+  const progress = createProgress({ quiet: true });
+  const counts = { patches: 0, failures: 0 };
+  const pending = new Set<string>();
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const patch = async (): Promise<void> => {
+  const patch = async (only: readonly string[]): Promise<void> => {
     try {
-      const result = await hotpatchCommand(quiet, options);
-      const changed = result.replicas.some((r) => !r.unchanged);
-      patches += 1;
-      print(
-        changed
-          ? `patched ${result.service} to ${result.version} in ${result.durationMs} ms`
-          : `${result.service} already serves ${result.version}`,
-      );
+      const result = await hotpatchProject(project, engine, {
+        services: only,
+        ...(source !== undefined && { source }),
+        progress,
+        signal: ctx.signal,
+      });
+      counts.patches += 1;
+      for (const s of result.services) {
+        const changed = s.replicas.some((r) => !r.unchanged);
+        print(
+          changed
+            ? `patched ${s.service} to ${s.version} in ${result.durationMs} ms`
+            : `${s.service} already serves ${s.version}`,
+        );
+      }
     } catch (err) {
-      failures += 1;
+      counts.failures += 1;
       printFailure(err);
     }
   };
   const schedule = (): void => {
-    if (running) {
-      dirty = true;
-      return;
-    }
-    running = patch().finally(() => {
+    if (running || pending.size === 0 || ctx.signal.aborted) return;
+    const only = [...pending];
+    pending.clear();
+    running = patch(only).finally(() => {
       running = undefined;
-      if (dirty && !ctx.signal.aborted) {
-        dirty = false;
-        schedule();
-      }
+      schedule();
     });
+  };
+  const changed = (path: string) => {
+    if (ignoredFiles.test(path)) return;
+    for (const { service, folders: roots } of folders) {
+      if (roots.some((root) => path === root || path.startsWith(`${root}${sep}`)))
+        pending.add(service);
+    }
+    clearTimeout(timer);
+    timer = setTimeout(schedule, debounceMs);
   };
 
   // Watch before the first patch: an edit saved while it runs must not be lost.
-  const watcher = watch(serviceDir, { recursive: true }, (_event, file) => {
-    if (file && /(\.test\.ts|~|\.swp)$/.test(String(file))) return;
-    clearTimeout(timer);
-    timer = setTimeout(schedule, debounceMs);
-  });
-  // The first patch also proves the stack is up: refuse at once rather than watch in vain.
-  // Code that does not bundle or start is another matter: the next save may fix it.
-  const initial = (async () => {
-    try {
-      const first = await hotpatchCommand(quiet, options);
-      patches += 1;
-      print(`watching ${serviceDir}; ${first.service} serves ${first.version}`);
-    } catch (err) {
-      const code = toEstepsError(err).code;
-      if (code !== 'HOTPATCH_FAILED' && code !== 'BUILD_FAILED') throw err;
-      failures += 1;
-      printFailure(err);
-      print(`watching ${serviceDir}; the old code still serves`);
-    }
-  })();
-  running = initial.catch(() => undefined);
+  const watcher = await startWatching(
+    folders.flatMap((f) => f.folders),
+    changed,
+  );
   try {
-    await initial;
-  } catch (err) {
-    watcher.close();
-    clearTimeout(timer);
-    throw err;
-  }
-  running = undefined;
-  if (dirty) {
-    dirty = false;
+    await firstPatch(project, engine, services, source, counts);
+    running = undefined;
+    print(`watching ${folders.flatMap((f) => f.folders).join(', ')}`);
     schedule();
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    clearTimeout(timer);
+    await watcher.close();
+    await running;
   }
+  return counts;
+}
 
-  await new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+/**
+ * The first patch also proves the stack is up: refuse at once rather than watch in vain.
+ * Code that does not bundle or start is another matter: the next save may fix it.
+ */
+async function firstPatch(
+  project: Project,
+  engine: Awaited<ReturnType<typeof connectEngine>>,
+  services: readonly { name: string }[],
+  source: string | undefined,
+  counts: { patches: number; failures: number },
+): Promise<void> {
+  try {
+    const first = await hotpatchProject(project, engine, {
+      services: services.map((s) => s.name),
+      ...(source !== undefined && { source }),
+      progress: createProgress({ quiet: true }),
+    });
+    counts.patches += 1;
+    for (const s of first.services) print(`${s.service} serves ${s.version}`);
+  } catch (err) {
+    const code = toEstepsError(err).code;
+    if (code !== 'HOTPATCH_FAILED' && code !== 'BUILD_FAILED') throw err;
+    counts.failures += 1;
+    printFailure(err);
+    print('the old code still serves');
+  }
+}
+
+async function startWatching(
+  folders: readonly string[],
+  onChange: (path: string) => void,
+): Promise<{ close(): Promise<void> }> {
+  const { watch } = await import('chokidar');
+  const watcher = watch([...folders], {
+    ignoreInitial: true,
+    ignored: (p) => ignoredFiles.test(p),
   });
-  watcher.close();
-  clearTimeout(timer);
-  await running;
-  return { patches, failures };
+  watcher.on('all', (_event, path) => onChange(path));
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  return watcher;
 }
 
 function printFailure(err: unknown): void {
@@ -129,16 +173,14 @@ export const registerWatch: RegisterCommand = (program, run) => {
   withProjectOptions(
     program
       .command('watch')
-      .description('Hot-patch the running service on every change under service/, until Ctrl-C'),
+      .argument('[service...]', 'only these services (default: every hot-patchable one)')
+      .description('Hot-patch the running services on every change to their code, until Ctrl-C'),
     false,
   )
-    .option(
-      '--source <dir>',
-      'directory holding the service code in service/ (default: this package)',
-    )
+    .option('--source <dir>', "a copy of the project's sources to watch and patch from")
     .action(
-      run(async (ctx, options: WatchOptions): Promise<CommandResult> => {
-        const result = await watchCommand(ctx, options);
+      run(async (ctx, options: WatchOptions, args): Promise<CommandResult> => {
+        const result = await watchCommand(ctx, options, args);
         return {
           data: { ...result },
           text: `stopped watching: ${result.patches} patches, ${result.failures} failed`,

@@ -1,5 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import type { ContextFile } from '../bundle/context-files.js';
 import { sha256 } from './config-hash.js';
 import { createTar, type TarEntry } from './tar.js';
 
@@ -11,31 +10,15 @@ export interface BuildContext {
 }
 
 /**
- * The files of a template directory plus generated files (the bundled service and its
- * supervisor), keyed by their path in the context. Generated files win over template files
- * of the same path. Executable bits are kept (the entrypoint), everything else is fixed.
+ * The context's files plus the stack's bundles, keyed by their path in the context (a bundle
+ * wins over a file of the same path), as one deterministic archive.
  */
-export async function assembleBuildContext(
-  templateDir: string,
-  generated: Readonly<Record<string, Buffer>>,
-): Promise<BuildContext> {
-  const entries = new Map<string, TarEntry>();
-  for (const file of await listFiles(templateDir)) {
-    const path = relative(templateDir, file).split(sep).join('/');
-    const mode = (await stat(file)).mode & 0o111 ? 0o755 : 0o644;
-    entries.set(path, { path, data: await readFile(file), mode });
-  }
-  for (const [path, data] of Object.entries(generated)) entries.set(path, { path, data });
+export function assembleBuildContext(
+  files: readonly ContextFile[],
+  bundles: Readonly<Record<string, Buffer>>,
+): BuildContext {
+  const entries = new Map<string, TarEntry>(files.map((f) => [f.path, f]));
+  for (const [path, data] of Object.entries(bundles)) entries.set(path, { path, data });
   const tar = createTar([...entries.values()]);
   return { tar, digest: sha256(tar) };
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(full)));
-    else if (entry.isFile()) out.push(full);
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { EstepsError } from '../errors.js';
+import { type ErrorCode, EstepsError } from '../errors.js';
 import { engineMessage } from './engine-errors.js';
 import { LogFrameParser } from './log-frames.js';
 
@@ -11,6 +11,8 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
+  /** The code of the error a failed exec becomes: what the caller was doing (HOTPATCH_FAILED, ...). */
+  readonly failure: ErrorCode;
   /** @default the container's user */
   readonly user?: string;
   /** The command is abandoned (and reported) after this long. @default 30000 */
@@ -36,7 +38,7 @@ export interface RunningExec {
 export async function execInContainer(
   container: Docker.Container,
   cmd: readonly string[],
-  options: ExecOptions = {},
+  options: ExecOptions,
 ): Promise<ExecResult> {
   const running = await startExec(container, cmd, { ...options, stdin: false });
   return running.result;
@@ -50,13 +52,13 @@ export async function execInContainer(
 export async function startExec(
   container: Docker.Container,
   cmd: readonly string[],
-  options: ExecOptions & { readonly stdin?: boolean } = {},
+  options: ExecOptions & { readonly stdin?: boolean },
 ): Promise<RunningExec> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const stdin = options.stdin ?? true;
   const failed = (cause: unknown) =>
     new EstepsError(
-      'HOTPATCH_FAILED',
+      options.failure,
       `Running \`${cmd.join(' ')}\` in ${container.id.slice(0, 12)} failed: ${engineMessage(cause)}.`,
       { hint: 'Check that the container is running (esteps ps), then retry.', cause },
     );

@@ -23,17 +23,16 @@ const postgres: ResolvedService = {
   volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data', readOnly: false }],
   networks: ['appmesh'],
   labels: {},
-  hotpatch: false,
 };
 
 const usersvc: ResolvedService = {
   name: 'usersvc',
   image: 'esteps/step1-usersvc:latest',
   build: {
-    template: 'usersvc',
+    context: '/stacks/../templates/usersvc',
     dockerfile: 'Dockerfile',
     args: { ENVOY_IMAGE: 'envoy:base', NODE_IMAGE: 'node:20' },
-    generated: { 'app/service.js': 'service-bundle' },
+    bundles: { 'app/service.js': { entry: '/service/main.ts', target: 'node18' } },
   },
   environment: { PGHOST: 'postgres', PGPASSWORD: 'secret' },
   ports: [{ hostIp: '127.0.0.1', hostPort: 5000, containerPort: 5000, protocol: 'tcp' }],
@@ -44,7 +43,14 @@ const usersvc: ResolvedService = {
   volumes: [],
   networks: ['appmesh'],
   labels: {},
-  hotpatch: true,
+  hotpatch: {
+    bundle: 'app/service.js',
+    path: '/app/service.js',
+    watch: ['/service'],
+    owner: { uid: 10001, gid: 10001 },
+    probe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000, expectJson: {} },
+    versionField: 'version',
+  },
 };
 
 const stack: ResolvedStack = {
@@ -53,7 +59,9 @@ const stack: ResolvedStack = {
   services: [postgres, usersvc],
   networks: { appmesh: { driver: 'bridge' } },
   volumes: ['pgdata'],
-  imageSources: {},
+  file: '/stacks/step1.ts',
+  root: '/',
+  origins: {},
 };
 
 const digests = { usersvc: 'ctx1' };

@@ -24,4 +24,13 @@ describe('createTar', () => {
     expect(readFileSync(join(dir, 'b/file.txt'), 'utf8')).toBe('second\n');
     expect(statSync(join(dir, 'a.sh')).mtime.toISOString()).toBe('2000-01-01T00:00:00.000Z');
   });
+
+  it('keeps paths longer than 100 bytes (ustar prefix), as a context with node_modules has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esteps-tar-'));
+    const long = `${'deep/'.repeat(30)}file.js`;
+    writeFileSync(join(dir, 'ctx.tar'), createTar([{ path: long, data: Buffer.from('x') }]));
+    execFileSync('tar', ['-xf', 'ctx.tar'], { cwd: dir });
+    expect(readFileSync(join(dir, long), 'utf8')).toBe('x');
+    expect(() => createTar([{ path: 'x'.repeat(300), data: Buffer.alloc(0) }])).toThrow('too long');
+  });
 });

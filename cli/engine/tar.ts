@@ -5,7 +5,7 @@
  */
 
 export interface TarEntry {
-  /** Path inside the archive, '/'-separated, no leading '/'. At most 100 bytes. */
+  /** Path inside the archive, '/'-separated, no leading '/'. At most 255 bytes (ustar). */
   readonly path: string;
   readonly data: Buffer;
   /** @default 0o644 */
@@ -33,10 +33,10 @@ export function createTar(entries: readonly TarEntry[]): Buffer {
 }
 
 function header(entry: TarEntry): Buffer {
-  const name = Buffer.from(entry.path, 'utf8');
-  if (name.length > 100) throw new Error(`tar path longer than 100 bytes: ${entry.path}`);
+  const { name, prefix } = splitPath(entry.path);
   const h = Buffer.alloc(512);
   name.copy(h, 0);
+  prefix.copy(h, 345);
   octal(h, 100, 8, entry.mode ?? 0o644);
   octal(h, 108, 8, entry.uid ?? 0);
   octal(h, 116, 8, entry.gid ?? 0);
@@ -49,6 +49,18 @@ function header(entry: TarEntry): Buffer {
   for (const byte of h) sum += byte;
   h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'ascii');
   return h;
+}
+
+/** ustar keeps a path of up to 255 bytes as a prefix (155) and a name (100), split at a '/'. */
+function splitPath(path: string): { name: Buffer; prefix: Buffer } {
+  const whole = Buffer.from(path, 'utf8');
+  if (whole.length <= 100) return { name: whole, prefix: Buffer.alloc(0) };
+  for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+    const prefix = Buffer.from(path.slice(0, i), 'utf8');
+    const name = Buffer.from(path.slice(i + 1), 'utf8');
+    if (prefix.length <= 155 && name.length <= 100) return { name, prefix };
+  }
+  throw new Error(`tar path too long for a build context (ustar keeps 255 bytes): ${path}`);
 }
 
 function octal(buf: Buffer, offset: number, length: number, value: number): void {

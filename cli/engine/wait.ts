@@ -28,7 +28,7 @@ export function strategyFor(
     const runCheck =
       container && command
         ? () =>
-            execInContainer(container, command, { timeoutMs })
+            execInContainer(container, command, { timeoutMs, failure: 'HEALTH_TIMEOUT' })
               .then((r) => r.exitCode === 0)
               .catch(() => false)
         : undefined;

@@ -1,39 +1,54 @@
 /**
  * Loading a project, for every command that works on a stack (up, down, ps, render, ...):
  *
- *   const project = await loadProject({ cwd: ctx.cwd, env: ctx.env, stack, project, secrets });
- *   project.name       // project name: -p, else ESTEPS_PROJECT (environment, then .env), else the stack name
- *   project.stack      // the validated StackSpec (stacks/index.ts)
- *   project.resolved   // ResolvedStack: images, ports, environment resolved (environment > .env > defaults)
- *   project.secrets    // secret values by name; '<secret>' with secrets: 'redact'
+ *   const project = await loadProject({ cwd, env, file, stack, project, secrets });
+ *   project.name       // -p, else ESTEPS_PROJECT (environment, then .env), else the stack's name
+ *   project.file       // the stack file; project.builtIn its name when it ships with esteps
+ *   project.dir        // where .env and .esteps/ live: the stack file's folder, or cwd for a built-in
+ *   project.stack      // the validated StackSpec, as the stack file exports it
+ *   project.resolved   // the one resolved reading every consumer uses (stacks/resolve-stack.ts)
  *
- * `secrets: 'create'` (the default) reads `.esteps/<project>/secrets.env` in `cwd` and
- * generates and saves (mode 0600) any secret the stack needs that is missing; `'redact'`
- * touches no file and puts "<secret>" in every secret value: for commands that only read
- * (ps, down, render to stdout, render --json), so they never create or reveal a secret.
- * A secret may also be overridden from the environment or `.env` (ESTEPS_SECRET_DB_PASSWORD).
+ * Which stack: `-f FILE` (a file, or a folder holding esteps.stack.ts), else `--stack NAME`
+ * (a built-in), else `esteps.stack.ts` in the working directory, else the built-in step1.
  *
- * Errors: USAGE (unknown stack, bad project name), CONFIG_INVALID (bad `.env` line, unknown
- * ESTEPS_* key, unusable value), STACK_INVALID (cannot happen for built-in stacks: their
- * modules validate on import).
+ * `secrets: 'create'` (the default) reads `.esteps/<project>/secrets.env` and generates and
+ * saves (mode 0600) any secret the stack needs that is missing; `'redact'` touches no file
+ * and puts "<secret>" in every secret value: for commands that only read (ps, down, render
+ * to stdout), so they never create or reveal a secret. A secret may also be overridden from
+ * the environment or `.env` (ESTEPS_SECRET_DB_PASSWORD).
+ *
+ * Errors: USAGE (unknown stack, bad project name, -f and --stack together), STACK_LOAD_FAILED
+ * (no such file, does not compile, throws), STACK_INVALID (every problem with its path),
+ * CONFIG_INVALID (bad `.env` line, unknown ESTEPS_* key, unusable value).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { builtInStacks, defaultStackFile, defaultStackName } from '../../stacks/built-in.js';
 import { readEnvFile } from '../../stacks/env-file.js';
-import { defaultStackName, findStack, stacks, unknownStackMessage } from '../../stacks/index.js';
+import { imageVariables } from '../../stacks/images.js';
 import type { ResolvedStack, StackSpec } from '../../stacks/model.js';
 import { resolveStack } from '../../stacks/resolve-stack.js';
+import { stackVariables } from '../../stacks/stack-variables.js';
+import { didYouMean } from '../../stacks/suggest.js';
 import { secretVariable } from '../../stacks/variables.js';
 import { EstepsError } from '../errors.js';
-import { loadOrCreateSecrets, secretsFilePath, stackSecretNames } from './secrets-file.js';
+import { packageRoot } from '../package-root.js';
+import { loadStackFile } from './load-stack.js';
+import { loadOrCreateSecrets, stackSecretNames } from './secrets-file.js';
+import { secretsFilePath } from './state-dir.js';
 
-export interface LoadProjectOptions {
+export interface StackChoice {
+  /** `-f`: a stack file, or a folder holding esteps.stack.ts. */
+  readonly file?: string;
+  /** `--stack`: a built-in stack's name. */
+  readonly stack?: string;
+}
+
+export interface LoadProjectOptions extends StackChoice {
   readonly cwd: string;
   /** The process environment (ctx.env). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Stack name. @default 'step1' */
-  readonly stack?: string;
-  /** Project name (`-p`). @default ESTEPS_PROJECT, then the stack name */
+  /** Project name (`-p`). @default ESTEPS_PROJECT, then the stack's name */
   readonly project?: string;
   /** @default 'create' */
   readonly secrets?: 'create' | 'redact';
@@ -41,15 +56,26 @@ export interface LoadProjectOptions {
 
 export interface Project {
   readonly name: string;
+  /** The stack file, absolute. */
+  readonly file: string;
+  /** The built-in stack's name, when the file ships with esteps. */
+  readonly builtIn?: string;
+  /** Where `.env` and `.esteps/<project>/` live. */
+  readonly dir: string;
+  /**
+   * What the stack's source paths are relative to (`--source DIR` stands in for it): the
+   * package for a built-in stack (its code is in service/), the stack file's folder otherwise.
+   */
+  readonly sourceRoot: string;
   readonly stack: StackSpec;
   readonly resolved: ResolvedStack;
   /** Secret values by name (`dbPassword`). */
   readonly secrets: Readonly<Record<string, string>>;
   /** Names of secrets generated by this call (first `up`). */
   readonly secretsCreated: readonly string[];
-  /** `.esteps/<project>/secrets.env` under cwd (exists unless secrets were redacted). */
+  /** `.esteps/<project>/secrets.env` (exists unless secrets were redacted). */
   readonly secretsFile: string;
-  /** Entries of `cwd/.env` ({} when there is none). */
+  /** Entries of `.env` ({} when there is none), with the package's image overrides below them. */
   readonly dotEnv: Readonly<Record<string, string>>;
 }
 
@@ -58,21 +84,11 @@ export const redactedSecret = '<secret>';
 const projectPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
-  const stackName = options.stack ?? defaultStackName;
-  const stack = findStack(stackName);
-  if (!stack) {
-    throw new EstepsError('USAGE', unknownStackMessage(stackName), {
-      hint: `Known stacks: ${Object.keys(stacks).join(', ')}.`,
-    });
-  }
-  const dotEnv = await readDotEnv(options.cwd);
-  const name = options.project || options.env.ESTEPS_PROJECT || dotEnv.ESTEPS_PROJECT || stack.name;
-  if (!projectPattern.test(name)) {
-    throw new EstepsError('USAGE', `Project name "${name}" is not valid.`, {
-      hint: 'Use lower-case letters, digits, "-" and "_", starting with a letter or digit.',
-    });
-  }
-  const secretsFile = secretsFilePath(options.cwd, name);
+  const located = await locateStack(options.cwd, options);
+  const stack = await loadStackFile(located.file, { cwd: options.cwd });
+  const dotEnv = await readDotEnvLayers(located.dir, stackVariables(stack));
+  const name = projectName(options, dotEnv, stack.name);
+  const secretsFile = secretsFilePath(located.dir, name);
   const names = stackSecretNames(stack);
   const overridden = (secret: string) =>
     options.env[secretVariable(secret)] || dotEnv[secretVariable(secret)];
@@ -89,19 +105,123 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     secretsCreated = loaded.created;
     for (const n of names) if (overridden(n)) secrets[n] = overridden(n)!;
   }
-  const resolved = resolveStack(stack, { project: name, env: options.env, dotEnv, secrets });
-  return { name, stack, resolved, secrets, secretsCreated, secretsFile, dotEnv };
+  const resolved = resolveStack(stack, {
+    project: name,
+    file: located.file,
+    root: located.sourceRoot,
+    env: options.env,
+    dotEnv,
+    secrets,
+  });
+  return { name, ...located, stack, resolved, secrets, secretsCreated, secretsFile, dotEnv };
 }
 
-/** `cwd/.env`, strictly parsed: a bad line or an unknown ESTEPS_* key is CONFIG_INVALID. */
-export async function readDotEnv(cwd: string): Promise<Readonly<Record<string, string>>> {
-  const file = join(cwd, '.env');
+interface LocatedStack {
+  readonly file: string;
+  readonly builtIn?: string;
+  readonly dir: string;
+  readonly sourceRoot: string;
+}
+
+/** Which stack file a command works on, and where its project's files live. */
+export async function locateStack(cwd: string, choice: StackChoice): Promise<LocatedStack> {
+  if (choice.file !== undefined && choice.stack !== undefined) {
+    throw new EstepsError('USAGE', 'Give either -f FILE or --stack NAME, not both.', {
+      hint: '-f names a stack file of yours; --stack names one that ships with esteps.',
+    });
+  }
+  if (choice.file !== undefined) return userStack(await stackFileAt(resolve(cwd, choice.file)));
+  if (choice.stack !== undefined) return builtIn(cwd, choice.stack);
+  const discovered = join(cwd, defaultStackFile);
+  if (await isFile(discovered)) return userStack(discovered);
+  return builtIn(cwd, defaultStackName);
+}
+
+function userStack(file: string): LocatedStack {
+  return { file, dir: dirname(file), sourceRoot: dirname(file) };
+}
+
+function builtIn(cwd: string, name: string): LocatedStack {
+  const names = Object.keys(builtInStacks);
+  if (!Object.hasOwn(builtInStacks, name)) {
+    throw new EstepsError('USAGE', `No built-in stack "${name}"${didYouMean(name, names) || '.'}`, {
+      hint: `Built-in stacks: ${names.join(', ')}; for a stack file of yours use -f FILE.`,
+    });
+  }
+  const root = packageRoot();
+  const file = join(root, 'stacks', builtInStacks[name as keyof typeof builtInStacks]);
+  return { file, builtIn: name, dir: cwd, sourceRoot: root };
+}
+
+/** `path` itself, or the esteps.stack.ts inside it when it is a folder. */
+async function stackFileAt(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  const file = info?.isDirectory() ? join(path, defaultStackFile) : path;
+  if (await isFile(file)) return file;
+  throw new EstepsError('STACK_LOAD_FAILED', `No stack file at ${file}.`, {
+    hint: `Check the path given to -f; \`esteps init DIR\` writes a new stack (${defaultStackFile}).`,
+  });
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+function projectName(
+  options: LoadProjectOptions,
+  dotEnv: Readonly<Record<string, string>>,
+  stackName: string,
+): string {
+  if (options.project === '') {
+    throw new EstepsError('USAGE', 'The project name given with -p is empty.', {
+      hint: 'Give a name (-p NAME), or leave -p out to use ESTEPS_PROJECT or the stack name.',
+    });
+  }
+  const name =
+    options.project ?? (options.env.ESTEPS_PROJECT || dotEnv.ESTEPS_PROJECT || stackName);
+  if (!projectPattern.test(name)) {
+    throw new EstepsError('USAGE', `Project name "${name}" is not valid.`, {
+      hint: 'Use lower-case letters, digits, "-" and "_", starting with a letter or digit.',
+    });
+  }
+  return name;
+}
+
+/**
+ * `.env` of the project's folder, strictly parsed (a bad line or an unknown ESTEPS_* key is
+ * CONFIG_INVALID), over the image overrides `npm run setup` wrote into the package's own
+ * `.env`: the stand-ins setup built serve every project on this machine, wherever it is.
+ */
+async function readDotEnvLayers(
+  dir: string,
+  variables: readonly string[],
+): Promise<Readonly<Record<string, string>>> {
+  const own = await readDotEnv(dir, variables);
+  const root = packageRoot();
+  if (resolve(dir) === resolve(root)) return own;
+  const setup = await readDotEnv(root).catch(() => ({}) as Record<string, string>);
+  const images = Object.fromEntries(
+    Object.entries(setup).filter(([k]) => (imageVariables as readonly string[]).includes(k)),
+  );
+  return { ...images, ...own };
+}
+
+/** `dir/.env`, strictly parsed. */
+export async function readDotEnv(
+  dir: string,
+  variables: readonly string[] = [],
+): Promise<Readonly<Record<string, string>>> {
+  const file = join(dir, '.env');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new EstepsError('CONFIG_INVALID', `Cannot read ${file}: ${(err as Error).message}.`, {
+      hint: `${file} must be a readable file of KEY=VALUE lines; fix or remove it.`,
+      cause: err,
+    });
   }
-  return readEnvFile(text, file);
+  return readEnvFile(text, file, variables);
 }

@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { step1 } from '../../stacks/step1.js';
+import step1 from '../../stacks/step1.js';
 import { loadProject } from './load-project.js';
-import { loadOrCreateSecrets, secretsFilePath, stackSecretNames } from './secrets-file.js';
+import { loadOrCreateSecrets, stackSecretNames } from './secrets-file.js';
+import { secretsFilePath } from './state-dir.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -42,7 +43,10 @@ describe('loadProject', () => {
     const redacted = await loadProject({ cwd: dir, env: {}, secrets: 'redact' });
     expect(redacted.name).toBe('fromfile');
     expect(redacted.resolved.services[0]?.environment.POSTGRES_PASSWORD).toBe('<secret>');
-    expect(redacted.resolved.imageSources.ESTEPS_NODE_IMAGE).toBe('.env');
+    expect(redacted.resolved.origins['services.usersvc.build.args.NODE_IMAGE']).toMatchObject({
+      kind: '.env',
+      variable: 'ESTEPS_NODE_IMAGE',
+    });
     await expect(stat(redacted.secretsFile)).rejects.toThrow();
     const real = await loadProject({ cwd: dir, env: { ESTEPS_PROJECT: 'env' }, project: 'cli' });
     expect(real.name).toBe('cli');

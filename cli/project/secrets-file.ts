@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { mergeEnvFile, readEnvFile } from '../../stacks/env-file.js';
 import type { StackSpec } from '../../stacks/model.js';
 import { secretVariable } from '../../stacks/variables.js';
 
-/**
+/*
  * Per-project secrets (the database password), generated on first need and kept in
- * `.esteps/<project>/secrets.env` under the working directory: mode 0600 in a 0700
- * directory, `ESTEPS_SECRET_<NAME>=value` lines. They are never part of an image, a stack
- * definition, or a rendered compose file's literals.
+ * `.esteps/<project>/secrets.env` (state-dir.ts): mode 0600 in a 0700 directory,
+ * `ESTEPS_SECRET_<NAME>=value` lines. They are never part of an image, a stack definition,
+ * or a rendered compose file's literals.
  */
-export function secretsFilePath(cwd: string, project: string): string {
-  return join(cwd, '.esteps', project, 'secrets.env');
-}
 
 /** Names of the secrets a stack uses (`dbPassword`), sorted. */
 export function stackSecretNames(spec: StackSpec): string[] {
@@ -58,7 +55,7 @@ export async function loadOrCreateSecrets(
     }
   }
   if (created.length === 0) return { values, created };
-  await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const text = mergeEnvFile(
     existing ?? '# esteps: generated per-project secrets; keep private\n',
     additions,

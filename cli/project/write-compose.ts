@@ -1,11 +1,9 @@
-import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { mergeEnvFile } from '../../stacks/env-file.js';
-import type { GeneratedArtefact } from '../../stacks/model.js';
 import type { RenderedCompose } from '../../stacks/render-compose.js';
 import { secretVariable } from '../../stacks/variables.js';
-import { bundleService } from '../bundle/bundle-service.js';
-import { packageRoot } from '../package-root.js';
+import { stackContexts } from '../bundle/stack-contexts.js';
 import type { Project } from './load-project.js';
 
 export interface WrittenCompose {
@@ -18,9 +16,10 @@ export interface WrittenCompose {
 /**
  * Writes an ejected compose project: the compose file, the `.env` beside it (which
  * docker-compose reads on its own) with the secrets and every variable the environment or
- * `.env` overrides, and each built service's context directory (template files plus the
- * bundled service and supervisor), so `docker-compose up --build` needs nothing else.
- * An existing `.env` there keeps its other lines. The env file is mode 0600: it holds secrets.
+ * `.env` overrides, and each built service's context directory (the files `up` would send
+ * the engine, .dockerignore applied, plus the bundles), so `docker-compose up --build` needs
+ * nothing else. An existing `.env` there keeps its other lines. The env file is mode 0600:
+ * it holds secrets.
  */
 export async function writeCompose(
   file: string,
@@ -32,16 +31,15 @@ export async function writeCompose(
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
   const contexts: Record<string, string> = {};
-  let bundle: Awaited<ReturnType<typeof bundleService>> | undefined;
-  for (const [service, contextPath] of Object.entries(rendered.contexts)) {
-    const build = project.resolved.services.find((s) => s.name === service)?.build;
-    if (!build) continue;
-    const target = join(dir, contextPath);
-    await cp(join(packageRoot(), 'templates', build.template), target, { recursive: true });
-    for (const [path, artefact] of Object.entries(build.generated)) {
-      bundle ??= await bundleService(packageRoot());
-      await mkdir(dirname(join(target, path)), { recursive: true });
-      await writeFile(join(target, path), artefactBytes(bundle, artefact));
+  for (const [service, context] of Object.entries(await stackContexts(project.resolved))) {
+    const target = join(dir, rendered.contexts[service] ?? service);
+    const files = [
+      ...context.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
+      ...Object.entries(context.bundles).map(([path, data]) => ({ path, data, mode: 0o644 })),
+    ];
+    for (const f of files) {
+      await mkdir(dirname(join(target, f.path)), { recursive: true });
+      await writeFile(join(target, f.path), f.data, { mode: f.mode });
     }
     contexts[service] = target;
   }
@@ -56,13 +54,6 @@ export async function writeCompose(
   });
   await chmod(envFile, 0o600);
   return { file, envFile, contexts };
-}
-
-function artefactBytes(
-  bundle: { service: Buffer; supervisor: Buffer },
-  artefact: GeneratedArtefact,
-): Buffer {
-  return artefact === 'service-bundle' ? bundle.service : bundle.supervisor;
 }
 
 /** Secrets, plus each variable the compose file reads that the environment or .env sets. */

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import type { ResolvedService, SmokeContext, SmokeReply } from '../../stacks/model.js';
+import { probePasses } from '../../stacks/readiness.js';
 import { httpRequest } from '../http.js';
 
-/**
- * The user story, driven over real HTTP against a running user service: health, create two
- * users, read them back, a duplicate create, logins right and wrong, delete, read after
- * delete. Names are fresh on every run so a repeated smoke never collides with data already
- * there, and what a run created is deleted even when a check fails.
- */
+/** One check as `esteps smoke` reports it. */
 export interface SmokeCheck {
   readonly name: string;
   readonly ok: boolean;
@@ -17,165 +13,111 @@ export interface SmokeCheck {
   readonly received?: string;
 }
 
-export interface SmokeOptions {
+export interface RunSmokeOptions {
   readonly baseUrl: string;
+  /** The stack's checks; see SmokeSpec. */
+  readonly checks: (t: SmokeContext) => Promise<void>;
   /** Per-request bound. @default 5000 */
   readonly requestTimeoutMs?: number;
   /** Called as each check ends (progress). */
   readonly onCheck?: (check: SmokeCheck) => void;
+  /** Aborted on Ctrl-C: no further check runs; cleanup still does. */
+  readonly signal?: AbortSignal;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown> | undefined;
-  readonly text: string;
-}
-
-type Expectation = (reply: Reply) => string | undefined;
-
-export async function runSmoke(options: SmokeOptions): Promise<SmokeCheck[]> {
+/**
+ * Runs a stack's smoke checks over real HTTP against a running service: each `t.check`
+ * becomes a reported check with its time, and on failure what was expected and received.
+ * Cleanup registered with `t.cleanup` runs at the end whatever happened (an interrupted run
+ * included). Resolves with every check that ran.
+ */
+export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> {
   const timeoutMs = options.requestTimeoutMs ?? 5000;
+  const signal = options.signal ?? new AbortController().signal;
   const checks: SmokeCheck[] = [];
-  const call = async (method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, body?: unknown) => {
-    const res = await httpRequest(`${options.baseUrl}${path}`, {
-      method,
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const request = (method: string, path: string, body?: unknown) =>
+    send(options.baseUrl, method, path, body, timeoutMs);
+  const context: SmokeContext = {
+    baseUrl: options.baseUrl,
+    request,
+    signal,
+    cleanup: (run) => {
+      cleanups.push(run);
+    },
+    check: async (name, expected, run) => {
+      if (signal.aborted) return undefined;
+      const started = performance.now();
+      let value: Awaited<ReturnType<typeof run>> | undefined;
+      let problem: string | undefined;
+      try {
+        value = await run();
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err);
+      }
+      const durationMs = Math.round(performance.now() - started);
+      const result: SmokeCheck = problem
+        ? { name, ok: false, durationMs, expected, received: problem }
+        : { name, ok: true, durationMs };
+      checks.push(result);
+      options.onCheck?.(result);
+      return problem ? undefined : value;
+    },
+  };
+  try {
+    await options.checks(context);
+  } finally {
+    // Whatever a failed or interrupted run left behind: best effort, the checks say what failed.
+    await Promise.all(cleanups.map((run) => run().catch(() => undefined)));
+  }
+  return checks;
+}
+
+async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<SmokeReply> {
+  let res: Awaited<ReturnType<typeof httpRequest>>;
+  try {
+    res = await httpRequest(`${baseUrl}${path}`, {
+      method: method as 'GET',
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    const text = await res.body.text();
-    let parsed: Record<string, unknown> | undefined;
-    try {
-      parsed = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.statusCode, body: parsed, text };
-  };
-  const check = async (
-    name: string,
-    expected: string,
-    send: () => Promise<Reply>,
-    verify: Expectation,
-  ): Promise<Reply | undefined> => {
-    const started = performance.now();
-    let reply: Reply | undefined;
-    let problem: string | undefined;
-    try {
-      reply = await send();
-      problem = verify(reply);
-    } catch (err) {
-      problem = `no answer: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    const durationMs = Math.round(performance.now() - started);
-    const result: SmokeCheck = problem
-      ? { name, ok: false, durationMs, expected, received: problem }
-      : { name, ok: true, durationMs };
-    checks.push(result);
-    options.onCheck?.(result);
-    return problem ? undefined : reply;
-  };
-
-  const tag = randomBytes(4).toString('hex');
-  const users = [
-    {
-      name: `smoke-${tag}-a`,
-      fullname: 'Smoke Alice',
-      password: `alice-${randomBytes(6).toString('hex')}`,
-    },
-    {
-      name: `smoke-${tag}-b`,
-      fullname: 'Smoke Bob',
-      password: `bob-${randomBytes(6).toString('hex')}`,
-    },
-  ] as const;
-  const uuids = new Map<string, string>();
-
-  try {
-    await check(
-      'health',
-      '200 {"ok": true}',
-      () => call('GET', '/user/health'),
-      (r) => expectStatus(r, 200) ?? (r.body?.ok === true ? undefined : describe(r)),
-    );
-    for (const user of users) {
-      const reply = await check(
-        `create ${user.name}`,
-        '201 with a 32-hex-digit uuid',
-        () =>
-          call('PUT', `/user/${user.name}`, { fullname: user.fullname, password: user.password }),
-        (r) =>
-          expectStatus(r, 201) ??
-          (typeof r.body?.uuid === 'string' && /^[0-9A-F]{32}$/.test(r.body.uuid)
-            ? undefined
-            : describe(r)),
-      );
-      if (reply) uuids.set(user.name, reply.body?.uuid as string);
-    }
-    for (const user of users) {
-      await check(
-        `read ${user.name}`,
-        `200 with uuid ${uuids.get(user.name) ?? '(from create)'}, fullname "${user.fullname}", no password`,
-        () => call('GET', `/user/${user.name}`),
-        (r) =>
-          expectStatus(r, 200) ??
-          (r.body?.uuid === uuids.get(user.name) &&
-          r.body?.fullname === user.fullname &&
-          !('password' in (r.body ?? {})) &&
-          !r.text.includes(user.password)
-            ? undefined
-            : describe(r)),
-      );
-    }
-    const [alice] = users;
-    await check(
-      `create ${alice.name} again`,
-      '409',
-      () =>
-        call('PUT', `/user/${alice.name}`, { fullname: alice.fullname, password: alice.password }),
-      (r) => expectStatus(r, 409),
-    );
-    await check(
-      `login ${alice.name}`,
-      `200 with uuid ${uuids.get(alice.name) ?? '(from create)'}`,
-      () => call('POST', `/user/${alice.name}/login`, { password: alice.password }),
-      (r) =>
-        expectStatus(r, 200) ?? (r.body?.uuid === uuids.get(alice.name) ? undefined : describe(r)),
-    );
-    await check(
-      `login ${alice.name} with a wrong password`,
-      '401',
-      () => call('POST', `/user/${alice.name}/login`, { password: 'definitely-wrong' }),
-      (r) => expectStatus(r, 401),
-    );
-    for (const user of users) {
-      const deleted = await check(
-        `delete ${user.name}`,
-        '200',
-        () => call('DELETE', `/user/${user.name}`),
-        (r) => expectStatus(r, 200),
-      );
-      if (deleted) uuids.delete(user.name);
-    }
-    await check(
-      `read ${alice.name} after delete`,
-      '404',
-      () => call('GET', `/user/${alice.name}`),
-      (r) => expectStatus(r, 404),
-    );
-  } finally {
-    // Whatever a failed run left behind: best effort, the checks already say what failed.
-    await Promise.all(users.map((u) => call('DELETE', `/user/${u.name}`).catch(() => undefined)));
+  } catch (err) {
+    const reason = (err as { code?: string }).code ?? (err as Error).message;
+    throw new Error(`no answer: ${reason}`);
   }
-  return checks;
+  const text = await res.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers, text, json };
 }
 
-function expectStatus(reply: Reply, status: number): string | undefined {
-  return reply.status === status ? undefined : describe(reply);
-}
-
-function describe(reply: Reply): string {
-  const text = reply.text.length > 200 ? `${reply.text.slice(0, 197)}...` : reply.text;
-  return `${reply.status} ${text}`.trim();
+/**
+ * A service's readiness probe as a smoke check: what a stack that declares no checks gets,
+ * passing as `esteps up` requires it to.
+ */
+export function probeCheck(service: ResolvedService): (t: SmokeContext) => Promise<void> {
+  const probe = service.httpProbe!;
+  const expected = Object.keys(probe.expectJson).length
+    ? `2xx with ${JSON.stringify(probe.expectJson)}`
+    : '2xx';
+  return async (t) => {
+    await t.check(`${service.name} ready (GET ${probe.path})`, expected, async () => {
+      const r = await t.request('GET', probe.path);
+      return probePasses(r.status, r.text, probe.expectJson)
+        ? undefined
+        : `${r.status} ${r.text.slice(0, 200)}`.trim();
+    });
+  };
 }

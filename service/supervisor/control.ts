@@ -1,15 +1,12 @@
 /**
  * The supervisor's control channel: a unix socket carrying one JSON request line and one
- * JSON answer line per connection. `node supervisor.js reload|status` are its clients.
+ * JSON answer line per connection (contract.ts). `node supervisor.js reload|status` and
+ * esteps' reload client are its clients.
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 
-export type ControlRequest = { cmd: 'reload'; file: string } | { cmd: 'status' };
-export type ControlAnswer = { ok: boolean } & Record<string, unknown>;
-
-/** Default path of the control socket; env SUPERVISOR_SOCKET overrides it. */
-export const defaultSocketPath = '/tmp/esteps-supervisor.sock';
+import type { ControlAnswer, ControlRequest } from './contract.js';
 
 const maxRequestBytes = 64 * 1024;
 
@@ -70,38 +67,5 @@ export function serveControl(
       chmodSync(path, 0o600);
       resolve(server);
     });
-  });
-}
-
-/** Sends one request and returns the answer; connection problems become `{ok: false}`. */
-export function requestControl(
-  path: string,
-  request: ControlRequest,
-  timeoutMs: number,
-): Promise<ControlAnswer> {
-  return new Promise((resolve) => {
-    const socket = net.connect(path);
-    const fail = (error: string) => {
-      socket.destroy();
-      resolve({ ok: false, error, output: '' });
-    };
-    socket.setTimeout(timeoutMs, () =>
-      fail(`no answer from the supervisor within ${timeoutMs} ms`),
-    );
-    socket.on('error', (err) => fail(`supervisor not reachable at ${path}: ${err.message}`));
-    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-    readLine(
-      socket,
-      (line) => {
-        socket.destroy();
-        try {
-          resolve(JSON.parse(line) as ControlAnswer);
-        } catch {
-          resolve({ ok: false, error: 'unreadable answer from the supervisor', output: line });
-        }
-      },
-      () => fail('answer from the supervisor too long'),
-    );
-    socket.on('end', () => fail('the supervisor closed the connection without answering'));
   });
 }

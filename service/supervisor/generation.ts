@@ -7,7 +7,7 @@
  * not yet taken to the others.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { ipcMessages as messages } from '../ipc.js';
+import { ipcMessages as messages, versionVariable } from './contract.js';
 
 export type GenerationState = 'starting' | 'serving' | 'draining';
 
@@ -43,7 +43,7 @@ export class Generation {
   /** Forks one worker running this generation's file; its output goes to ours and to the tail. */
   fork(): Worker {
     cluster.setupPrimary({ exec: this.file, args: [], silent: true });
-    const worker = cluster.fork({ ...this.env, SERVICE_VERSION: this.version });
+    const worker = cluster.fork({ ...this.env, [versionVariable]: this.version });
     for (const [stream, target] of [
       [worker.process.stdout, process.stdout],
       [worker.process.stderr, process.stderr],
@@ -53,6 +53,9 @@ export class Generation {
         if (this.state === 'starting') this.output.push(chunk);
       });
     }
+    worker.on('message', (message: unknown) => {
+      if ((message as { type?: unknown })?.type === messages.ready) speaksContract.add(worker);
+    });
     this.workers.add(worker);
     return worker;
   }
@@ -70,13 +73,21 @@ export class Generation {
     return { error: failed, output: this.output.toString() };
   }
 
-  /** Asks every worker to drain; resolves when all exited, killing those past `boundMs`. */
+  /**
+   * Asks every worker to drain (the contract's drain message). A worker that never said
+   * `ready` may not know the message: it is disconnected too, which closes its listening
+   * servers, so it stops taking connections and ends once its open ones close (a service
+   * that handles the message drains more gently: cluster's disconnect also drops idle
+   * keep-alive connections at once). Resolves when all exited, killing those past `boundMs`.
+   */
   drain(boundMs: number): Promise<void> {
     this.state = 'draining';
     return Promise.all(
       [...this.workers].map((worker) => {
         try {
-          worker.send({ type: messages.drain });
+          worker.send({ type: messages.drain }, () => {
+            if (!speaksContract.has(worker)) disconnect(worker);
+          });
         } catch {
           worker.process.kill('SIGTERM');
         }
@@ -88,6 +99,17 @@ export class Generation {
   async kill(): Promise<void> {
     this.state = 'draining';
     await Promise.all([...this.workers].map((worker) => waitExit(worker, 0)));
+  }
+}
+
+/** Workers that sent the contract's ready message, and so handle its drain message. */
+const speaksContract = new WeakSet<Worker>();
+
+function disconnect(worker: Worker): void {
+  try {
+    if (worker.isConnected()) worker.disconnect();
+  } catch {
+    // Already gone: waitExit sees it.
   }
 }
 
@@ -107,12 +129,16 @@ function waitExit(worker: Worker, boundMs: number): Promise<void> {
   });
 }
 
-/** Undefined once the worker reports ready; otherwise why it did not. */
+/**
+ * Undefined once the worker is ready (it said so, or it listens: any service that listens
+ * is ready without knowing about esteps); otherwise why it did not get there.
+ */
 function waitReady(worker: Worker, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const done = (outcome: string | undefined) => {
       clearTimeout(timer);
       worker.off('message', onMessage);
+      worker.off('listening', onListening);
       worker.process.off('exit', onExit);
       // Give the pipes a moment to deliver the last output before the caller reads the tail.
       if (outcome === undefined) resolve(undefined);
@@ -121,6 +147,7 @@ function waitReady(worker: Worker, timeoutMs: number): Promise<string | undefine
     const onMessage = (message: unknown) => {
       if ((message as { type?: unknown })?.type === messages.ready) done(undefined);
     };
+    const onListening = () => done(undefined);
     const onExit = (code: number | null, signal: string | null) =>
       done(`the new code exited (${signal ?? `code ${code}`}) before it was ready`);
     const timer = setTimeout(
@@ -128,6 +155,7 @@ function waitReady(worker: Worker, timeoutMs: number): Promise<string | undefine
       timeoutMs,
     );
     worker.on('message', onMessage);
+    worker.on('listening', onListening);
     worker.process.on('exit', onExit);
   });
 }

@@ -5,11 +5,10 @@
  * time is killed before it ever served, and the old keeps serving.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createHash } from 'node:crypto';
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeError, log } from '../log.js';
-import type { ControlAnswer } from './control.js';
+import { type ControlAnswer, codeVersion } from './contract.js';
 import { Generation } from './generation.js';
 
 export interface SupervisorOptions {
@@ -24,10 +23,7 @@ export interface SupervisorOptions {
 }
 
 export async function fileVersion(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex')
-    .slice(0, 12);
+  return codeVersion(await readFile(file));
 }
 
 export class Supervisor {

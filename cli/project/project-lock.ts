@@ -1,14 +1,15 @@
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rmdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { EstepsError } from '../errors.js';
+import { lockFilePath } from './state-dir.js';
 
 /**
- * One `up` or `down` at a time per project: an exclusive lock file
- * `.esteps/<project>/up.lock` (created with O_EXCL) holding the owner's pid. A lock whose
+ * One command that changes a project at a time (up, down, hotpatch, a watch's patch): an
+ * exclusive lock file `.esteps/<project>/lock` (created with O_EXCL) holding the owner's pid. A lock whose
  * pid no longer runs (killed, second Ctrl-C) is stale and taken over. Refusing beats waiting:
  * the other run may take minutes, and the user should know it exists.
  */
-export interface ProjectLock {
+export interface ProjectLock extends AsyncDisposable {
   readonly path: string;
   release(): Promise<void>;
 }
@@ -20,20 +21,20 @@ interface LockOwner {
 }
 
 export async function acquireProjectLock(
-  cwd: string,
+  projectDir: string,
   project: string,
   command: string,
 ): Promise<ProjectLock> {
-  const dir = join(cwd, '.esteps', project);
-  const path = join(dir, 'up.lock');
-  await mkdir(dir, { recursive: true });
+  const path = lockFilePath(projectDir, project);
+  await mkdir(dirname(path), { recursive: true });
   const owner: LockOwner = { pid: process.pid, command, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(`${JSON.stringify(owner)}\n`);
       await handle.close();
-      return { path, release: () => releaseLock(path) };
+      const release = () => releaseLock(path);
+      return { path, release, [Symbol.asyncDispose]: release };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -55,9 +56,14 @@ export async function acquireProjectLock(
   });
 }
 
+/** Removes the lock, and the project's state folder when the lock was all it held. */
 async function releaseLock(path: string): Promise<void> {
   const current = await readOwner(path);
-  if (current?.pid === process.pid) await unlink(path).catch(() => undefined);
+  if (current?.pid !== process.pid) return;
+  await unlink(path).catch(() => undefined);
+  const state = dirname(path);
+  await rmdir(state).catch(() => undefined);
+  await rmdir(dirname(state)).catch(() => undefined);
 }
 
 async function readOwner(path: string): Promise<LockOwner | undefined> {

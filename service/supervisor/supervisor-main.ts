@@ -1,5 +1,6 @@
 /**
- * Entry point of the bundled supervisor (/app/supervisor.js), the container's main process.
+ * Entry point of the bundled supervisor (`esteps/supervisor` in a stack's bundles; step 1
+ * puts it at /app/supervisor.js), the container's main process.
  *
  *   node supervisor.js                  run the service and serve the control socket
  *   node supervisor.js reload <file>    ask the running supervisor to switch to <file>
@@ -7,10 +8,13 @@
  *
  * The two client forms print exactly one JSON line and exit 0 when it says `"ok": true`.
  */
+
+import net from 'node:net';
 import { resolve } from 'node:path';
-import { describeError, log } from './log.js';
-import { defaultSocketPath, requestControl, serveControl } from './supervisor/control.js';
-import { Supervisor } from './supervisor/supervisor.js';
+import { describeError, log } from '../log.js';
+import { type ControlAnswer, defaultSocketPath, reloadTimeoutMs, sendControl } from './contract.js';
+import { serveControl } from './control.js';
+import { Supervisor } from './supervisor.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -56,11 +60,12 @@ async function run(env: Env, socketPath: string): Promise<void> {
 
 async function client(args: string[], socketPath: string): Promise<void> {
   const [command, file] = args;
-  let answer: Record<string, unknown>;
+  let answer: ControlAnswer;
   if (command === 'status') {
-    answer = await requestControl(socketPath, { cmd: 'status' }, 5000);
+    answer = await sendControl(net, socketPath, { cmd: 'status' }, 5000);
   } else if (command === 'reload' && file !== undefined && args.length === 2) {
-    answer = await requestControl(socketPath, { cmd: 'reload', file: resolve(file) }, 60_000);
+    const request = { cmd: 'reload', file: resolve(file) } as const;
+    answer = await sendControl(net, socketPath, request, reloadTimeoutMs);
   } else {
     answer = { ok: false, error: 'usage: supervisor.js [status | reload <file>]', output: '' };
   }

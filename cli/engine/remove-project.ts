@@ -14,7 +14,7 @@ export interface DownResult {
  * drain), then networks, then, only when asked, volumes. Nothing else on the engine is
  * touched; it works from labels alone, so it still works after the stack changed.
  */
-export async function downProject(
+export async function removeProject(
   docker: Docker,
   project: string,
   options: { volumes?: boolean; progress: Progress },

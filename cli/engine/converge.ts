@@ -1,0 +1,76 @@
+import type { ResolvedStack } from '../../stacks/model.js';
+import type { Progress } from '../ui/progress.js';
+import { applyPlan } from './apply.js';
+import type { BuildContext } from './build-context.js';
+import type { Engine } from './client.js';
+import { listProjectContainers, observeProject } from './observe.js';
+import type { ObservedContainer, ObservedState } from './observed-state.js';
+import { type Plan, planStack } from './plan.js';
+
+export interface ConvergeInput {
+  readonly engine: Engine;
+  readonly stack: ResolvedStack;
+  /**
+   * Assembles the build context of every built service (bundling its code), by service name;
+   * runs while the engine is read.
+   */
+  readonly contexts: () => Promise<Readonly<Record<string, BuildContext>>>;
+  /** esteps' version, for the version label. */
+  readonly version: string;
+  /** Print the plan and change nothing. @default false */
+  readonly dryRun?: boolean;
+  readonly progress: Progress;
+  readonly signal?: AbortSignal;
+  /** Called with the plan and the images it saw before anything changes (to print them). */
+  readonly onPlan?: (plan: Plan, images: ObservedState['images']) => void;
+}
+
+export interface ConvergeOutcome {
+  readonly plan: Plan;
+  /** The project's containers after `up` (as observed before, with --dry-run). */
+  readonly containers: readonly ObservedContainer[];
+  /** The images the stack names, as observed before applying (stand-ins are labelled). */
+  readonly images: ObservedState['images'];
+}
+
+/**
+ * `esteps up` on the engine: assemble build contexts while observing (the one engine read the
+ * plan comes from), plan (pure), apply (no decisions). With `dryRun` it stops after planning.
+ * The caller holds the project's lock.
+ */
+export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutcome> {
+  const { stack, engine, progress } = input;
+  // Bundling is CPU in esbuild's process, observing is waiting on the engine: overlap them.
+  if (stack.services.some((s) => s.build)) {
+    progress.start(`bundling, reading project ${stack.project} from the engine`);
+  }
+  const [contexts, observed] = await Promise.all([
+    input.contexts(),
+    observeProject(engine.docker, stack.project, imageRefs(stack)),
+  ]);
+  progress.stop();
+  const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
+  const plan = planStack({ stack, observed, contextDigests: digests });
+  input.onPlan?.(plan, observed.images);
+  const { images } = observed;
+  if (input.dryRun || !plan.changed) return { plan, containers: observed.containers, images };
+  await applyPlan({
+    docker: engine.docker,
+    stack,
+    plan,
+    contexts,
+    version: input.version,
+    progress,
+    ...(input.signal && { signal: input.signal }),
+  });
+  return {
+    plan,
+    containers: await listProjectContainers(engine.docker, stack.project),
+    images,
+  };
+}
+
+/** Every image the stack names: run images and the base images of builds. */
+function imageRefs(stack: ResolvedStack): string[] {
+  return stack.services.flatMap((s) => [s.image, ...Object.values(s.build?.args ?? {})]);
+}

@@ -1,0 +1,195 @@
+import { posix } from 'node:path';
+import type Docker from 'dockerode';
+import {
+  type ControlAnswer,
+  defaultSocketPath,
+  parseControlAnswer,
+  releaseFile,
+  reloadClientScript,
+  reloadTimeoutMs,
+} from '../../service/supervisor/contract.js';
+import type { ResolvedHotpatch } from '../../stacks/model.js';
+import { EstepsError } from '../errors.js';
+import { httpRequest } from '../http.js';
+import { copyIntoContainer } from './copy.js';
+import { type ExecResult, type RunningExec, startExec } from './exec.js';
+import { retryUntil } from './retry.js';
+import type { RunningReplica } from './running-service.js';
+
+/** How long a patched replica may take to name the new version in its probe answer. */
+const verifyTimeoutMs = 15_000;
+
+export interface PatchedReplica {
+  readonly container: string;
+  readonly previousVersion: string | undefined;
+  readonly version: string;
+  /** From the copy starting to the probe answer naming the new version. */
+  readonly durationMs: number;
+  /** True when the container already ran this version: nothing was copied. */
+  readonly unchanged: boolean;
+  /** Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's own switch, verify. */
+  readonly phases?: {
+    readonly copyMs: number;
+    readonly reloadMs: number;
+    readonly supervisorMs: number | undefined;
+    readonly verifyMs: number;
+  };
+}
+
+/** A replica made ready to patch: its reload client is starting, its version is known. */
+export interface PreparedPatch {
+  /** Copies `code` (whose version is `version`) in, reloads, and verifies it serves. */
+  apply(code: Buffer, version: string, signal?: AbortSignal): Promise<PatchedReplica>;
+  /** Abandons the patch (the waiting reload client exits); safe to call after apply. */
+  cancel(): void;
+}
+
+/**
+ * Refuses containers esteps did not create, then starts the reload client in the container
+ * (service/supervisor/contract.ts) and reads the running version through the probe, so that
+ * both are ready by the time the new code is bundled.
+ */
+export async function preparePatch(
+  docker: Docker,
+  replica: RunningReplica,
+  hotpatch: ResolvedHotpatch,
+): Promise<PreparedPatch> {
+  const { name, id, configHash } = replica.container;
+  if (configHash === undefined) {
+    throw new EstepsError('HOTPATCH_FAILED', `Container ${name} was not created by esteps up.`, {
+      hint: 'Hot patches go only into containers esteps manages; run esteps up first.',
+    });
+  }
+  const container = docker.getContainer(id);
+  const [reload, running] = await Promise.all([
+    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
+      timeoutMs: reloadTimeoutMs,
+      failure: 'HOTPATCH_FAILED',
+    }),
+    replica.baseUrl ? probeVersion(replica.baseUrl, hotpatch) : Promise.resolve(undefined),
+  ]);
+  const target: Target = { container, name, baseUrl: replica.baseUrl, hotpatch, reload, running };
+  return {
+    apply: (code, version, signal) => applyPatch(target, code, version, signal),
+    cancel: () => reload.cancel(),
+  };
+}
+
+interface Target {
+  readonly container: Docker.Container;
+  readonly name: string;
+  readonly baseUrl: string | undefined;
+  readonly hotpatch: ResolvedHotpatch;
+  readonly reload: RunningExec;
+  readonly running: string | undefined;
+}
+
+async function applyPatch(
+  target: Target,
+  code: Buffer,
+  version: string,
+  signal?: AbortSignal,
+): Promise<PatchedReplica> {
+  const { container, name, baseUrl, hotpatch, reload, running } = target;
+  if (running === version) {
+    reload.cancel();
+    return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
+  }
+  const started = performance.now();
+  const file = releaseFile(hotpatch.path, version);
+  const { uid, gid } = hotpatch.owner;
+  try {
+    await copyIntoContainer(container, posix.dirname(file), [
+      { path: posix.basename(file), data: code, mode: 0o644, uid, gid },
+    ]);
+  } catch (err) {
+    reload.cancel();
+    throw err;
+  }
+  const copied = performance.now();
+  reload.write(`${file}\n`);
+  // The answer line is all we need; the process exiting and the engine saying so come later.
+  const answer = parseControlAnswer((await reload.firstLine) ?? '');
+  const reloaded = performance.now();
+  if (!answer?.ok) throw reloadFailure(name, answer, await reload.result);
+  if (baseUrl) await waitForVersion(baseUrl, hotpatch, version, name, signal);
+  const done = performance.now();
+  return {
+    container: name,
+    previousVersion: answer.previousVersion ?? running,
+    version,
+    durationMs: Math.round(done - started),
+    unchanged: false,
+    phases: {
+      copyMs: Math.round(copied - started),
+      reloadMs: Math.round(reloaded - copied),
+      supervisorMs: answer.durationMs,
+      verifyMs: Math.round(done - reloaded),
+    },
+  };
+}
+
+/** The new code did not start: the supervisor's reason and the new code's output. */
+function reloadFailure(
+  name: string,
+  answer: ControlAnswer | undefined,
+  result: ExecResult,
+): EstepsError {
+  const final = answer ?? parseControlAnswer(result.stdout);
+  return new EstepsError(
+    'HOTPATCH_FAILED',
+    `The new code did not start in ${name}: ${final?.error ?? `reload exited ${result.exitCode}`}; the old code still serves.`,
+    {
+      hint: 'Fix the error shown above, then run esteps hotpatch again.',
+      details: {
+        container: name,
+        output: final?.output || `${result.stdout}${result.stderr}`.trim(),
+      },
+    },
+  );
+}
+
+/** The code version a replica's probe answer names, or undefined. */
+async function probeVersion(
+  baseUrl: string,
+  hotpatch: ResolvedHotpatch,
+): Promise<string | undefined> {
+  try {
+    const res = await httpRequest(`${baseUrl}${hotpatch.probe.path}`, {
+      headersTimeout: 2000,
+      bodyTimeout: 2000,
+    });
+    const body = (await res.body.json()) as Record<string, unknown>;
+    const version = body?.[hotpatch.versionField];
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForVersion(
+  baseUrl: string,
+  hotpatch: ResolvedHotpatch,
+  version: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const result = await retryUntil(
+    async () => {
+      const seen = await probeVersion(baseUrl, hotpatch);
+      return seen === version
+        ? { done: true, value: seen }
+        : { done: false, reason: `the probe reports version ${seen ?? '(no answer)'}` };
+    },
+    { timeoutMs: verifyTimeoutMs, intervalMs: 50, signal },
+  );
+  if (!result.ok) {
+    throw new EstepsError(
+      'HOTPATCH_FAILED',
+      `${name} reloaded, but ${baseUrl}${hotpatch.probe.path} does not report version ${version} in "${hotpatch.versionField}" (${result.lastReason}).`,
+      {
+        hint: `The service's probe must name the version the supervisor gives it (SERVICE_VERSION); esteps logs shows ${name}'s output.`,
+      },
+    );
+  }
+}

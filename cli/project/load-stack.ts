@@ -1,0 +1,229 @@
+/**
+ * Loading a stack file: a TypeScript (or JavaScript) module that exports
+ * `defineStack({...})`, compiled at run time with esbuild and evaluated in this process, so
+ * an edit shows at the next command with no build. The compiled module is cached by content:
+ * an unchanged stack (and unchanged files it imports) costs a few file reads and one import.
+ *
+ * `import ... from 'esteps'` in a stack resolves to this package's own API, wherever the
+ * stack file is; everything else the stack imports is bundled in.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BuildFailure, Message, Plugin } from 'esbuild';
+import { StackInvalidError, type StackProblem } from '../../stacks/errors.js';
+import type { StackSpec } from '../../stacks/model.js';
+import { validateStack } from '../../stacks/validate-stack.js';
+import { EstepsError } from '../errors.js';
+import { packageRoot, packageVersion } from '../package-root.js';
+
+export interface LoadStackOptions {
+  /** Where compiled stacks are kept. @default $XDG_CACHE_HOME/esteps/stacks (~/.cache/...) */
+  readonly cacheDir?: string;
+  /** Paths in messages are shown relative to this directory. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+interface CacheRecord {
+  /** sha256 of every file the compiled module was made from, by absolute path. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** File name of the compiled module in the cache directory. */
+  readonly module: string;
+}
+
+/** Compiles (or takes from the cache) and evaluates the stack file; validates what it exports. */
+export async function loadStackFile(
+  file: string,
+  options: LoadStackOptions = {},
+): Promise<StackSpec> {
+  const path = resolve(file);
+  const show = relative(options.cwd ?? process.cwd(), path) || path;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const key = sha256(`${packageVersion()}\0${path}`).slice(0, 16);
+  const recordFile = join(cacheDir, `${key}.json`);
+  const cached = await readCacheRecord(recordFile);
+  const module =
+    cached && (await inputsUnchanged(cached))
+      ? join(cacheDir, cached.module)
+      : await compile(path, show, cacheDir, key, recordFile);
+  return evaluate(module, show);
+}
+
+export function defaultCacheDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'esteps', 'stacks');
+}
+
+async function readCacheRecord(file: string): Promise<CacheRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as CacheRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function inputsUnchanged(record: CacheRecord): Promise<boolean> {
+  const checks = await Promise.all(
+    Object.entries(record.inputs).map(async ([file, digest]) => {
+      try {
+        return sha256(await readFile(file)) === digest;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return checks.every(Boolean);
+}
+
+/** Compiles the stack into one ES module in the cache; returns its path. */
+async function compile(
+  path: string,
+  show: string,
+  cacheDir: string,
+  key: string,
+  recordFile: string,
+): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(cacheDir, `${key}.mjs`);
+  let result: Awaited<ReturnType<typeof build>>;
+  try {
+    result = await build({
+      entryPoints: [path],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      metafile: true,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [estepsApi()],
+    });
+  } catch (err) {
+    throw compileFailed(show, (err as BuildFailure).errors ?? [], err);
+  }
+  const code = result.outputFiles?.[0]?.contents;
+  if (!code) throw compileFailed(show, [], new Error('esbuild produced no output'));
+  const inputs: Record<string, string> = {};
+  await Promise.all(
+    Object.keys(result.metafile?.inputs ?? {}).map(async (input) => {
+      const file = resolve(input);
+      inputs[file] = sha256(await readFile(file));
+    }),
+  );
+  // Content-addressed, so a module already imported under an older name is never reused.
+  const name = `${key}-${sha256(code).slice(0, 16)}.mjs`;
+  await mkdir(cacheDir, { recursive: true });
+  await writeAtomically(join(cacheDir, name), code);
+  await writeAtomically(recordFile, JSON.stringify({ inputs, module: name } satisfies CacheRecord));
+  return join(cacheDir, name);
+}
+
+/** `import ... from 'esteps'` means this package's API, whatever the stack's folder has. */
+function estepsApi(): Plugin {
+  const api = join(packageRoot(), 'stacks', 'api.ts');
+  return {
+    name: 'esteps-api',
+    setup(b) {
+      b.onResolve({ filter: /^esteps$/ }, () => ({ path: api }));
+    },
+  };
+}
+
+async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, data);
+  await rename(temporary, file);
+}
+
+async function evaluate(module: string, show: string): Promise<StackSpec> {
+  // Stack traces of an error the stack throws then point into its own source.
+  process.setSourceMapsEnabled(true);
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
+  } catch (err) {
+    if (isStackInvalid(err)) throw invalid(show, err.problems);
+    throw evaluationFailed(show, err);
+  }
+  const spec = exportedStack(exports, show);
+  const problems = validateStack(spec);
+  if (problems.length > 0) throw invalid(show, problems);
+  return spec;
+}
+
+/** The default export, or else the one export that is an object. */
+function exportedStack(exports: Record<string, unknown>, show: string): StackSpec {
+  if (exports.default !== undefined) return exports.default as StackSpec;
+  const candidates = Object.values(exports).filter((v) => typeof v === 'object' && v !== null);
+  if (candidates.length === 1) return candidates[0] as StackSpec;
+  throw new EstepsError('STACK_LOAD_FAILED', `${show} exports no stack.`, {
+    hint: "Export it as the module's default: export default defineStack({ ... });",
+  });
+}
+
+function isStackInvalid(err: unknown): err is { problems: StackProblem[] } {
+  return (
+    (err as { code?: unknown })?.code === 'STACK_INVALID' &&
+    Array.isArray((err as { problems?: unknown }).problems)
+  );
+}
+
+function invalid(show: string, problems: readonly StackProblem[]): StackInvalidError {
+  return new StackInvalidError(show, problems, { file: show });
+}
+
+function compileFailed(show: string, errors: readonly Message[], cause: unknown): EstepsError {
+  const lines = errors.map((e) => {
+    const at = e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}` : show;
+    return `${at}: ${e.text}`;
+  });
+  const first = lines[0] ?? `${show}: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return new EstepsError('STACK_LOAD_FAILED', `The stack file does not compile: ${first}`, {
+    hint: `Fix ${show} at the place named above, then run the command again.`,
+    cause,
+    details: { file: show, errors: lines, ...(lines.length > 1 && { output: lines.join('\n') }) },
+  });
+}
+
+function evaluationFailed(show: string, err: unknown): EstepsError {
+  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const where = throwSite(err) ?? show;
+  return new EstepsError(
+    'STACK_LOAD_FAILED',
+    `The stack file threw while loading: ${where}: ${reason}`,
+    {
+      hint: `Fix ${show} at the place named above, then run the command again.`,
+      cause: err,
+      details: { file: show, at: where },
+    },
+  );
+}
+
+/** Files of the API a stack calls into: a throw inside them is reported at the caller. */
+const apiFiles = ['api.ts', 'define-stack.ts', 'validate-stack.ts', 'check-shape.ts', 'errors.ts'];
+
+/** `file:line:column` of the innermost stack frame in the stack's own sources. */
+export function throwSite(err: unknown): string | undefined {
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  const frames = [...stack.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):(\d+)\)?$/gm)];
+  const api = join(packageRoot(), 'stacks');
+  for (const [, raw, line, column] of frames) {
+    const file = raw!.startsWith('file://') ? fileURLToPath(raw!) : raw!;
+    const ours = dirname(file) === api && apiFiles.some((f) => file.endsWith(`/${f}`));
+    if (ours || file.includes('/node_modules/') || file.endsWith('.mjs')) continue;
+    const shown = relative(process.cwd(), file);
+    return `${shown && !shown.startsWith('..') ? shown : file}:${line}:${column}`;
+  }
+  return undefined;
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,91 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  codeVersion,
+  parseControlAnswer,
+  releaseFile,
+  reloadClientScript,
+  sendControl,
+} from './contract.js';
+import { serveControl } from './control.js';
+
+describe('parseControlAnswer', () => {
+  it('reads the one JSON line the supervisor answers, the last when output came before it', () => {
+    const line =
+      '{"ok":true,"version":"abcdef012345","previousVersion":"0123456789ab","durationMs":12}';
+    expect(parseControlAnswer(`${line}\n`)).toEqual({
+      ok: true,
+      version: 'abcdef012345',
+      previousVersion: '0123456789ab',
+      durationMs: 12,
+    });
+    expect(
+      parseControlAnswer('warming up\n{"ok":false,"error":"boom","output":"trace"}\n'),
+    ).toEqual({ ok: false, error: 'boom', output: 'trace' });
+  });
+
+  it('returns undefined for empty, non-JSON, or JSON without a boolean ok', () => {
+    for (const text of ['', '  \n', 'Error: Cannot find module', 'null', '{"ok":"yes"}', '[1,2]']) {
+      expect(parseControlAnswer(text)).toBeUndefined();
+    }
+  });
+});
+
+describe('the contract', () => {
+  it('names versions and release files the same way on both sides', () => {
+    expect(codeVersion('abc')).toBe('ba7816bf8f01');
+    expect(releaseFile('/app/service.js', 'ba7816bf8f01')).toBe(
+      '/app/releases/service-ba7816bf8f01.js',
+    );
+  });
+
+  it('sends a request and reads the answer over a real unix socket', async () => {
+    const socket = join(mkdtempSync(join(tmpdir(), 'esteps-control-')), 'control.sock');
+    const server = await serveControl(socket, async (request) => ({ ok: true, echo: request }));
+    try {
+      expect(await sendControl(net, socket, { cmd: 'status' }, 2000)).toEqual({
+        ok: true,
+        echo: { cmd: 'status' },
+      });
+    } finally {
+      server.close();
+    }
+    expect(await sendControl(net, socket, { cmd: 'status' }, 2000)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('not reachable'),
+    });
+  });
+
+  it('ships a reload client that node runs as it is: path on stdin, one answer line out', async () => {
+    const socket = join(mkdtempSync(join(tmpdir(), 'esteps-control-')), 'control.sock');
+    const server = await serveControl(socket, async (request) => ({ ok: true, got: request }));
+    try {
+      const script = reloadClientScript(socket);
+      expect(() => new Function('require', 'process', script)).not.toThrow();
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn('node', ['-e', script]);
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => {
+          text += d;
+        });
+        child.on('exit', () => resolve(text));
+        child.on('error', reject);
+        child.stdin.write('/app/releases/service-x.js\n');
+      });
+      expect(parseControlAnswer(out)).toEqual({
+        ok: true,
+        got: { cmd: 'reload', file: '/app/releases/service-x.js' },
+      });
+    } finally {
+      server.close();
+    }
+    // Stdin closing first: the client asks for nothing and exits 2.
+    expect(() => execFileSync('node', ['-e', reloadClientScript(socket)], { input: '' })).toThrow(
+      expect.objectContaining({ status: 2 }),
+    );
+  });
+});

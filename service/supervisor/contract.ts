@@ -1,0 +1,145 @@
+/**
+ * The hot-patch contract between esteps (cli/engine/patch-replica.ts) and the supervisor it
+ * runs in a container (service/supervisor/), in one module that both sides import:
+ *
+ * - A service's code is one bundle; its version is the first 12 hex digits of its SHA-256
+ *   (`codeVersion`). The supervisor gives each worker its version in SERVICE_VERSION, and a
+ *   hot-patchable service names it in its readiness answer.
+ * - A patch is copied to `releases/service-<version>.js` beside the service file
+ *   (`releaseFile`), owned by the container's user; then a control request
+ *   `{"cmd":"reload","file":...}` on the supervisor's unix socket starts it beside the old
+ *   code, switches once it is ready, drains the old, and answers one `ReloadAnswer` line.
+ * - Workers and supervisor talk over the cluster IPC channel (`ipcMessages`).
+ *
+ * It must stay free of imports beyond node's own: the supervisor's bundle and the CLI both
+ * carry it, and `sendControl` is shipped as source into `node -e` (reloadClientScript).
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+
+/** Messages between the supervisor and a service worker over the cluster IPC channel. */
+export const ipcMessages = {
+  /**
+   * Worker → supervisor, once listening: `{type, version, port}`. Optional: a worker that
+   * listens (the cluster's 'listening' event) is ready too.
+   */
+  ready: 'esteps:ready',
+  /**
+   * Supervisor → worker: stop accepting, finish what is open, exit 0. A worker that does not
+   * handle it is disconnected (its servers close) and killed after the drain bound.
+   */
+  drain: 'esteps:drain',
+} as const;
+
+/** The environment variable naming the code version a worker runs. */
+export const versionVariable = 'SERVICE_VERSION';
+
+/** Default path of the supervisor's control socket; env SUPERVISOR_SOCKET overrides it. */
+export const defaultSocketPath = '/tmp/esteps-supervisor.sock';
+
+/** How long a reload may take, as both sides bound it. */
+export const reloadTimeoutMs = 60_000;
+
+export type ControlRequest = { cmd: 'reload'; file: string } | { cmd: 'status' };
+
+/** The supervisor's one-line answer to a control request. */
+export interface ControlAnswer {
+  readonly ok: boolean;
+  /** The version serving after the request. */
+  readonly version?: string | null;
+  readonly previousVersion?: string;
+  /** The supervisor's own time for a reload. */
+  readonly durationMs?: number;
+  /** The version already served: nothing changed. */
+  readonly unchanged?: boolean;
+  /** Why the request failed. */
+  readonly error?: string;
+  /** The new code's output when it failed to start. */
+  readonly output?: string;
+  readonly [extra: string]: unknown;
+}
+
+/** The code version of a bundle, as the supervisor and the service's readiness answer report it. */
+export function codeVersion(code: Uint8Array | string): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 12);
+}
+
+/** Where a patch of `version` lands for a service run from `servicePath` (posix, in the container). */
+export function releaseFile(servicePath: string, version: string): string {
+  return posix.join(posix.dirname(servicePath), 'releases', `service-${version}.js`);
+}
+
+/** Reads the answer line a reload client printed; undefined when there is none. */
+export function parseControlAnswer(stdout: string): ControlAnswer | undefined {
+  const line = stdout.trim().split('\n').pop();
+  if (!line) return undefined;
+  try {
+    const parsed = JSON.parse(line) as ControlAnswer;
+    return parsed !== null && typeof parsed.ok === 'boolean' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends one control request and resolves with the answer; connection problems become
+ * `{ok: false}`. Self-contained (`net` is passed in) because its source is also run by
+ * `node -e` in containers: see reloadClientScript.
+ */
+export function sendControl(
+  net: typeof import('node:net'),
+  socketPath: string,
+  request: ControlRequest,
+  timeoutMs: number,
+): Promise<ControlAnswer> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    let settled = false;
+    const socket = net.connect(socketPath);
+    const settle = (answer: ControlAnswer) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(answer);
+    };
+    const fail = (error: string) => settle({ ok: false, error, output: '' });
+    socket.setEncoding('utf8');
+    socket.setTimeout(timeoutMs, () =>
+      fail(`no answer from the supervisor within ${timeoutMs} ms`),
+    );
+    socket.on('error', (err) => fail(`supervisor not reachable at ${socketPath}: ${err.message}`));
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end < 0) {
+        if (buffered.length > 1024 * 1024) fail('answer from the supervisor too long');
+        return;
+      }
+      try {
+        settle(JSON.parse(buffered.slice(0, end)) as ControlAnswer);
+      } catch {
+        settle({ ok: false, error: 'unreadable answer from the supervisor', output: buffered });
+      }
+    });
+    socket.on('end', () => fail('the supervisor closed the connection without answering'));
+  });
+}
+
+/**
+ * A `node -e` script esteps starts in the container before the patch is ready (starting
+ * `node` costs about as much as bundling): it waits for the release's path on stdin, sends
+ * the reload request, prints the answer line and exits 0 when it says ok. Stdin closing
+ * first means the patch was abandoned: it exits 2 without asking for anything.
+ */
+export function reloadClientScript(socketPath: string): string {
+  return [
+    `const send=${sendControl.toString()};`,
+    "let b='';process.stdin.setEncoding('utf8');",
+    "process.stdin.on('end',()=>process.exit(2));",
+    "process.stdin.on('data',(c)=>{b+=c;const i=b.indexOf('\\n');if(i<0)return;",
+    'process.stdin.removeAllListeners();process.stdin.pause();',
+    `send(require('net'),${JSON.stringify(socketPath)},{cmd:'reload',file:b.slice(0,i)},${reloadTimeoutMs})`,
+    ".then((a)=>process.stdout.write(JSON.stringify(a)+'\\n',()=>process.exit(a.ok?0:1)));});",
+  ].join('');
+}

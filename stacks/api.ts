@@ -1,0 +1,12 @@
+/**
+ * The package's public API: what a stack file imports.
+ *
+ *   import { defineStack } from 'esteps';
+ *   export default defineStack({ name: 'mystack', services: { ... } });
+ *
+ * esteps compiles a stack file at run time, so the import works wherever the file is; an
+ * editor finds the types once the directory links the package (`npm link esteps`).
+ */
+export { defineStack } from './define-stack.js';
+export { StackInvalidError, type StackProblem } from './errors.js';
+export type * from './model.js';
