@@ -77,7 +77,8 @@ describe('esteps up when it cannot finish', () => {
     const error = json.json.error as Record<string, string>;
     expect(error.lastHealth).toContain('503');
     expect(error.output).toContain('listening, never ready');
-    // Without --json, as a user reads it on the terminal.
+    // Without --json, as a user reads it on the terminal; the service is still not ready,
+    // so this `up` (nothing to change) waits for it again and fails the same way.
     const text = await runCli(['up', '-f', stack.file, '-p', name], { cwd: stack.dir });
     expect(text.exitCode).toBe(7);
     expect(text.stdout).toBe('');

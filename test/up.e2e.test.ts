@@ -65,7 +65,7 @@ describe('esteps up / down / ps on one project', () => {
       fullname: 'Alice',
       password: 'alicerules',
     });
-    expect(put.status).toBeLessThan(300);
+    expect(put.status).toBe(201);
     const get = await call('GET', p.url('/user/alice'));
     expect(get).toMatchObject({ status: 200, body: { fullname: 'Alice' } });
   });
@@ -75,8 +75,16 @@ describe('esteps up / down / ps on one project', () => {
     const { exitCode, json } = await p.cli(['up', '--json']);
     expect(exitCode).toBe(0);
     expect(json).toMatchObject({ ok: true, changed: false, project: p.project });
-    const plan = json.plan as { action: string }[];
-    expect(plan.every((o) => o.action === 'unchanged')).toBe(true);
+    const plan = json.plan as { action: string; target: string; cause: string }[];
+    expect(plan.map((o) => `${o.action} ${o.target}: ${o.cause}`)).toEqual([
+      `unchanged network ${p.project}_appmesh: exists`,
+      `unchanged volume ${p.project}_pgdata: exists`,
+      `unchanged image esteps/${p.project}-usersvc:latest: build inputs unchanged`,
+      `unchanged container ${p.project}-postgres-1: up to date`,
+      'wait postgres healthy: still ready?',
+      `unchanged container ${p.project}-usersvc-1: up to date`,
+      'wait usersvc answering its HTTP probe: still ready?',
+    ]);
     expect(await containerIds(p.project)).toEqual(before);
     const text = await p.cli(['up']);
     expect(text.stdout).toContain('nothing to do');

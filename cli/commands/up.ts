@@ -60,7 +60,8 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   const engine = await connectEngine(ctx.env);
   if (options.dryRun) return runUp(ctx, engine, project.resolved, true);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
-  return runUp(ctx, engine, project.resolved, false);
+  // Awaited here: the lock is released when this scope ends.
+  return await runUp(ctx, engine, project.resolved, false);
 }
 
 /** The part of `up` after loading the project (and taking its lock). */

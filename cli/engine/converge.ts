@@ -53,7 +53,7 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   const plan = planStack({ stack, observed, contextDigests: digests });
   input.onPlan?.(plan, observed.images);
   const { images } = observed;
-  if (input.dryRun || !plan.changed) return { plan, containers: observed.containers, images };
+  if (input.dryRun) return { plan, containers: observed.containers, images };
   await applyPlan({
     docker: engine.docker,
     stack,
@@ -65,7 +65,9 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   });
   return {
     plan,
-    containers: await listProjectContainers(engine.docker, stack.project),
+    containers: plan.changed
+      ? await listProjectContainers(engine.docker, stack.project)
+      : observed.containers,
     images,
   };
 }

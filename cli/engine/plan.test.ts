@@ -139,7 +139,9 @@ describe('planStack', () => {
         '  unchanged  volume demo_pgdata                 exists',
         '  unchanged  image esteps/step1-usersvc:latest  build inputs unchanged',
         '  unchanged  container demo-postgres-1          up to date',
+        '  wait       postgres healthy                   still ready?',
         '  unchanged  container demo-usersvc-1           up to date',
+        '  wait       usersvc answering its HTTP probe   still ready?',
         'nothing to do',
       ].join('\n'),
     );
@@ -204,6 +206,7 @@ describe('planStack', () => {
         '  recreate   container demo-postgres-1          image changed',
         '  wait       postgres healthy                   ready check',
         '  unchanged  container demo-usersvc-1           up to date',
+        '  wait       usersvc answering its HTTP probe   still ready?',
       ].join('\n'),
     );
   });

@@ -79,7 +79,7 @@ export interface Plan {
    * executor runs independent operations at once: the image builds while Postgres starts.
    */
   readonly after: readonly (readonly number[])[];
-  /** False when every operation is `unchanged`: `up` then touches nothing. */
+  /** False when every operation is `unchanged` or a wait: `up` then changes nothing. */
   readonly changed: boolean;
 }
 
@@ -111,15 +111,14 @@ export function planStack(input: PlanInput): Plan {
   );
   for (const service of stack.services) {
     ops.push(...(perService.get(service.name) ?? []));
-    const wait = planWait(service, stack, changed);
-    if (wait) ops.push(wait);
+    ops.push(planWait(service, stack, changed));
   }
   ops.push(...planOrphans(stack, observed));
   return {
     project: stack.project,
     operations: ops,
     after: operationDependencies(ops, stack),
-    changed: ops.some((op) => op.kind !== 'unchanged'),
+    changed: ops.some((op) => op.kind !== 'unchanged' && op.kind !== 'wait'),
   };
 }
 
@@ -299,19 +298,20 @@ function recreateReason(
 }
 
 /**
- * A service gets a wait when it changed (so `up` ends with a ready stack) or when a later
- * service that changed depends on it. The condition is the strongest the service offers:
- * its HTTP probe, else its health check, else running.
+ * Every service gets a wait, so `up` ends with a ready stack even when nothing changed (a
+ * service left unready by an earlier run is not "nothing to do"); its cause says why: it
+ * changed, a later service that changed depends on it, or it is checked still ready (one
+ * probe when it is). The condition is the strongest the service offers: its HTTP probe,
+ * else its health check, else running.
  */
 function planWait(
   service: ResolvedService,
   stack: ResolvedStack,
   changed: ReadonlySet<string>,
-): Operation | undefined {
+): Operation {
   const dependents = stack.services.filter(
     (s) => changed.has(s.name) && s.dependsOn.some((d) => d.service === service.name),
   );
-  if (!changed.has(service.name) && dependents.length === 0) return undefined;
   const condition: WaitCondition = service.httpProbe
     ? 'http'
     : service.healthcheck
@@ -320,7 +320,9 @@ function planWait(
   const cause =
     dependents.length > 0
       ? `${dependents.map((d) => d.name).join(', ')} depends on it`
-      : 'ready check';
+      : changed.has(service.name)
+        ? 'ready check'
+        : 'still ready?';
   return { kind: 'wait', service: service.name, condition, cause };
 }
 
