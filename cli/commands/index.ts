@@ -1,6 +1,7 @@
 import type { RegisterCommand } from '../command.js';
 import { registerDown } from './down.js';
 import { registerHotpatch } from './hotpatch.js';
+import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
 import { registerPs } from './ps.js';
 import { registerRender } from './render.js';
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   registerHotpatch,
   registerWatch,
   registerRender,
+  registerInit,
 ];
