@@ -8,5 +8,7 @@
  * editor finds the types once the directory links the package (`npm link esteps`).
  */
 export { defineStack } from './define-stack.js';
+export type { EdgeRoutesSpec, EdgeServiceRoute } from './envoy/edge-from-services.js';
+export type { EdgeRetryCondition, EdgeRetrySpec } from './envoy/edge-model.js';
 export { StackInvalidError, type StackProblem } from './errors.js';
 export type * from './model.js';

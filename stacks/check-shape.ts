@@ -1,3 +1,4 @@
+import type { EdgeRetryCondition } from './envoy/edge-model.js';
 import type { StackProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 
@@ -30,6 +31,49 @@ const probe: Shape = {
     expectJson: { record: { anyOf: ['string', 'number', 'boolean'] } },
   },
   required: ['path', 'containerPort'],
+};
+
+const retryConditions = [
+  'connect-failure',
+  'reset',
+  'reset-before-request',
+  'refused-stream',
+  'gateway-error',
+  '5xx',
+  'retriable-4xx',
+] as const satisfies readonly EdgeRetryCondition[];
+const envoy: Shape = {
+  object: {
+    routes: {
+      array: {
+        object: {
+          pathPrefix: 'string',
+          service: 'string',
+          timeoutMs: 'number',
+          // `false` for no retries; `true` means nothing and is refused by validateStack.
+          retry: {
+            anyOf: [
+              'boolean',
+              {
+                object: {
+                  attempts: 'number',
+                  on: { array: { literal: retryConditions } },
+                  perTryTimeoutMs: 'number',
+                },
+              },
+            ],
+          },
+        },
+        required: ['pathPrefix', 'service'],
+      },
+    },
+    listenerPort: 'number',
+    adminPort: 'number',
+    accessLog: { literal: ['text', 'json', 'off'] },
+    configFile: 'string',
+    imageArg: 'string',
+  },
+  required: ['routes'],
 };
 
 const service: Shape = {
@@ -98,6 +142,7 @@ const service: Shape = {
       },
       required: ['bundle', 'path', 'owner'],
     },
+    envoy,
   },
   required: ['image'],
 };

@@ -21,7 +21,7 @@ export class StackInvalidError extends Error {
     stackName: string,
     problems: readonly StackProblem[],
     /** The stack file, when known: named in the message instead of the stack. */
-    where: { readonly file?: string } = {},
+    where: { readonly file?: string; readonly hint?: string } = {},
   ) {
     const what = where.file ? `The stack in ${where.file}` : `Stack "${stackName}"`;
     super(
@@ -31,7 +31,7 @@ export class StackInvalidError extends Error {
     );
     this.name = 'StackInvalidError';
     this.problems = problems;
-    this.hint = 'Fix the stack definition at the paths listed above.';
+    this.hint = where.hint ?? 'Fix the stack definition at the paths listed above.';
     this.details = { ...(where.file && { file: where.file }), problems };
   }
 }

@@ -9,6 +9,9 @@
  * stack file's own directory.
  */
 
+import type { EdgeRoutesSpec } from './envoy/edge-from-services.js';
+import type { JsonObject } from './envoy/render-envoy.js';
+
 /**
  * A value that is either a literal or comes from elsewhere at resolve time:
  * - `{ secret: 'dbPassword' }`: a secret esteps generates once per project;
@@ -93,7 +96,12 @@ export interface HealthcheckSpec {
  * body whose top-level fields equal `expectJson` when given.
  */
 export interface HttpProbeSpec {
-  /** Path of the GET, starting with '/'. */
+  /**
+   * Path of the GET, starting with '/'. esteps sends it to the published port; when
+   * `containerPort` is not published (a service only the edge reaches), it runs the probe
+   * inside the container with the container's own `node`, as an ejected compose file's
+   * health check does.
+   */
   readonly path: string;
   readonly containerPort: number;
   /** How long `up` waits for the probe to pass. @default 60000 */
@@ -147,6 +155,27 @@ export interface MountSpec {
 
 export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
 
+/**
+ * What makes a service Envoy at the edge of the stack: routes to services of the stack by
+ * name (each service's port and health check come from its `httpProbe`, so nothing is said
+ * twice). esteps generates Envoy's v3 configuration from them (stacks/envoy/), checks it
+ * against Envoy's own API before anything is created (`render`, `up`), and adds it to the
+ * service's build context as `configFile`: the configuration is BUILT into an image made
+ * FROM the Envoy image (templates/edge), not mounted, so what runs is what was checked, on
+ * any engine (a remote DOCKER_HOST or a Swarm node has no view of this machine's files),
+ * and a changed configuration is a changed image, which recreates the edge.
+ */
+export interface EnvoySpec extends EdgeRoutesSpec {
+  /** Path of the generated configuration in the build context. @default 'envoy.yaml' */
+  readonly configFile?: string;
+  /**
+   * The build argument naming the Envoy image the Dockerfile builds FROM: `up` refuses
+   * before creating anything when that image has no Envoy binary (a stand-in).
+   * @default 'ENVOY_IMAGE'
+   */
+  readonly imageArg?: string;
+}
+
 export interface ServiceSpec {
   /**
    * Image to run; with `build`, the tag to give the built image. A literal may contain
@@ -182,6 +211,13 @@ export interface ServiceSpec {
   readonly user?: string;
   /** Makes the service hot-patchable (`esteps hotpatch`, `esteps watch`). @default undefined */
   readonly hotpatch?: HotpatchSpec;
+  /**
+   * Makes the service Envoy at the edge (see EnvoySpec). It must be built (`build`, e.g.
+   * from templates/edge); without a `healthcheck` of its own it is ready when Envoy's admin
+   * `/ready` answers 200, asked from inside the container with bash (the official Envoy
+   * image has it; a distroless one needs a healthcheck of its own). @default undefined
+   */
+  readonly envoy?: EnvoySpec;
 }
 
 export interface NetworkSpec {
@@ -220,7 +256,10 @@ export interface SmokeContext {
 
 /** The checks `esteps smoke` runs against a running stack. */
 export interface SmokeSpec {
-  /** The service whose published `httpProbe` port the checks talk to. */
+  /**
+   * The service whose published port the checks talk to: its `httpProbe` port, or for an
+   * Envoy edge its listener port (step 2's checks go through the edge).
+   */
   readonly service: string;
   /** The checks, as code. */
   readonly checks: (t: SmokeContext) => Promise<void>;
@@ -256,6 +295,23 @@ export type ValueOrigin =
 export interface ResolvedBundle {
   readonly entry: string;
   readonly target: string;
+}
+
+/** An Envoy edge, resolved: its configuration generated from the routes and the routed services. */
+export interface ResolvedEnvoy {
+  /** Path of the generated configuration in the build context. */
+  readonly configFile: string;
+  /** The build argument naming the Envoy image. */
+  readonly imageArg: string;
+  /** Port Envoy listens on in the container. */
+  readonly listenerPort: number;
+  /** Port of Envoy's admin interface, on the container's loopback only. */
+  readonly adminPort: number;
+  /**
+   * Envoy's v3 bootstrap as plain data (sorted keys): what the image carries at
+   * `configFile`. `render` and `up` check it against Envoy's API before using it.
+   */
+  readonly bootstrap: JsonObject;
 }
 
 export interface ResolvedHotpatch {
@@ -301,6 +357,7 @@ export interface ResolvedService {
   readonly labels: Readonly<Record<string, string>>;
   readonly user?: string;
   readonly hotpatch?: ResolvedHotpatch;
+  readonly envoy?: ResolvedEnvoy;
 }
 
 export interface ResolvedStack {

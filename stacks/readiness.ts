@@ -26,8 +26,10 @@ export function probePasses(
 }
 
 /**
- * A `node -e` script that exits 0 when the probe passes inside the container (for Docker
- * health checks where esteps' own probe cannot run: an ejected compose file).
+ * A `node -e` script that exits 0 when the probe passes inside the container, and otherwise
+ * prints what it got (status and the start of the body, or the connection error) and exits 1:
+ * for Docker health checks where esteps' own probe cannot run (an ejected compose file), and
+ * for `esteps up` waiting on a service whose probe port is not published.
  */
 export function readinessScript(probe: Required<HttpProbeSpec>): string {
   const url = `http://127.0.0.1:${probe.containerPort}${probe.path}`;
@@ -37,8 +39,9 @@ export function readinessScript(probe: Required<HttpProbeSpec>): string {
   return [
     `const passes=${passes};`,
     `require('http').get(${JSON.stringify(url)},(r)=>{let b='';r.on('data',(d)=>{b+=d;})`,
-    `.on('end',()=>process.exit(passes(r.statusCode,b,${expected})?0:1));})`,
-    `.on('error',()=>process.exit(1));`,
+    `.on('end',()=>{const ok=passes(r.statusCode,b,${expected});`,
+    `if(!ok)console.log(r.statusCode+' '+b.slice(0,300));process.exit(ok?0:1);});})`,
+    `.on('error',(e)=>{console.log(String(e.code||e.message));process.exit(1);});`,
   ].join('');
 }
 

@@ -1,6 +1,12 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { envoyDefaults } from './edge-defaults.js';
+import { edgeFromServices } from './envoy/edge-from-services.js';
+import { edgeDefaults } from './envoy/edge-model.js';
+import { envoyReadyCheck } from './envoy/envoy-ready.js';
+import { renderEnvoyBootstrap } from './envoy/render-envoy.js';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
 import type {
+  EnvoySpec,
   EnvRef,
   HttpProbeSpec,
   ImageSource,
@@ -44,6 +50,8 @@ const defaults = {
   healthcheck: { intervalMs: 2000, timeoutMs: 2000, retries: 30, startPeriodMs: 0 },
   probeTimeoutMs: 60_000,
   versionField: 'version',
+  /** An Envoy edge's health check: its admin `/ready`, for up to a minute. */
+  envoyHealthcheck: { intervalMs: 1000, timeoutMs: 2000, retries: 60, startPeriodMs: 0 },
 } as const;
 
 /**
@@ -99,9 +107,14 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
   const path = (relative: string) =>
     isAbsolute(relative) ? relative : resolve(stackDir, relative);
   const context: Resolver = { image, value, lookup, path, problems };
-  const services = dependencyOrder(spec).map((name) =>
+  // Edges last: their configuration is made from the services they route to, resolved.
+  const plain = dependencyOrder(spec).map((name) =>
     resolveService(spec, name, spec.services[name]!, context),
   );
+  const services = plain.map((service) => {
+    const envoy = spec.services[service.name]!.envoy;
+    return envoy ? resolveEdge(service, envoy, plain) : service;
+  });
   if (problems.length > 0) {
     const unique = [...new Map(problems.map((p) => [p.message, p])).values()];
     throw new ConfigInvalidError(
@@ -198,6 +211,43 @@ function resolveService(
       build && {
         hotpatch: resolveHotpatch(service.hotpatch, build.bundles, httpProbe, r),
       }),
+  };
+}
+
+/**
+ * An Envoy edge: its configuration generated from the routes and the resolved services they
+ * name (validateStack made sure each exists and has an httpProbe), and, unless the stack
+ * gives one, the health check that asks Envoy's admin `/ready`.
+ */
+function resolveEdge(
+  service: ResolvedService,
+  spec: EnvoySpec,
+  services: readonly ResolvedService[],
+): ResolvedService {
+  const listenerPort = spec.listenerPort ?? edgeDefaults.listenerPort;
+  const adminPort = spec.adminPort ?? edgeDefaults.adminPort;
+  const { spec: edge } = edgeFromServices(
+    {
+      routes: spec.routes,
+      listenerPort,
+      adminPort,
+      accessLog: spec.accessLog ?? edgeDefaults.accessLog,
+    },
+    services,
+  );
+  return {
+    ...service,
+    healthcheck: service.healthcheck ?? {
+      ...defaults.envoyHealthcheck,
+      test: envoyReadyCheck(adminPort),
+    },
+    envoy: {
+      configFile: spec.configFile ?? envoyDefaults.configFile,
+      imageArg: spec.imageArg ?? envoyDefaults.imageArg,
+      listenerPort,
+      adminPort,
+      bootstrap: renderEnvoyBootstrap(edge),
+    },
   };
 }
 

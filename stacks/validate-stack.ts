@@ -1,4 +1,5 @@
 import { checkShape, stackShape } from './check-shape.js';
+import { envoyDefaults } from './edge-defaults.js';
 import type { StackProblem } from './errors.js';
 import type {
   BuildSpec,
@@ -60,6 +61,7 @@ function validateService(spec: StackSpec, name: string, service: ServiceSpec, re
   checkImage(`${at}.image`, service.image, report, true);
   if (service.build) checkBuild(`${at}.build`, service.build, report);
   if (service.hotpatch) checkHotpatch(at, service, report);
+  if (service.envoy) checkEnvoy(spec, name, service, report);
   if (
     service.replicas !== undefined &&
     !(Number.isInteger(service.replicas) && service.replicas >= 1)
@@ -166,16 +168,81 @@ function checkHotpatch(at: string, service: ServiceSpec, report: Report) {
   });
 }
 
+/**
+ * What Envoy cannot know about an edge: that it is built with the image argument and file
+ * the configuration needs, and that each route names a service it can find (by name, on a
+ * network they share) and health-check (its httpProbe). The generated configuration itself
+ * is checked against Envoy's API by `render` and `up` (stacks/check-edges.ts).
+ */
+function checkEnvoy(spec: StackSpec, name: string, service: ServiceSpec, report: Report) {
+  const envoy = service.envoy!;
+  const at = `services.${name}`;
+  const imageArg = envoy.imageArg ?? envoyDefaults.imageArg;
+  if (!service.build) {
+    report(
+      `${at}.envoy`,
+      'an Envoy edge is built FROM the Envoy image with its generated configuration added: give it a build (templates/edge is one)',
+    );
+  } else if (!Object.hasOwn(service.build.args ?? {}, imageArg)) {
+    report(
+      `${at}.build.args`,
+      `has no ${imageArg}, the Envoy image the edge is built FROM (envoy.imageArg names the argument)`,
+    );
+  }
+  const configFile = envoy.configFile ?? envoyDefaults.configFile;
+  if (!isRelativeInside(configFile)) {
+    report(`${at}.envoy.configFile`, `must be a path inside the context, got "${configFile}"`);
+  } else if (Object.hasOwn(service.build?.bundles ?? {}, configFile)) {
+    report(`${at}.envoy.configFile`, `"${configFile}" is also a bundle of the build`);
+  }
+  if (envoy.routes.length === 0) report(`${at}.envoy.routes`, 'an edge needs at least one route');
+  const names = Object.keys(spec.services).filter((n) => n !== name);
+  const networksOf = (s: ServiceSpec) => s.networks ?? Object.keys(spec.networks ?? {});
+  const seen = new Map<string, number>();
+  envoy.routes.forEach((route, i) => {
+    const where = `${at}.envoy.routes[${i}]`;
+    if (!route.pathPrefix.startsWith('/')) {
+      report(`${where}.pathPrefix`, `must start with "/", got "${route.pathPrefix}"`);
+    }
+    const first = seen.get(route.pathPrefix);
+    if (first !== undefined) {
+      report(`${where}.pathPrefix`, `"${route.pathPrefix}" is already routed by routes[${first}]`);
+    } else seen.set(route.pathPrefix, i);
+    if ((route.retry as unknown) === true) {
+      report(`${where}.retry`, 'must be false (no retries) or { attempts, on, perTryTimeoutMs }');
+    }
+    const target = spec.services[route.service];
+    if (route.service === name) {
+      report(`${where}.service`, 'an edge cannot route to itself');
+    } else if (!target) {
+      report(
+        `${where}.service`,
+        `no service "${route.service}"${didYouMean(route.service, names)}`,
+      );
+    } else if (!target.httpProbe) {
+      report(
+        `${where}.service`,
+        `"${route.service}" has no httpProbe: the edge takes its port from it and health-checks it with it`,
+      );
+    } else if (!networksOf(target).some((n) => networksOf(service).includes(n))) {
+      report(
+        `${where}.service`,
+        `"${route.service}" shares no network with "${name}": Envoy finds it by name on a network of the stack they are both on`,
+      );
+    }
+  });
+}
+
 function checkSmoke(spec: StackSpec, report: Report) {
   const smoke = spec.smoke!;
   const names = Object.keys(spec.services ?? {});
   const target = spec.services?.[smoke.service];
   if (!target) {
     report('smoke.service', `no service "${smoke.service}"${didYouMean(smoke.service, names)}`);
-  } else if (!target.httpProbe) {
+  } else if (!target.httpProbe && !target.envoy) {
     report(
       'smoke.service',
-      `"${smoke.service}" has no httpProbe: smoke reaches a service through its probe port`,
+      `"${smoke.service}" has no httpProbe: smoke reaches a service through its probe port (or an edge through its listener)`,
     );
   }
   if (typeof smoke.checks !== 'function') {

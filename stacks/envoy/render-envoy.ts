@@ -48,8 +48,13 @@ export function renderEnvoyBootstrap(spec: EdgeSpec): JsonObject {
 
 /** The bootstrap as the YAML file the edge image carries at `envoyConfigPath`. */
 export function renderEnvoyYaml(spec: EdgeSpec, header?: string): string {
+  return bootstrapYaml(renderEnvoyBootstrap(spec), header);
+}
+
+/** A rendered bootstrap as YAML, under a comment header. */
+export function bootstrapYaml(bootstrap: JsonObject, header?: string): string {
   return toYaml(
-    renderEnvoyBootstrap(spec),
+    bootstrap,
     header ?? 'Envoy bootstrap rendered by esteps: edit the stack, not this file.',
   );
 }
