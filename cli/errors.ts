@@ -22,6 +22,7 @@ export const exitCodes = {
   HOTPATCH_FAILED: 9,
   NOT_RUNNING: 10,
   LOCKED: 11,
+  ENVOY_MISSING: 12,
   INTERRUPTED: 130,
 } as const;
 

@@ -1,11 +1,16 @@
+import { edgeConfigFiles } from '../../stacks/edge-files.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import { bundleAll } from './bundle-code.js';
 import { type ContextFile, contextFiles } from './context-files.js';
 
-/** What goes into one service's build context: the context folder's files and the bundles. */
+/** What goes into one service's build context: the context folder's files and what esteps adds. */
 export interface ServiceContext {
   readonly files: readonly ContextFile[];
-  readonly bundles: Readonly<Record<string, Buffer>>;
+  /**
+   * Files esteps makes, by their path in the context: the bundles, and an edge's generated
+   * Envoy configuration. They win over context files of the same path.
+   */
+  readonly generated: Readonly<Record<string, Buffer>>;
 }
 
 /**
@@ -23,7 +28,13 @@ export async function stackContexts(stack: ResolvedStack): Promise<Record<string
         contextFiles(build.context, build.dockerfile),
         bundleAll(build.bundles, workingDir),
       ]);
-      return [s.name, { files, bundles }] as const;
+      const configs = Object.entries(edgeConfigFiles(stack, s)).map(
+        ([path, text]) => [path, Buffer.from(text)] as const,
+      );
+      return [
+        s.name,
+        { files, generated: { ...bundles, ...Object.fromEntries(configs) } },
+      ] as const;
     }),
   );
   return Object.fromEntries(contexts);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { assertStackEdges } from '../../stacks/check-edges.js';
 import { renderCompose } from '../../stacks/render-compose.js';
 import { redactSecrets } from '../../stacks/resolve-stack.js';
 import { toYaml } from '../../stacks/to-yaml.js';
@@ -16,8 +17,10 @@ export interface RenderOptions extends ProjectOptions {
 /**
  * `esteps render`: the compose file of a stack, what a user gets by ejecting to docker
  * compose. To stdout, secrets stay `${VAR}` references and no secret file is touched; with
- * `-o FILE`, the `.env` beside FILE gets the project's secrets (created on first need).
- * `--json` prints the resolved stack, secrets shown as "<secret>".
+ * `-o FILE`, the `.env` beside FILE gets the project's secrets (created on first need), and
+ * each built service's context goes beside it (an edge's with its generated envoy.yaml).
+ * `--json` prints the resolved stack, secrets shown as "<secret>". A stack whose edge
+ * configuration Envoy's API refuses is STACK_INVALID, every problem with its path.
  */
 export async function render(ctx: CommandContext, options: RenderOptions): Promise<CommandResult> {
   const project = await loadProject({
@@ -27,6 +30,8 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
     ...(options.project !== undefined && { project: options.project }),
     secrets: options.output ? 'create' : 'redact',
   });
+  // An edge's Envoy configuration is checked against Envoy's API before anything is written.
+  await assertStackEdges(project.resolved);
   const rendered = renderCompose(project.resolved);
   const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
   const redacted = redactSecrets(project.resolved, redactedSecret);

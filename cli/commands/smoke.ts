@@ -17,7 +17,8 @@ export interface SmokeResult {
 
 /**
  * `esteps smoke`: runs the stack's smoke checks against the running stack (step 1: the user
- * story); a stack that declares none gets its services' readiness probes. Throws
+ * story; step 2: the same story through the edge); a stack that declares none gets its
+ * services' readiness probes. Throws
  * SMOKE_FAILED if any check fails, INTERRUPTED after cleaning up on Ctrl-C.
  */
 export async function smokeCommand(
@@ -53,8 +54,9 @@ export async function smokeCommand(
   for (const { service, checks: run } of targets) {
     const url = runningReplicas(stack, service, containers).find((r) => r.baseUrl)?.baseUrl;
     if (!url) {
+      const port = service.envoy ? 'its Envoy listener port' : 'its probe port';
       throw new EstepsError('NOT_RUNNING', `${service.name} publishes no port to reach it on.`, {
-        hint: 'Publish its probe port in the stack definition, then run esteps up again.',
+        hint: `Publish ${port} in the stack definition, then run esteps up again.`,
       });
     }
     firstUrl ??= url;

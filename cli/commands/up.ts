@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
@@ -57,6 +58,8 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   // (they are part of the configuration hash).
   let project = await load(options.dryRun ? 'redact' : 'create');
   if (options.dryRun && existsSync(project.secretsFile)) project = await load('create');
+  // An edge's Envoy configuration is checked against Envoy's API before the engine is touched.
+  await assertStackEdges(project.resolved);
   const engine = await connectEngine(ctx.env);
   if (options.dryRun) return runUp(ctx, engine, project.resolved, true);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
@@ -79,7 +82,7 @@ export async function runUp(
     contexts: async () => {
       const contexts = await stackContexts(resolved);
       return Object.fromEntries(
-        Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.bundles)]),
+        Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
       );
     },
     version: packageVersion(),

@@ -10,15 +10,16 @@ export interface BuildContext {
 }
 
 /**
- * The context's files plus the stack's bundles, keyed by their path in the context (a bundle
- * wins over a file of the same path), as one deterministic archive.
+ * The context's files plus what esteps generated (bundles, an edge's Envoy configuration),
+ * keyed by their path in the context (a generated file wins over a file of the same path), as
+ * one deterministic archive.
  */
 export function assembleBuildContext(
   files: readonly ContextFile[],
-  bundles: Readonly<Record<string, Buffer>>,
+  generated: Readonly<Record<string, Buffer>>,
 ): BuildContext {
   const entries = new Map<string, TarEntry>(files.map((f) => [f.path, f]));
-  for (const [path, data] of Object.entries(bundles)) entries.set(path, { path, data });
+  for (const [path, data] of Object.entries(generated)) entries.set(path, { path, data });
   const tar = createTar([...entries.values()]);
   return { tar, digest: sha256(tar) };
 }

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedService } from '../../stacks/model.js';
+import type { ObservedState } from './observed-state.js';
 
 /**
  * The hash of a service's effective container configuration, stored in the config-hash
  * label: a different hash means the container must be recreated. Deliberately left out,
  * because they do not change what one container is: `replicas` (scaling adds or removes
  * containers, it does not recreate the others), `dependsOn` (start order), `httpProbe` (how
- * esteps checks readiness from outside), `hotpatch`, and `build` (the image identity is
- * compared separately, by image ID, so a rebuilt image recreates the container too).
+ * esteps checks readiness from outside), `hotpatch`, and `build` and `envoy` (the image identity is
+ * compared separately, by image ID, so a rebuilt image recreates the container too: an
+ * edge's Envoy configuration is built into its image).
  */
 export function configHash(service: ResolvedService): string {
   const effective = {
@@ -23,6 +25,24 @@ export function configHash(service: ResolvedService): string {
     user: service.user ?? null,
   };
   return sha256(canonicalJson(effective)).slice(0, 16);
+}
+
+/**
+ * The hash of everything a build reads: the context bytes, the Dockerfile name, the build
+ * arguments and the IDs of the base images they name (a rebuilt stand-in base rebuilds us).
+ */
+export function buildHash(
+  service: ResolvedService,
+  contextDigest: string,
+  observed: ObservedState,
+): string {
+  const build = service.build;
+  if (!build) return '';
+  const bases = Object.fromEntries(
+    Object.entries(build.args).map(([k, ref]) => [k, observed.images[ref]?.id ?? 'missing']),
+  );
+  const inputs = { contextDigest, dockerfile: build.dockerfile, args: build.args, bases };
+  return sha256(canonicalJson(inputs)).slice(0, 16);
 }
 
 /** JSON with object keys sorted at every level, so equal values hash equally. */

@@ -3,9 +3,11 @@ import type { Progress } from '../ui/progress.js';
 import { applyPlan } from './apply.js';
 import type { BuildContext } from './build-context.js';
 import type { Engine } from './client.js';
+import { probeEnvoy } from './envoy-probe.js';
 import { listProjectContainers, observeProject } from './observe.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { type Plan, planStack } from './plan.js';
+import { envoyImagesToProbe } from './plan-envoy.js';
 
 export interface ConvergeInput {
   readonly engine: Engine;
@@ -35,8 +37,9 @@ export interface ConvergeOutcome {
 
 /**
  * `esteps up` on the engine: assemble build contexts while observing (the one engine read the
- * plan comes from), plan (pure), apply (no decisions). With `dryRun` it stops after planning.
- * The caller holds the project's lock.
+ * plan comes from; plus `envoy --version` in an Envoy image an edge is about to be built
+ * FROM), plan (pure), apply (no decisions). With `dryRun` it stops after planning. The caller
+ * holds the project's lock.
  */
 export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutcome> {
   const { stack, engine, progress } = input;
@@ -44,12 +47,13 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   if (stack.services.some((s) => s.build)) {
     progress.start(`bundling, reading project ${stack.project} from the engine`);
   }
-  const [contexts, observed] = await Promise.all([
+  const [contexts, seen] = await Promise.all([
     input.contexts(),
     observeProject(engine.docker, stack.project, imageRefs(stack)),
   ]);
   progress.stop();
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
+  const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
   const plan = planStack({ stack, observed, contextDigests: digests });
   input.onPlan?.(plan, observed.images);
   const { images } = observed;
@@ -70,6 +74,28 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
       : observed.containers,
     images,
   };
+}
+
+/**
+ * The observed state with the Envoy images an edge is about to be built FROM looked into
+ * (`envoy --version` in a throw-away container each), so the planner can refuse an edge that
+ * cannot run before anything is created.
+ */
+async function probeEnvoyImages(
+  engine: Engine,
+  stack: ResolvedStack,
+  observed: ObservedState,
+  digests: Readonly<Record<string, string>>,
+  progress: Progress,
+): Promise<ObservedState> {
+  const refs = envoyImagesToProbe(stack, observed, digests);
+  if (refs.length === 0) return observed;
+  progress.start(`looking for Envoy in ${refs.join(', ')}`);
+  const found = await Promise.all(
+    refs.map(async (ref) => [ref, await probeEnvoy(engine.docker, ref, stack.project)] as const),
+  );
+  progress.stop();
+  return { ...observed, envoy: Object.fromEntries(found) };
 }
 
 /** Every image the stack names: run images and the base images of builds. */

@@ -15,6 +15,8 @@ export const labels = {
   configHash: 'com.esteps.config-hash',
   /** Version of the package that created the resource. */
   version: 'com.esteps.version',
+  /** Set on a throw-away container `up` runs to look into an image (`envoy`: is Envoy in it?). */
+  probe: 'com.esteps.probe',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */

@@ -52,6 +52,14 @@ export interface ObservedImage {
   readonly standInFor?: string;
 }
 
+/**
+ * Whether an image has a working Envoy: `envoy --version` run in a throw-away container from
+ * it (cli/engine/envoy-probe.ts).
+ */
+export type EnvoyBinary =
+  | { readonly found: true; readonly version: string }
+  | { readonly found: false; readonly reason: string };
+
 export interface ObservedState {
   readonly project: string;
   readonly containers: readonly ObservedContainer[];
@@ -61,4 +69,9 @@ export interface ObservedState {
   readonly volumes: readonly string[];
   /** Images by reference; a reference absent from the engine maps to undefined. */
   readonly images: Readonly<Record<string, ObservedImage | undefined>>;
+  /**
+   * Envoy images an edge is about to be built FROM, probed for Envoy, by reference (see
+   * `envoyImagesToProbe`). @default {} (none probed)
+   */
+  readonly envoy?: Readonly<Record<string, EnvoyBinary>>;
 }

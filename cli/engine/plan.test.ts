@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
-import { configHash } from './config-hash.js';
+import { buildHash, configHash } from './config-hash.js';
 import { describeOperation, formatPlan } from './format-plan.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
-import { buildHash, planStack } from './plan.js';
+import { planStack } from './plan.js';
 
 const postgres: ResolvedService = {
   name: 'postgres',

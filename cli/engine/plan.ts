@@ -1,7 +1,8 @@
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
-import { canonicalJson, configHash, sha256 } from './config-hash.js';
+import { buildHash, configHash } from './config-hash.js';
 import { containerName, networkName, volumeName } from './names.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
+import { edgesWithoutEnvoy, envoyMissing } from './plan-envoy.js';
 
 /**
  * The planner: a pure function of the desired stack and the observed engine state that
@@ -90,8 +91,14 @@ export interface PlanInput {
   readonly contextDigests: Readonly<Record<string, string>>;
 }
 
+/**
+ * Every operation `up` performs, each with its cause. Throws ENVOY_MISSING, before any
+ * operation, when an edge's Envoy image is known to hold no Envoy (plan-envoy.ts).
+ */
 export function planStack(input: PlanInput): Plan {
   const { stack, observed } = input;
+  const withoutEnvoy = edgesWithoutEnvoy(stack, observed);
+  if (withoutEnvoy.length > 0) throw envoyMissing(withoutEnvoy);
   const ops: Operation[] = [
     ...planNetworks(stack, observed),
     ...planVolumes(stack, observed),
@@ -213,24 +220,6 @@ function planBuilds(input: PlanInput): Map<string, Operation> {
     });
   }
   return ops;
-}
-
-/**
- * The hash of everything a build reads: the context bytes, the Dockerfile name, the build
- * arguments and the IDs of the base images they name (a rebuilt stand-in base rebuilds us).
- */
-export function buildHash(
-  service: ResolvedService,
-  contextDigest: string,
-  observed: ObservedState,
-): string {
-  const build = service.build;
-  if (!build) return '';
-  const bases = Object.fromEntries(
-    Object.entries(build.args).map(([k, ref]) => [k, observed.images[ref]?.id ?? 'missing']),
-  );
-  const inputs = { contextDigest, dockerfile: build.dockerfile, args: build.args, bases };
-  return sha256(canonicalJson(inputs)).slice(0, 16);
 }
 
 function planContainers(

@@ -12,14 +12,15 @@ export interface RunningReplica {
 
 /**
  * The running containers of `service` among a project's containers, each with the address of
- * `containerPort` (the service's probe port by default). Throws NOT_RUNNING when none runs,
- * so `smoke` and `hotpatch` refuse a stack that is not up with the same message.
+ * `containerPort` (by default the service's probe port, or an Envoy edge's listener port).
+ * Throws NOT_RUNNING when none runs, so `smoke` and `hotpatch` refuse a stack that is not up
+ * with the same message.
  */
 export function runningReplicas(
   stack: ResolvedStack,
   service: ResolvedService,
   containers: readonly ObservedContainer[],
-  containerPort = service.httpProbe?.containerPort,
+  containerPort = service.httpProbe?.containerPort ?? service.envoy?.listenerPort,
 ): RunningReplica[] {
   const running = containers.filter((c) => c.service === service.name && c.state === 'running');
   if (running.length === 0) {

@@ -1,28 +1,45 @@
 import type { HttpProbeSpec } from '../../stacks/model.js';
+import { probePasses } from '../../stacks/readiness.js';
 import { httpRequest } from '../http.js';
 import { hostUrl, toObservedContainer } from './inspect-state.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
 
+/** The probe run inside the container: whether it passed, and what it printed when not. */
+export type ProbeInContainer = () => Promise<{ readonly ok: boolean; readonly output: string }>;
+
 /**
- * Ready once `GET path` on the container's published port answers 2xx with a JSON body
- * carrying the probe's `expectJson` fields (the user service listens before its database is
- * ready and says so in its health answer: step 1 expects `database: "up"`).
+ * Ready once `GET path` answers 2xx with a JSON body carrying the probe's `expectJson` fields
+ * (the user service listens before its database is ready and says so in its health answer:
+ * step 1 expects `database: "up"`). Asked on the container's published port; when that port
+ * is not published (step 2's user service, reached only through the edge), `inContainer`
+ * runs the same probe inside the container.
  */
-export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescription {
+export function waitHttp(
+  probe: Required<HttpProbeSpec>,
+  inContainer?: ProbeInContainer,
+): WaitStrategyDescription {
   return {
     what: `answering GET ${probe.path}`,
     timeoutMs: probe.timeoutMs,
     intervalMs: 100,
     check: async (info) => {
       const port = toObservedContainer(info).ports.find(
-        (p) => p.containerPort === probe.containerPort,
+        (p) => p.containerPort === probe.containerPort && p.hostPort > 0,
       );
-      if (!port) return { done: false, reason: `port ${probe.containerPort} is not published` };
+      if (!port) {
+        if (!inContainer) {
+          return { done: false, reason: `port ${probe.containerPort} is not published` };
+        }
+        const { ok, output } = await inContainer();
+        if (ok) return { done: true, value: true };
+        const where = `GET http://127.0.0.1:${probe.containerPort}${probe.path} in the container`;
+        return { done: false, reason: `${where}: ${output || 'no answer'}` };
+      }
       const url = hostUrl(port, probe.path);
       try {
         const res = await httpRequest(url, { headersTimeout: 2000, bodyTimeout: 2000 });
         const body = (await res.body.text()).slice(0, 500);
-        if (res.statusCode >= 200 && res.statusCode < 300 && saysReady(body, probe.expectJson)) {
+        if (probePasses(res.statusCode, body, probe.expectJson)) {
           return { done: true, value: true };
         }
         return { done: false, reason: `GET ${url} answered ${res.statusCode}: ${body}` };
@@ -32,21 +49,4 @@ export function waitHttp(probe: Required<HttpProbeSpec>): WaitStrategyDescriptio
       }
     },
   };
-}
-
-/** True when `body` is JSON whose top-level fields equal every field of `expected`. */
-export function saysReady(
-  body: string,
-  expected: Readonly<Record<string, string | number | boolean>>,
-): boolean {
-  const keys = Object.keys(expected);
-  if (keys.length === 0) return true;
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return false;
-  }
-  if (json === null || typeof json !== 'object') return false;
-  return keys.every((k) => (json as Record<string, unknown>)[k] === expected[k]);
 }

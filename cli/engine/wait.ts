@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model.js';
+import { readinessScript } from '../../stacks/readiness.js';
 import { EstepsError } from '../errors.js';
 import { execInContainer } from './exec.js';
 import { hasExited } from './inspect-state.js';
@@ -14,14 +15,28 @@ import type { WaitStrategyDescription } from './wait-strategy.js';
 
 /**
  * The strategy for one container. `container` lets the health strategy run the check
- * command itself while Docker's first check has not run yet (see waitHealthy).
+ * command itself while Docker's first check has not run yet (see waitHealthy), and the HTTP
+ * strategy run the probe inside a container whose probe port is not published, with the
+ * container's own `node` (the readiness script an ejected compose file's health check runs).
  */
 export function strategyFor(
   service: ResolvedService,
   condition: WaitCondition,
   container?: Docker.Container,
 ): WaitStrategyDescription {
-  if (condition === 'http' && service.httpProbe) return waitHttp(service.httpProbe);
+  if (condition === 'http' && service.httpProbe) {
+    const probe = service.httpProbe;
+    const inContainer = container
+      ? () =>
+          execInContainer(container, ['node', '-e', readinessScript(probe)], {
+            timeoutMs: 5000,
+            failure: 'HEALTH_TIMEOUT',
+          })
+            .then((r) => ({ ok: r.exitCode === 0, output: `${r.stdout}${r.stderr}`.trim() }))
+            .catch((err: Error) => ({ ok: false, output: err.message }))
+      : undefined;
+    return waitHttp(probe, inContainer);
+  }
   if (condition === 'healthy' && service.healthcheck) {
     const command = healthCommand(service.healthcheck.test);
     const timeoutMs = service.healthcheck.timeoutMs;

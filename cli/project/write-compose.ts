@@ -17,7 +17,8 @@ export interface WrittenCompose {
  * Writes an ejected compose project: the compose file, the `.env` beside it (which
  * docker-compose reads on its own) with the secrets and every variable the environment or
  * `.env` overrides, and each built service's context directory (the files `up` would send
- * the engine, .dockerignore applied, plus the bundles), so `docker-compose up --build` needs
+ * the engine, .dockerignore applied, plus the bundles and an edge's generated Envoy
+ * configuration), so `docker-compose up --build` needs
  * nothing else. An existing `.env` there keeps its other lines. The env file is mode 0600:
  * it holds secrets.
  */
@@ -35,7 +36,7 @@ export async function writeCompose(
     const target = join(dir, rendered.contexts[service] ?? service);
     const files = [
       ...context.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
-      ...Object.entries(context.bundles).map(([path, data]) => ({ path, data, mode: 0o644 })),
+      ...Object.entries(context.generated).map(([path, data]) => ({ path, data, mode: 0o644 })),
     ];
     for (const f of files) {
       await mkdir(dirname(join(target, f.path)), { recursive: true });
