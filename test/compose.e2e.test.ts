@@ -16,6 +16,7 @@ import { render } from '../cli/commands/render.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { parseEnvFile } from '../stacks/env-file.js';
 import { imageVariables } from '../stacks/images.js';
+import { ensureDockerCompose } from './support/compose.js';
 import { freePort, removeByLabel, stackImage, testEngine, uniqueName } from './support/engine.js';
 
 const project = uniqueName('esteps-compose');
@@ -30,17 +31,6 @@ function compose(...args: string[]) {
     all: true,
     reject: false,
     timeout: 600_000,
-  });
-}
-
-async function ensureDockerCompose(): Promise<void> {
-  const found = await execa('docker-compose', ['version'], { reject: false });
-  if (found.exitCode === 0) return;
-  // CI starts on a fresh machine: Debian's docker-compose is the peer we check against.
-  await execa('apt-get', ['update'], { stdio: 'inherit' });
-  await execa('apt-get', ['install', '-y', 'docker-compose'], {
-    stdio: 'inherit',
-    env: { DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
 

@@ -90,12 +90,45 @@ function ignoreGone(err: unknown): void {
   throw err;
 }
 
-/** Removes what an esteps project left on the engine: its resources by label and its image. */
+/** Removes what an esteps project left on the engine: its resources by label and its images. */
 export async function removeProject(project: string): Promise<void> {
   const { docker } = await testEngine();
   await removeByLabel(docker, labels.project, project);
-  await docker
-    .getImage(`esteps/${project}-usersvc:latest`)
-    .remove({ force: true })
-    .catch(() => undefined);
+  for (const image of projectImages(project)) {
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+}
+
+/** The images the built-in stacks build for a project (step 1's user service, step 2's edge). */
+export function projectImages(project: string): string[] {
+  return [`esteps/${project}-usersvc:latest`, `esteps/${project}-edge:latest`];
+}
+
+/** What the engine holds of a project: its labelled containers, networks and volumes, and images. */
+export async function projectLeftovers(project: string): Promise<string[]> {
+  const { docker } = await testEngine();
+  const filters = { label: [`${labels.project}=${project}`] };
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  const images = await Promise.all(
+    projectImages(project).map((ref) =>
+      docker
+        .getImage(ref)
+        .inspect()
+        .then(() => [`image ${ref}`])
+        .catch(() => []),
+    ),
+  );
+  return [
+    ...containers.map((c) => `container ${c.Names[0] ?? c.Id}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
+    ...images.flat(),
+  ];
 }
