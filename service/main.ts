@@ -39,10 +39,7 @@ function stopOnRequest(drain: () => Promise<void>, db: Database): void {
 function main(): void {
   const config = readConfig(process.env);
   const db = new Database(config.db);
-  const { server, drain, isDraining } = createServer(
-    createApp({ db, version: config.version, draining: () => isDraining() }),
-    config,
-  );
+  const { server, drain } = createServer(createApp({ db, version: config.version }), config);
   stopOnRequest(drain, db);
   server.on('error', (err) => {
     log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
