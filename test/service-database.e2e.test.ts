@@ -97,4 +97,32 @@ describe('a late or lost database', () => {
     expect((await call(`${svc.url}/user/health`)).json?.pid).toBe(before?.pid);
     expect(svc.child.exitCode).toBeNull();
   });
+
+  it('answers 503 within the 5 s bound while Postgres hangs, and recovers', async () => {
+    await using pg = await startPostgres();
+    await using svc = await startService(databaseEnv(pg));
+    await waitDatabaseUp(svc.url);
+    const user = { fullname: 'Hung', password: 'hung-rules' };
+    expect((await call(`${svc.url}/user/hung`, 'PUT', user)).status).toBe(201);
+    // Paused, not stopped: connections stay open and nothing answers on them.
+    await pg.container.pause();
+    try {
+      const read = await timed(() => call(`${svc.url}/user/hung`));
+      expect(read.value).toMatchObject({
+        status: 503,
+        json: { ok: false, error: 'database unavailable' },
+        headers: { 'retry-after': '1' },
+      });
+      expect(read.ms).toBeLessThan(5300);
+      const login = await timed(() =>
+        call(`${svc.url}/user/hung/login`, 'POST', { password: user.password }),
+      );
+      expect(login.value.status).toBe(503);
+      expect(login.ms).toBeLessThan(5300);
+    } finally {
+      await pg.container.unpause();
+    }
+    await waitDatabaseUp(svc.url, 30_000);
+    expect((await call(`${svc.url}/user/hung`)).status).toBe(200);
+  });
 });
