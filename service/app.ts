@@ -65,6 +65,8 @@ async function withBody(
   username: string,
 ): Promise<Reply> {
   const { db } = options;
+  // A client that half-closed (shut its write side) still waits for the answer: only a
+  // connection that is gone (reset, error, timeout) means nobody does.
   const wanted = () => !req.socket.destroyed;
   const body = await readJsonBody(req);
   if (name === 'createUser') {

@@ -9,7 +9,6 @@ import { readConfig } from './config.js';
 import { Database } from './database.js';
 import { ipcMessages as messages } from './ipc.js';
 import { describeError, log } from './log.js';
-import { dummyHash } from './password.js';
 import { createServer } from './server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,7 +44,6 @@ function main(): void {
     log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
     process.exit(1);
   });
-  void dummyHash();
   db.start();
   const listen = () => {
     server.listen(config.port, config.host, () => {
