@@ -5,7 +5,7 @@
  * it drains on SIGTERM or SIGINT. Either way it exits 0 once drained.
  */
 import { createApp } from './app.js';
-import { readConfig } from './config.js';
+import { readConfig, type ServiceConfig } from './config.js';
 import { Database } from './database.js';
 import { ipcMessages as messages } from './ipc.js';
 import { describeError, log } from './log.js';
@@ -36,7 +36,13 @@ function stopOnRequest(drain: () => Promise<void>, db: Database): void {
 }
 
 function main(): void {
-  const config = readConfig(process.env);
+  let config: ServiceConfig;
+  try {
+    config = readConfig(process.env);
+  } catch (err) {
+    log('error', 'cannot start', describeError(err));
+    process.exit(1);
+  }
   const db = new Database(config.db);
   const { server, drain } = createServer(createApp({ db, version: config.version }), config);
   stopOnRequest(drain, db);
