@@ -185,7 +185,9 @@ export class ConnectionPipeline {
 
   /** Starts what may run now: a change alone at the head, reads side by side behind reads. */
   private start(): void {
-    if (this.closed) return;
+    // Node ends the socket after an answer to a request that asked to close: nothing may
+    // take effect that can no longer be answered.
+    if (this.closed || !this.socket.writable) return;
     let inFlight = 0;
     for (let i = 0; i < this.entries.length; i++) {
       const entry = this.entries[i]!;

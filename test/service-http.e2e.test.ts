@@ -97,6 +97,18 @@ describe('pipelined requests', () => {
     expect(await userExists('pipe-p')).toBe(false);
   });
 
+  it('runs nothing sent after a request that asked to close the connection', async () => {
+    await call(`${url}/user/pipe-c`, 'PUT', { fullname: 'C', password: 'pipe-c-rules' });
+    const { received, closedByServer } = await rawExchange(
+      svc.port,
+      `GET /user/pipe-c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n${bare('DELETE', '/user/pipe-c')}`,
+    );
+    expect(parseResponses(received).map((a) => a.status)).toEqual([200]);
+    expect(closedByServer).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await userExists('pipe-c')).toBe(true);
+  });
+
   it('answers the requests before an oversized header block, then 431', async () => {
     await call(`${url}/user/pipe-h`, 'PUT', { fullname: 'H', password: 'pipe-h-rules' });
     const { received } = await rawExchange(
