@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
+import { containerLogTail } from './container-logs.js';
 import { execInContainer } from './exec.js';
 import { hasExited } from './inspect-state.js';
-import { containerLogTail } from './container-logs.js';
 import type { WaitCondition } from './plan.js';
 import { readProgressStream } from './progress-stream.js';
 import { type Clock, retryUntil } from './retry.js';
