@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,8 @@ export function cacheKey(...parts: readonly string[]): string {
 }
 
 async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
+  // Unique per call: one process may store the same output twice at once.
+  const temporary = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temporary, data);
   await rename(temporary, file);
 }

@@ -55,7 +55,8 @@ export async function bundleCode(bundle: ResolvedBundle, workingDir: string): Pr
     const output = result.outputFiles[0];
     if (output === undefined) throw new Error(`esbuild produced no output for ${file}`);
     const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(workingDir, input));
-    await cache.store(key, output.contents, inputs, '.js');
+    // The cache only saves time: a store that fails (no writable home) changes nothing.
+    await cache.store(key, output.contents, inputs, '.js').catch(() => undefined);
     return Buffer.from(output.contents);
   } catch (err) {
     const first = (err as BuildFailure).errors?.[0];

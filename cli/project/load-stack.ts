@@ -7,6 +7,8 @@
  * `import ... from 'esteps'` in a stack resolves to this package's own API, wherever the
  * stack file is; everything else the stack imports is bundled in.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Plugin } from 'esbuild';
@@ -69,7 +71,12 @@ async function compile(
   const code = result.outputFiles?.[0]?.contents;
   if (!code) throw compileFailed(show, [], new Error('esbuild produced no output'));
   const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(input));
-  return cache.store(basename(cached), code, inputs, '.mjs');
+  // Without a writable cache the module still has to be a file to be imported.
+  return cache.store(basename(cached), code, inputs, '.mjs').catch(async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'esteps-stack-')), 'stack.mjs');
+    await writeFile(file, code);
+    return file;
+  });
 }
 
 /** `import ... from 'esteps'` means this package's API, whatever the stack's folder has. */
