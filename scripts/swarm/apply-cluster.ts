@@ -67,9 +67,12 @@ export async function applyContainerActions(
       docker.getContainer(a.id).remove({ force: true, v: true }).catch(ignoreGone),
     ),
   );
-  for (const a of of('create-volume')) {
-    await docker.createVolume({ Name: a.target, Labels: { [labels.swarm]: spec.name } });
-  }
+  await Promise.all([
+    ...of('remove-volume').map((a) => docker.getVolume(a.target).remove().catch(ignoreGone)),
+    ...of('create-volume').map((a) =>
+      docker.createVolume({ Name: a.target, Labels: { [labels.swarm]: spec.name } }),
+    ),
+  ]);
   const created = await Promise.all(
     of('create').map(async (a) => {
       try {

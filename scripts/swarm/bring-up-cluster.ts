@@ -63,7 +63,7 @@ export async function bringUpCluster(options: SwarmScriptOptions): Promise<Swarm
     desired,
     observed: observed.containers,
     networkId: network.id,
-    volume: { name: spec.registry.volume, exists: observed.volumeExists },
+    volumes: observed.volumes,
   });
   if (containerActions.length > 0) {
     await checkDiskSpace(minFreeBytes, 'a test Swarm', ctx);

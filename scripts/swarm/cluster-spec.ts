@@ -52,6 +52,8 @@ export interface NodeSpec {
   /** 127.0.0.1 port of the node's engine API. */
   readonly apiHostPort: number;
   readonly ports: readonly PortMapping[];
+  /** Named volume holding the node's /var/lib/docker: kept when its container is recreated. */
+  readonly volume: string;
   /** Offset of the node's address in the cluster network (pinned, so restarts keep it). */
   readonly addressOffset: number;
 }
@@ -115,15 +117,17 @@ export function clusterSpec(options: ClusterOptions): ClusterSpec {
 function nodeSpec(cluster: string, portBase: number, index: number): NodeSpec {
   const role: NodeRole = index === 1 ? 'manager' : 'worker';
   const firstHostPort = portBase + 10 * index;
+  const name = role === 'manager' ? `${cluster}-manager-1` : `${cluster}-worker-${index - 1}`;
   return {
     index,
-    name: role === 'manager' ? `${cluster}-manager-1` : `${cluster}-worker-${index - 1}`,
+    name,
     role,
     apiHostPort: portBase + index,
     ports: Array.from({ length: nodeServicePorts.count }, (_, k) => ({
       node: nodeServicePorts.first + k,
       host: firstHostPort + k,
     })),
+    volume: `${name}-data`,
     addressOffset: 10 + index,
   };
 }

@@ -60,6 +60,8 @@ export interface DesiredContainer {
   readonly name: string;
   readonly role: 'manager' | 'worker' | 'registry';
   readonly configHash: string;
+  /** The named volume it mounts (created, labelled, before the container). */
+  readonly volume: string;
   readonly options: Docker.ContainerCreateOptions;
 }
 
@@ -103,7 +105,9 @@ function nodeContainer(inputs: ContainerInputs, node: NodeSpec): DesiredContaine
       Devices: [
         { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' },
       ],
-      Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+      // A named volume rather than the image's anonymous one: it carries the cluster label,
+      // so swarm:down finds it even after a node's container was removed by hand.
+      Binds: [`${node.volume}:/var/lib/docker`, '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
       // A fresh /run at every start, as on a machine that boots: a node that was stopped
       // starts again instead of dying on the pid file its engine left ("pid file found").
       Tmpfs: { '/run': 'rw,nosuid,nodev,mode=755' },
@@ -121,7 +125,7 @@ function nodeContainer(inputs: ContainerInputs, node: NodeSpec): DesiredContaine
       },
     },
   };
-  return withHash(node.name, node.role, spec.name, options);
+  return withHash(node.name, node.role, node.volume, spec.name, options);
 }
 
 function registryContainer(inputs: ContainerInputs): DesiredContainer {
@@ -148,12 +152,13 @@ function registryContainer(inputs: ContainerInputs): DesiredContainer {
       },
     },
   };
-  return withHash(registry.name, 'registry', spec.name, options);
+  return withHash(registry.name, 'registry', registry.volume, spec.name, options);
 }
 
 function withHash(
   name: string,
   role: DesiredContainer['role'],
+  volume: string,
   cluster: string,
   options: Docker.ContainerCreateOptions,
 ): DesiredContainer {
@@ -165,6 +170,7 @@ function withHash(
     name,
     role,
     configHash,
+    volume,
     options: {
       ...options,
       Labels: {

@@ -22,7 +22,8 @@ export interface ObservedNetwork {
 
 export interface ObservedHost {
   readonly network: ObservedNetwork | undefined;
-  readonly volumeExists: boolean;
+  /** Names of the volumes carrying the cluster's label. */
+  readonly volumes: readonly string[];
   readonly containers: readonly ObservedContainer[];
 }
 
@@ -43,7 +44,7 @@ export async function observeHost(docker: Docker, spec: ClusterSpec): Promise<Ob
       id: net.Id,
       subnet: net.IPAM?.Config?.[0]?.Subnet,
     },
-    volumeExists: (volumes.Volumes ?? []).some((v) => v.Name === spec.registry.volume),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
     containers: list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? c.Id).replace(/^\//, ''),

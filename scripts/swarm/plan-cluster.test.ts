@@ -34,18 +34,17 @@ function healthy(
   };
 }
 
-const plan = (observed: ObservedContainer[], volumeExists = true) =>
-  planContainers({
-    desired,
-    observed,
-    networkId: 'net1',
-    volume: { name: spec.registry.volume, exists: volumeExists },
-  }).map(describeAction);
+const allVolumes = desired.map((d) => d.volume);
+const plan = (observed: ObservedContainer[], volumes: string[] = allVolumes) =>
+  planContainers({ desired, observed, networkId: 'net1', volumes }).map(describeAction);
 
 describe('planContainers', () => {
-  it('creates the volume, the registry and every node on an empty engine', () => {
-    expect(plan([], false)).toEqual([
+  it('creates the volumes, the registry and every node on an empty engine', () => {
+    expect(plan([], [])).toEqual([
       'create-volume demo-registry (no volume)',
+      'create-volume demo-manager-1-data (no volume)',
+      'create-volume demo-worker-1-data (no volume)',
+      'create-volume demo-worker-2-data (no volume)',
       'create demo-registry (no container)',
       'create demo-manager-1 (no container)',
       'create demo-worker-1 (no container)',
@@ -69,9 +68,10 @@ describe('planContainers', () => {
       healthy(worker1, { configHash: 'old' }),
       { id: 'id-w3', name: 'demo-worker-3', configHash: 'x', running: true, networkIds: ['net1'] },
     ];
-    expect(plan(observed)).toEqual([
+    expect(plan(observed, [...allVolumes, 'demo-worker-3-data'])).toEqual([
       'remove demo-worker-1 (configuration changed)',
       'remove demo-worker-3 (not in this layout)',
+      'remove-volume demo-worker-3-data (not in this layout)',
       'create demo-worker-1 (configuration changed)',
       'create demo-worker-2 (no container)',
       'start demo-manager-1 (stopped)',

@@ -23,6 +23,7 @@ export type ContainerAction =
       readonly cause: string;
     }
   | { readonly kind: 'create-volume'; readonly target: string; readonly cause: string }
+  | { readonly kind: 'remove-volume'; readonly target: string; readonly cause: string }
   | {
       readonly kind: 'create';
       readonly target: string;
@@ -41,10 +42,14 @@ export interface ContainerPlanInput {
   readonly observed: readonly ObservedContainer[];
   /** ID of the cluster network as it is now (just created, or kept). */
   readonly networkId: string;
-  readonly volume: { readonly name: string; readonly exists: boolean };
+  /** Names of the volumes carrying the cluster's label. */
+  readonly volumes: readonly string[];
 }
 
-/** Removes before creates before starts; the order within each kind is the spec's. */
+/**
+ * Removes before creates before starts; the order within each kind is the spec's. A node's
+ * volume outlives its container: a recreated node keeps its images and its Swarm identity.
+ */
 export function planContainers(input: ContainerPlanInput): ContainerAction[] {
   const removes: ContainerAction[] = [];
   const creates: ContainerAction[] = [];
@@ -66,10 +71,20 @@ export function planContainers(input: ContainerPlanInput): ContainerAction[] {
   for (const extra of byName.values()) {
     removes.push({ kind: 'remove', target: extra.name, id: extra.id, cause: 'not in this layout' });
   }
-  const volume: ContainerAction[] = input.volume.exists
-    ? []
-    : [{ kind: 'create-volume', target: input.volume.name, cause: 'no volume' }];
-  return [...removes, ...volume, ...creates, ...starts];
+  const wanted = new Set(input.desired.map((d) => d.volume));
+  const volumes: ContainerAction[] = [
+    ...input.volumes
+      .filter((v) => !wanted.has(v))
+      .map(
+        (v): ContainerAction => ({ kind: 'remove-volume', target: v, cause: 'not in this layout' }),
+      ),
+    ...input.desired
+      .filter((d) => !input.volumes.includes(d.volume))
+      .map(
+        (d): ContainerAction => ({ kind: 'create-volume', target: d.volume, cause: 'no volume' }),
+      ),
+  ];
+  return [...removes, ...volumes, ...creates, ...starts];
 }
 
 /** Docker's LocalNodeState. */
