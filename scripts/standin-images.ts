@@ -190,6 +190,7 @@ export async function ensureBaseImage(ctx: ScriptContext): Promise<void> {
 export async function ensureStandInImage(
   standIn: StandInImage,
   ctx: ScriptContext,
+  options: { readonly beforeBuild?: () => Promise<void> } = {},
 ): Promise<'built' | 'reused'> {
   const dir = join(standinsDir, standIn.dir);
   const baseId = (
@@ -197,6 +198,7 @@ export async function ensureStandInImage(
   ).stdout.trim();
   const hash = hashDir(dir, standIn.extraFiles, baseId);
   if ((await imageLabel(standIn.tag, labels.standInHash)) === hash) return 'reused';
+  await options.beforeBuild?.();
 
   const context = mkdtempSync(join(tmpdir(), 'esteps-standin-'));
   try {

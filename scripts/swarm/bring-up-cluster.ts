@@ -58,6 +58,7 @@ export async function bringUpCluster(options: SwarmScriptOptions): Promise<Swarm
   const images = await ensureImages(host);
   const observed = await observeHost(host, spec);
   const network = await ensureNetwork(host, spec, observed.network);
+  if (network.created) log(`create-network ${spec.network} (no network)`);
   const desired = desiredContainers({ spec, subnet: network.subnet, ...images });
   const containerActions = planContainers({
     desired,
@@ -66,11 +67,11 @@ export async function bringUpCluster(options: SwarmScriptOptions): Promise<Swarm
     volumes: observed.volumes,
   });
   if (containerActions.length > 0) {
-    await checkDiskSpace(minFreeBytes, 'a test Swarm', ctx);
+    await checkDiskSpace(minFreeBytes, 'the test Swarm', ctx);
     for (const a of containerActions) log(describeAction(a));
     await applyContainerActions(host, containerActions, spec);
     const removedNodes = containerActions
-      .filter((a) => a.kind === 'remove' && !a.target.endsWith('-registry'))
+      .filter((a) => a.kind === 'remove' && a.target !== spec.registry.name)
       .map((a) => a.target);
     await removeNodeCgroups(removedNodes);
   }
@@ -108,9 +109,10 @@ async function ensureImages(
   host: Docker,
 ): Promise<{ nodeImageId: string; registryImageId: string }> {
   await ensureBaseImage(ctx);
+  const beforeBuild = () => checkDiskSpace(minFreeBytes, 'the test Swarm', ctx);
   const [node, registry] = await Promise.all([
-    ensureStandInImage(swarmImages.node, ctx),
-    ensureStandInImage(swarmImages.registry, ctx),
+    ensureStandInImage(swarmImages.node, ctx, { beforeBuild }),
+    ensureStandInImage(swarmImages.registry, ctx, { beforeBuild }),
   ]);
   if (node === 'built' || registry === 'built') {
     log(`images ${swarmImages.node.tag} (${node}), ${swarmImages.registry.tag} (${registry})`);
