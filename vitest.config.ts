@@ -41,7 +41,7 @@ export default defineConfig({
           hookTimeout: 600_000,
           // One cluster at a time: three engines already share two cores.
           maxWorkers: 1,
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/swarm-global-setup.ts'],
         },
       },
     ],

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildImage } from '../cli/engine/build.js';
 import { labels } from '../cli/engine/labels.js';
 import { demultiplex } from '../cli/engine/log-frames.js';
@@ -24,7 +24,7 @@ import {
   type SwarmFacts,
 } from './support/swarm.js';
 
-const cluster = uniqueName('esteps-test-swarm');
+const cluster = uniqueName(inject('swarmPrefix'));
 /** The Node.js stand-in: the one image with a runtime for a tiny server and client. */
 const nodeImage = stackImage('ESTEPS_NODE_IMAGE');
 const server = `require('http').createServer((q, s) => s.end(require('os').hostname())).listen(8080)`;
