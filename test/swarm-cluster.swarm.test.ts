@@ -87,21 +87,21 @@ describe('a test Swarm on one machine', () => {
     expect(published.every((p) => p.IP === '127.0.0.1')).toBe(true);
   });
 
-  it('reuses a healthy cluster: a second swarm:up changes nothing and ends with the same DOCKER_HOST', async () => {
+  it('reuses a healthy cluster: a second swarm:up (from a shell pointed at the manager) changes nothing and ends with the same DOCKER_HOST', async () => {
     const { docker } = await testEngine();
     const before = await docker.listContainers({
       filters: { label: [`${labels.swarm}=${cluster}`] },
     });
-    const again = await runSwarmScript('up', [
-      '--cluster',
-      cluster,
-      '--port-base',
-      String(portBase),
-    ]);
+    const again = await runSwarmScript(
+      'up',
+      ['--cluster', cluster, '--port-base', String(portBase)],
+      { DOCKER_HOST: facts.dockerHost },
+    );
     console.info(`swarm:up on a healthy cluster took ${again.durationMs} ms`);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout.trim().split('\n').at(-1)).toBe(`DOCKER_HOST=${facts.dockerHost}`);
     expect(again.stdout).toContain(`ESTEPS_REGISTRY=${facts.registry}`);
+    expect(again.stderr).toContain(`is node ${cluster}-manager-1 of a test Swarm`);
     expect(again.stderr).toContain('nothing to do');
     const after = await docker.listContainers({
       filters: { label: [`${labels.swarm}=${cluster}`] },

@@ -8,7 +8,8 @@ import { log } from './swarm-script.js';
  * This machine's engine, where the test Swarm's containers run: DOCKER_HOST's, or the
  * default socket. When DOCKER_HOST points at a node of a test Swarm (a shell after
  * `export $(npm run -s swarm:up)`), the default socket is meant: a cluster never runs inside
- * its own node. Nodes carry the engine label com.esteps.swarm=<cluster>.
+ * its own node. Nodes carry the engine label com.esteps.swarm=<cluster>. Then DOCKER_HOST is
+ * dropped from this process's environment, for the docker client the image builds run too.
  */
 export async function hostEngine(): Promise<Docker> {
   const docker = await connect(process.env);
@@ -18,7 +19,8 @@ export async function hostEngine(): Promise<Docker> {
   log(
     `DOCKER_HOST=${process.env.DOCKER_HOST} is node ${info.Name} of a test Swarm: using this machine's engine`,
   );
-  return connect({ ...process.env, DOCKER_HOST: undefined });
+  delete process.env.DOCKER_HOST;
+  return connect(process.env);
 }
 
 async function connect(env: NodeJS.ProcessEnv): Promise<Docker> {

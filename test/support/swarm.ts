@@ -26,6 +26,7 @@ export interface SwarmScriptRun {
 export async function runSwarmScript(
   script: 'up' | 'down',
   args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<SwarmScriptRun> {
   const started = Date.now();
   const r = await execa(
@@ -35,7 +36,7 @@ export async function runSwarmScript(
       cwd: repoRoot,
       reject: false,
       timeout: 600_000,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', ...env },
     },
   );
   let json: Record<string, unknown> = {};
