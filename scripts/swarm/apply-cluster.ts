@@ -13,6 +13,12 @@ import { listMembers, type NodeEngine, nodeCall, type ObservedNetwork } from './
 import { type ContainerAction, type SwarmAction, swarmNotReady } from './plan-cluster.js';
 
 const swarmPort = 2377;
+/**
+ * How often workers report to the manager: 1 s instead of Docker's 5 s, so a stopped node is
+ * seen down in about 3 s rather than 10 (fault tests wait on it; the cost is two tiny
+ * messages a second).
+ */
+const heartbeatPeriodNs = 1_000_000_000;
 
 /**
  * The cluster network, created when missing. Its subnet is pinned (the engine picks a free
@@ -193,6 +199,7 @@ export async function applySwarmActions(input: {
       manager.docker.swarmInit({
         ListenAddr: `0.0.0.0:${swarmPort}`,
         AdvertiseAddr: `${managerAddress}:${swarmPort}`,
+        Spec: { Dispatcher: { HeartbeatPeriod: heartbeatPeriodNs } },
       }),
     );
   }
