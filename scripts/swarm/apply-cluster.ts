@@ -15,7 +15,7 @@ import { type ContainerAction, type SwarmAction, swarmNotReady } from './plan-cl
 const swarmPort = 2377;
 /**
  * How often workers report to the manager: 1 s instead of Docker's 5 s, so a stopped node is
- * seen down in about 3 s rather than 10 (fault tests wait on it; the cost is two tiny
+ * seen down in about 2 s rather than 9 (fault tests wait on it; the cost is two tiny
  * messages a second).
  */
 const heartbeatPeriodNs = 1_000_000_000;
@@ -33,7 +33,14 @@ export async function ensureNetwork(
   if (observed?.subnet) return { id: observed.id, subnet: observed.subnet, created: false };
   const Labels = { [labels.swarm]: spec.name };
   if (observed) await docker.getNetwork(observed.id).remove().catch(ignoreGone);
-  const probe = await docker.createNetwork({ Name: `${spec.network}-probe`, Labels });
+  const probeName = `${spec.network}-probe`;
+  // One an interrupted run left behind (it carries the cluster label).
+  for (const left of await docker.listNetworks({
+    filters: { name: [probeName], label: [`${labels.swarm}=${spec.name}`] },
+  })) {
+    await docker.getNetwork(left.Id).remove().catch(ignoreGone);
+  }
+  const probe = await createNetwork(docker, spec, { Name: probeName, Labels });
   let subnet: string | undefined;
   let gateway: string | undefined;
   try {
@@ -52,13 +59,41 @@ export async function ensureNetwork(
       'NETWORK_FAILED',
     );
   }
-  const network = await docker.createNetwork({
+  const network = await createNetwork(docker, spec, {
     Name: spec.network,
     Driver: 'bridge',
     Labels,
     IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway && { Gateway: gateway }) }] },
   });
   return { id: network.id, subnet, created: true };
+}
+
+async function createNetwork(
+  docker: Docker,
+  spec: ClusterSpec,
+  options: Docker.NetworkCreateOptions,
+): Promise<Docker.Network> {
+  // The engine accepts a second network of the same name, and then refuses to attach to
+  // either: a name taken by a network that is not the cluster's stops here.
+  const sameName = (await docker.listNetworks({ filters: { name: [options.Name] } })).filter(
+    (n) => n.Name === options.Name && n.Labels?.[labels.swarm] !== spec.name,
+  );
+  if (sameName.length > 0) {
+    throw new SetupError(
+      `a network named ${options.Name} exists without the label ${labels.swarm}=${spec.name}`,
+      'remove it (docker network rm), or pick another --cluster name, then rerun npm run swarm:up',
+      'NETWORK_FAILED',
+    );
+  }
+  try {
+    return await docker.createNetwork(options);
+  } catch (err) {
+    throw new SetupError(
+      `could not create network ${options.Name}: ${engineMessage(err)}`,
+      'fix what the engine says, then rerun npm run swarm:up',
+      'NETWORK_FAILED',
+    );
+  }
 }
 
 export async function applyContainerActions(
