@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` is pure logic beside its code and needs no engine; `e2e` drives the
-// real Docker engine that `npm run setup` prepared, and fails (never skips) without one.
+// Three projects, in this order: `unit` is pure logic beside its code and needs no engine;
+// `e2e` drives the real Docker engine that `npm run setup` prepared, and fails (never skips)
+// without one; `swarm` brings up test Swarms (npm run swarm:up) of engines in containers of
+// that engine: slow, so last, one file at a time, each removing its cluster even on failure.
 export default defineConfig({
   // Stacks import their API as a user's stack does (`from 'esteps'`): the source, here.
   resolve: { alias: { esteps: fileURLToPath(new URL('./stacks/api.ts', import.meta.url)) } },
@@ -33,6 +35,19 @@ export default defineConfig({
           // Two cores: containers, builds and load generators compete for them.
           maxWorkers: 2,
           globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'swarm',
+          sequence: { groupOrder: 2 },
+          include: ['test/**/*.swarm.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          // One cluster at a time: three engines already share two cores.
+          maxWorkers: 1,
+          globalSetup: ['test/swarm-global-setup.ts'],
         },
       },
     ],

@@ -3,12 +3,19 @@
 // Node.js HTTP server answering a fixed JSON body, in the same run, on the same image and
 // runtime.
 //
-//   npm run build && node bench/service-bench.mjs [--duration S] [--rounds R] [--connections C] [--paths bridge,published]
+//   npm run build && node bench/service-bench.mjs [--duration S] [--rounds R] [--connections C]
+//     [--paths bridge,published] [--hash-connections H] [--hash-duration HS]
 //
 // Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 5,
 // after a 2 s warm-up in the first round): bare server GET; GET /user/health;
 // GET /user/<existing>; PUT of a new user per request; POST /user/<existing>/login with the
-// right password. The scenarios run interleaved, R rounds (default 3), and the table shows
+// right password. PUT and login wait on one scrypt hash each (about 0.4 s of a core at
+// N=2^17), so they run with H connections (default 4, twice the hashes the service runs at
+// once) for HS seconds (default 10). Next to them, the machine's own limit, measured in the
+// same rounds: raw scrypt at the parameters the service stored (read back from Postgres), in
+// a container of the same image and runtime, one hash at a time (hashes/s per core) and two
+// at a time (the service's concurrency), HS seconds each. The scenarios run interleaved,
+// R rounds (default 3), and the table shows
 // each one's median round, so a busy neighbour on the machine hits all of them alike. Each runs
 // against the container's bridge address (no docker-proxy) and/or its port published on
 // 127.0.0.1 (through docker-proxy); the table says which figure used which. Nothing else
@@ -42,6 +49,8 @@ const durationS = Number(arg('--duration', '5'));
 const rounds = Number(arg('--rounds', '3'));
 const connections = Number(arg('--connections', '50'));
 const paths = arg('--paths', 'bridge,published').split(',');
+const hashConnections = Number(arg('--hash-connections', '4'));
+const hashDurationS = Number(arg('--hash-duration', '10'));
 const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
 const label = `com.esteps.test=${runId}`;
 const image = `esteps-bench/usersvc:${runId}`;
@@ -182,13 +191,22 @@ async function waitFor(url, predicate, timeoutMs = 60_000) {
 }
 
 function cannon(url, request, seconds) {
-  return autocannon({ url, connections, duration: seconds, ...request });
+  const { hashBound, ...options } = request;
+  return autocannon({
+    url,
+    connections: hashBound ? hashConnections : connections,
+    duration: seconds,
+    // A hash-bound request may wait behind the others' hashes.
+    timeout: hashBound ? 60 : 10,
+    ...options,
+  });
 }
 
 async function scenario(name, target, base, request, warmUp, database) {
+  const seconds = request.hashBound ? hashDurationS : durationS;
   if (warmUp) await cannon(`${base}${request.path}`, request, 2);
   const before = [cpuMicros(target.id), cpuMicros(database.id)];
-  const r = await cannon(`${base}${request.path}`, request, durationS);
+  const r = await cannon(`${base}${request.path}`, request, seconds);
   const after = [cpuMicros(target.id), cpuMicros(database.id)];
   const perRequest = (i) =>
     before[i] === undefined || r.requests.total === 0
@@ -198,13 +216,73 @@ async function scenario(name, target, base, request, warmUp, database) {
     cpuUsPerRequest: perRequest(0),
     dbCpuUsPerRequest: perRequest(1),
     scenario: name,
-    rps: Math.round(r.requests.total / durationS),
+    rps: Math.round((10 * r.requests.total) / seconds) / 10,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     requests: r.requests.total,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
   };
+}
+
+/** Scrypt alone, `lanes` hashes at a time, in a container of the service's image and runtime. */
+const scryptScript = `
+const { scrypt } = require('crypto');
+const [N, r, p, seconds, lanes] = process.argv.slice(1).map(Number);
+const maxmem = 128 * r * (N + p + 2) + 1024 * 1024;
+const one = () => new Promise((resolve, reject) =>
+  scrypt('benchrules', 'saltsaltsaltsalt', 32, { N, r, p, maxmem }, (err) => (err ? reject(err) : resolve())));
+let hashes = 0;
+const started = Date.now();
+const lane = async () => { while (Date.now() - started < seconds * 1000) { await one(); hashes++; } };
+Promise.all(Array.from({ length: lanes }, lane)).then(() =>
+  console.log(JSON.stringify({ hashes, seconds: (Date.now() - started) / 1000 })));`;
+
+function rawScrypt(params, lanes) {
+  const out = docker(
+    'run',
+    '--rm',
+    '--label',
+    label,
+    '--network',
+    'none',
+    '--entrypoint',
+    '/usr/local/bin/node',
+    image,
+    '-e',
+    scryptScript,
+    String(params.N),
+    String(params.r),
+    String(params.p),
+    String(hashDurationS),
+    String(lanes),
+  );
+  const { hashes, seconds } = JSON.parse(out.split('\n').at(-1));
+  return {
+    scenario: `raw scrypt, ${lanes} at a time`,
+    rps: Math.round((10 * hashes) / seconds) / 10,
+    requests: hashes,
+    errors: 0,
+    non2xx: 0,
+  };
+}
+
+/** The parameters of the hash the service stored for `username`: `scrypt$N$r$p$salt$key`. */
+function storedParams(username) {
+  const stored = docker(
+    'exec',
+    `${runId}-postgres`,
+    'psql',
+    '-U',
+    'postgres',
+    '-d',
+    'users',
+    '-tAc',
+    `SELECT password FROM users WHERE username = '${username}'`,
+  );
+  const [scheme, N, r, p] = stored.split('$');
+  if (scheme !== 'scrypt') throw new Error(`unexpected stored hash format: ${scheme}`);
+  return { N: Number(N), r: Number(r), p: Number(p) };
 }
 
 /** The round with the median rate, errors summed over all rounds. */
@@ -251,6 +329,7 @@ async function main() {
     body: JSON.stringify({ fullname: 'Bench User', password: 'benchrules' }),
   });
   if (seed.status !== 201) throw new Error(`seeding failed: ${seed.status}`);
+  const params = storedParams('bench-user');
 
   let counter = 0;
   const json = { 'content-type': 'application/json' };
@@ -261,6 +340,7 @@ async function main() {
     'PUT /user/<new name>': {
       target: svc,
       path: '/user/x',
+      hashBound: true,
       requests: [
         {
           method: 'PUT',
@@ -273,6 +353,7 @@ async function main() {
     'POST /user/<name>/login': {
       target: svc,
       path: '/user/bench-user/login',
+      hashBound: true,
       method: 'POST',
       headers: json,
       body: JSON.stringify({ password: 'benchrules' }),
@@ -290,9 +371,15 @@ async function main() {
         );
       }
     }
+    for (const lanes of [1, 2]) {
+      const result = rawScrypt(params, lanes);
+      const key = `machine\t${result.scenario}`;
+      runs.set(key, [...(runs.get(key) ?? []), result]);
+      process.stderr.write(`round ${round + 1} ${result.scenario}: ${result.rps} hashes/s\n`);
+    }
   }
   const results = [...runs].map(([key, list]) => ({ path: key.split('\t')[0], ...median(list) }));
-  return { version, results };
+  return { version, params, results };
 }
 
 const started = new Date().toISOString();
@@ -301,17 +388,31 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 try {
-  const { version, results } = await main();
+  const { version, params, results } = await main();
   const lines = [
-    `service ${version}; ${connections} connections; ${rounds} interleaved rounds of ${durationS} s per scenario (median round shown); ${cpus().length} cores; ${started}`,
+    `service ${version}; ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
     '',
     '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? '?'} | ${r.scenario.startsWith('bare') ? '' : (r.dbCpuUsPerRequest ?? '?')} |`,
+        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms ?? ''} | ${r.p99Ms ?? ''} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? (r.path === 'machine' ? '' : '?')} | ${r.scenario.startsWith('bare') || r.path === 'machine' ? '' : (r.dbCpuUsPerRequest ?? '?')} |`,
     ),
   ];
+  const perCore = results.find((r) => r.scenario === 'raw scrypt, 1 at a time');
+  const twoAtOnce = results.find((r) => r.scenario === 'raw scrypt, 2 at a time');
+  lines.push(
+    '',
+    `machine: ${perCore.rps} hashes/s per core; ${twoAtOnce.rps} hashes/s two at a time (the service's concurrency)`,
+  );
+  for (const path of paths) {
+    for (const name of ['PUT /user/<new name>', 'POST /user/<name>/login']) {
+      const r = results.find((x) => x.path === path && x.scenario === name);
+      lines.push(
+        `${path}: ${name} at ${r.rps} req/s, ${((100 * r.rps) / twoAtOnce.rps).toFixed(0)}% of the machine's ${twoAtOnce.rps} hashes/s two at a time`,
+      );
+    }
+  }
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
     const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
@@ -327,7 +428,21 @@ try {
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
-    JSON.stringify({ started, connections, durationS, rounds, version, results }, null, 2),
+    JSON.stringify(
+      {
+        started,
+        connections,
+        hashConnections,
+        durationS,
+        hashDurationS,
+        rounds,
+        version,
+        params,
+        results,
+      },
+      null,
+      2,
+    ),
   );
 } finally {
   cleanup();

@@ -86,3 +86,22 @@ export function toEstepsError(err: unknown): EstepsError {
     cause: err,
   });
 }
+
+/**
+ * Rethrows `err` with `message` and `hint` when it is an esteps error of `code`: the command
+ * that ran knows what the interruption left and what to do next; lower layers do not.
+ */
+export function explainError(
+  err: unknown,
+  code: ErrorCode,
+  explained: { message: string; hint: string },
+): never {
+  if (err instanceof EstepsError && err.code === code) {
+    throw new EstepsError(code, explained.message, {
+      hint: explained.hint,
+      cause: err,
+      ...(err.details && { details: err.details }),
+    });
+  }
+  throw err;
+}

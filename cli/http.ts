@@ -10,5 +10,9 @@ export async function httpRequest(
   ...args: Parameters<typeof undiciRequest>
 ): ReturnType<typeof undiciRequest> {
   undici ??= import('undici');
-  return (await undici).request(...args);
+  const loaded = await undici;
+  // undici is CommonJS: bundled into a chunk of its own, its exports are on `default`.
+  const request =
+    loaded.request ?? (loaded as unknown as { default: typeof loaded }).default.request;
+  return request(...args);
 }

@@ -1,9 +1,13 @@
-// Bundles the CLI into one file (dist/esteps.js) so that `esteps` starts without resolving and
-// loading hundreds of modules. Parts of dockerode's dependency tree that esteps never uses,
-// and that weigh most on start-up, are left out: BuildKit sessions and BuildKit's progress
-// decoder (gRPC, protobuf: we use the legacy builder, see shared/ENVIRONMENT.md) and the SSH
-// transport (ssh2: DOCKER_HOST takes unix:// and tcp:// here). esbuild stays external: it
-// ships a native binary.
+// Bundles the CLI into dist/ so that `esteps` starts without resolving and loading hundreds of
+// modules: dist/esteps.js is a tiny entry (cli/entry.ts) that answers --version and --help by
+// itself and imports the rest; the rest is split into chunks so a command parses only the code
+// it runs (undici, yaml, chokidar and the Envoy checker load on first use). Parts of
+// dockerode's dependency tree that esteps never uses, and that weigh most on start-up, are left
+// out: BuildKit sessions and BuildKit's progress decoder (gRPC, protobuf: we use the legacy
+// builder, see shared/ENVIRONMENT.md) and the SSH transport (ssh2: DOCKER_HOST takes unix://
+// and tcp:// here). esbuild stays external: it ships a native binary.
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const unused = {
@@ -21,9 +25,12 @@ const unused = {
   },
 };
 
-await build({
-  entryPoints: ['cli/main.ts'],
-  outfile: 'dist/esteps.js',
+await rm('dist/chunks', { recursive: true, force: true });
+const result = await build({
+  entryPoints: { esteps: 'cli/entry.ts' },
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -32,7 +39,20 @@ await build({
   external: ['esbuild', 'cpu-features'],
   plugins: [unused],
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __esteps_cr } from 'node:module'; const require = __esteps_cr(import.meta.url);",
+    js: "import { createRequire as __esteps_cr } from 'node:module'; const require = __esteps_cr(import.meta.url);",
   },
   logLevel: 'warning',
+  metafile: true,
 });
+// What went into each file, for reading with esbuild's analyzer: dist/esteps.meta.json.
+await writeFile('dist/esteps.meta.json', JSON.stringify(result.metafile));
+// The shebang goes on the entry only (a banner would put it on every chunk).
+const { readFile } = await import('node:fs/promises');
+const entry = await readFile('dist/esteps.js', 'utf8');
+await writeFile('dist/esteps.js', `#!/usr/bin/env node\n${entry}`);
+// The help text the entry prints by itself: the full CLI's own, made now.
+const help = execFileSync('node', ['dist/esteps.js', '--help'], {
+  env: { ...process.env, ESTEPS_FULL_CLI: '1', COLUMNS: '100' },
+  encoding: 'utf8',
+});
+await writeFile('dist/esteps-help.txt', help);

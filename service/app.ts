@@ -3,14 +3,13 @@
  * turned into a JSON error here; nothing a client sends can throw past this function.
  */
 import { lookup } from 'node:dns/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { type Database, DatabaseUnavailable } from './database.js';
-import { HttpError, readJsonBody, sendJson } from './http-io.js';
+import { HttpError, type Reply, readJsonBody } from './http-io.js';
 import { describeError, log } from './log.js';
 import { matchRoute } from './route.js';
 import {
-  type Answer,
   ClientGone,
   createUser,
   deleteUser,
@@ -23,11 +22,13 @@ import { checkLogin, checkNewUser } from './validate.js';
 export interface AppOptions {
   readonly db: Database;
   readonly version: string;
-  /** True once the process drains: every answer then carries `Connection: close`. */
-  readonly draining: () => boolean;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * The answer to one request, synchronously where no I/O is needed (health, route errors:
+ * the hot paths). Never throws or rejects; the server writes the answer (see pipeline.ts).
+ */
+export type Handler = (req: IncomingMessage) => Reply | Promise<Reply>;
 
 /** The host's name and the address it resolves to, as the tutorial's health check shows. */
 export async function resolveHostname(): Promise<{
@@ -57,8 +58,6 @@ function health(options: AppOptions, host: { hostname: string; resolvedname: str
   };
 }
 
-type Reply = Answer & { headers?: Record<string, string> };
-
 async function withBody(
   req: IncomingMessage,
   options: AppOptions,
@@ -66,6 +65,8 @@ async function withBody(
   username: string,
 ): Promise<Reply> {
   const { db } = options;
+  // A client that half-closed (shut its write side) still waits for the answer: only a
+  // connection that is gone (reset, error, timeout) means nobody does.
   const wanted = () => !req.socket.destroyed;
   const body = await readJsonBody(req);
   if (name === 'createUser') {
@@ -79,7 +80,6 @@ async function withBody(
   return loginUser(db, username, login.value.password, wanted);
 }
 
-/** The answer, synchronously where no I/O is needed (health, route errors): the hot paths. */
 function dispatch(
   req: IncomingMessage,
   options: AppOptions,
@@ -138,21 +138,12 @@ export function createApp(options: AppOptions): Handler {
     host = resolved;
   });
   const reader = userReader(options.db);
-  return (req, res) => {
-    const send = ({ status, body, headers }: Reply) => {
-      if (res.headersSent || res.destroyed) return;
-      sendJson(res, status, body, options.draining(), headers);
-    };
-    let reply: Reply | Promise<Reply>;
+  return (req) => {
     try {
-      reply = dispatch(req, options, host, reader);
+      const reply = dispatch(req, options, host, reader);
+      return reply instanceof Promise ? reply.catch((err: unknown) => failure(err, req)) : reply;
     } catch (err) {
-      reply = failure(err, req);
-    }
-    if (reply instanceof Promise) {
-      reply.then(send, (err: unknown) => send(failure(err, req))).catch(() => res.destroy());
-    } else {
-      send(reply);
+      return failure(err, req);
     }
   };
 }

@@ -1,7 +1,11 @@
 /**
- * The service's settings, all from the environment, read once at start-up. Unset or
- * unreadable values fall back to their defaults.
+ * The service's settings, from the environment (and the database password from the file it
+ * names), read once at start-up. Unset or unreadable values fall back to their defaults,
+ * except a password file that cannot be read: the service does not start without the
+ * password it was told to use.
  */
+import { readFileSync } from 'node:fs';
+
 export interface ServiceConfig {
   /** Listening address. @default '0.0.0.0' (env HOST) */
   readonly host: string;
@@ -29,7 +33,10 @@ export interface DatabaseConfig {
   readonly port: number;
   /** @default 'postgres' (env PGUSER) */
   readonly user: string;
-  /** @default '' (env PGPASSWORD) */
+  /**
+   * The contents of the file env PGPASSWORD_FILE names (trailing newlines stripped), else
+   * env PGPASSWORD. @default ''
+   */
   readonly password: string;
   /** Database holding the users table, created when missing. @default 'users' (env PGDATABASE) */
   readonly database: string;
@@ -45,6 +52,36 @@ export interface DatabaseConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The configuration cannot be used; the message names the setting, never a secret. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Reads a whole file as UTF-8; throws as fs does. */
+export type ReadFile = (path: string) => string;
+
+const readUtf8: ReadFile = (path) => readFileSync(path, 'utf8');
+
+/**
+ * The database password: from the file PGPASSWORD_FILE names when it is set (a secret
+ * mounted at /run/secrets/...), trailing newlines stripped as the postgres image does for its
+ * own *_FILE variables, so both ends read the same password from the same file; else
+ * PGPASSWORD; else empty.
+ */
+function passwordFrom(env: Env, readFile: ReadFile): string {
+  const file = env.PGPASSWORD_FILE;
+  if (file === undefined || file === '') return env.PGPASSWORD ?? '';
+  try {
+    return readFile(file).replace(/\n+$/, '');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? code : 'unreadable';
+    throw new ConfigError(
+      `cannot read the database password file PGPASSWORD_FILE=${file} (${reason})`,
+    );
+  }
+}
+
 function intFrom(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return fallback;
@@ -57,7 +94,8 @@ function textFrom(env: Env, name: string, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
-export function readConfig(env: Env): ServiceConfig {
+/** The settings; throws ConfigError when PGPASSWORD_FILE is set and cannot be read. */
+export function readConfig(env: Env, readFile: ReadFile = readUtf8): ServiceConfig {
   return {
     host: textFrom(env, 'HOST', '0.0.0.0'),
     port: intFrom(env, 'PORT', 5000, 0, 65535),
@@ -69,7 +107,7 @@ export function readConfig(env: Env): ServiceConfig {
       host: textFrom(env, 'PGHOST', 'postgres'),
       port: intFrom(env, 'PGPORT', 5432, 1, 65535),
       user: textFrom(env, 'PGUSER', 'postgres'),
-      password: env.PGPASSWORD ?? '',
+      password: passwordFrom(env, readFile),
       database: textFrom(env, 'PGDATABASE', 'users'),
       maintenanceDatabase: textFrom(env, 'PGMAINTENANCE_DB', 'postgres'),
       poolMax: intFrom(env, 'PGPOOL_MAX', 10, 1, 1000),

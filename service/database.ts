@@ -78,6 +78,12 @@ export class Database {
     void this.bootstrapLoop();
   }
 
+  /**
+   * One statement on a pooled connection. Waiting for the connection and the statement
+   * share one bound, `connectTimeoutMs` (5 s): a database that hangs (accepts, never
+   * answers) costs a request no more than that, then a 503. The statement may still take
+   * effect later, once such a database wakes up; the connection it ran on is discarded.
+   */
   async query<R extends pg.QueryResultRow>(
     name: string,
     text: string,
@@ -85,11 +91,33 @@ export class Database {
   ): Promise<pg.QueryResult<R>> {
     if (!this.ready) throw new DatabaseUnavailable();
     try {
-      return await this.pool.query<R>({ name, text, values });
+      return await this.bounded<R>({ name, text, values });
     } catch (err) {
       if (!isUnavailable(err)) throw err;
       if (!isRequestOnly(err)) this.markDown(err);
       throw new DatabaseUnavailable(err);
+    }
+  }
+
+  private async bounded<R extends pg.QueryResultRow>(
+    query: pg.QueryConfig,
+  ): Promise<pg.QueryResult<R>> {
+    const deadline = Date.now() + this.config.connectTimeoutMs;
+    // Bounded by connectionTimeoutMillis, the same bound, whether it waits or connects.
+    const client = await this.pool.connect();
+    try {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs < 1) throw new Error('database request timed out');
+      const result = await client.query<R>({
+        ...query,
+        query_timeout: remainingMs,
+      } as pg.QueryConfig);
+      client.release();
+      return result;
+    } catch (err) {
+      // A connection whose statement timed out may still answer it later: never reuse it.
+      client.release(err instanceof Error ? err : true);
+      throw err;
     }
   }
 
@@ -191,7 +219,7 @@ export class Database {
   private scheduleMonitor(): void {
     this.monitorTimer = setTimeout(async () => {
       try {
-        await this.pool.query('SELECT 1');
+        await this.bounded({ text: 'SELECT 1' });
         if (this.ready) this.scheduleMonitor();
       } catch (err) {
         this.markDown(err);

@@ -2,7 +2,14 @@
  * Reading JSON request bodies with bounds, and writing JSON answers. Every failure here is a
  * client error with its own status, never an exception that reaches the server.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+
+/** One answer: a status, a JSON body and any extra headers. */
+export interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Record<string, string> | undefined;
+}
 
 /** A client mistake: becomes `{"ok": false, "error": message}` with `status`. */
 export class HttpError extends Error {
@@ -87,6 +94,28 @@ export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): 
   } catch {
     throw new HttpError(400, 'request body is not valid JSON');
   }
+}
+
+/** True when the answer asks the client to open a new connection for its next request. */
+export function closesConnection(reply: Reply): boolean {
+  return reply.headers?.connection === 'close';
+}
+
+/**
+ * A JSON error as raw bytes, for the socket itself when no ServerResponse exists (a request
+ * Node could not parse, CONNECT). The connection closes after it.
+ */
+export function rawErrorAnswer(reply: Reply): string {
+  const body = JSON.stringify(reply.body);
+  const extra = Object.entries(reply.headers ?? {})
+    .filter(([name]) => name !== 'connection')
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return (
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `${extra}Connection: close\r\n\r\n${body}`
+  );
 }
 
 /**

@@ -5,10 +5,9 @@
  * it drains on SIGTERM or SIGINT. Either way it exits 0 once drained.
  */
 import { createApp } from './app.js';
-import { readConfig } from './config.js';
+import { readConfig, type ServiceConfig } from './config.js';
 import { Database } from './database.js';
 import { describeError, log } from './log.js';
-import { dummyHash } from './password.js';
 import { createServer } from './server.js';
 import { ipcMessages as messages } from './supervisor/contract.js';
 
@@ -37,18 +36,20 @@ function stopOnRequest(drain: () => Promise<void>, db: Database): void {
 }
 
 function main(): void {
-  const config = readConfig(process.env);
+  let config: ServiceConfig;
+  try {
+    config = readConfig(process.env);
+  } catch (err) {
+    log('error', 'cannot start', describeError(err));
+    process.exit(1);
+  }
   const db = new Database(config.db);
-  const { server, drain, isDraining } = createServer(
-    createApp({ db, version: config.version, draining: () => isDraining() }),
-    config,
-  );
+  const { server, drain } = createServer(createApp({ db, version: config.version }), config);
   stopOnRequest(drain, db);
   server.on('error', (err) => {
     log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
     process.exit(1);
   });
-  void dummyHash();
   db.start();
   const listen = () => {
     server.listen(config.port, config.host, () => {

@@ -11,6 +11,9 @@ describe('matchRoute', () => {
     ['DELETE', '/user/alice', 'deleteUser', 'alice'],
     ['POST', '/user/alice/login', 'login', 'alice'],
     ['GET', '/user/%61lice', 'getUser', 'alice'],
+    ['GET', 'http://127.0.0.1:5000/user/health', 'health', ''],
+    ['GET', 'HTTP://Example.com/user/alice?x=1', 'getUser', 'alice'],
+    ['POST', 'https://example.com:8443/user/alice/login', 'login', 'alice'],
   ])('%s %s → %s', (method, url, name, username) => {
     expect(matchRoute(method, url)).toEqual({ kind: 'route', name, username });
   });
@@ -22,6 +25,11 @@ describe('matchRoute', () => {
     ['GET', '/user/alice/extra'],
     ['GET', '/user/alice/login/x'],
     ['GET', '//user/alice'],
+    ['GET', 'http://example.com'],
+    ['GET', 'http://example.com?/user/alice'],
+    ['GET', 'ftp://example.com/user/alice'],
+    ['GET', 'http:/user/alice'],
+    ['OPTIONS', '*'],
   ])('%s %s → 404', (method, url) => {
     expect(matchRoute(method, url)).toMatchObject({ kind: 'error', status: 404 });
   });

@@ -11,7 +11,26 @@ export type Route =
   | { kind: 'route'; name: RouteName; username: string }
   | { kind: 'error'; status: 400 | 404 | 405; error: string; allow?: string };
 
+/** Every method the API serves somewhere: the `Allow` of a CONNECT, which names no resource. */
+export const allMethods = 'GET, HEAD, PUT, DELETE, POST';
+
 const notFound: Route = { kind: 'error', status: 404, error: 'not found' };
+
+/**
+ * An absolute-form target (`http://host:port/path?query`, RFC 9112 section 3.2.2), which a
+ * server must accept, is routed by its path, as the origin form would be; the Host header is
+ * then ignored (section 3.2.2). An empty path is `/`.
+ */
+const absoluteForm = /^https?:\/\/[^/?#]*/i;
+
+function pathOf(url: string): string {
+  const queryAt = url.indexOf('?');
+  const target = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (target.startsWith('/')) return target;
+  const authority = absoluteForm.exec(target);
+  if (authority === null) return target;
+  return target.slice(authority[0].length) || '/';
+}
 
 function methodNotAllowed(allow: string): Route {
   return { kind: 'error', status: 405, error: 'method not allowed', allow };
@@ -42,8 +61,7 @@ function userRoute(method: string, segment: string, login: boolean): Route {
 }
 
 export function matchRoute(method: string, url: string): Route {
-  const queryAt = url.indexOf('?');
-  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const path = pathOf(url);
   if (!path.startsWith('/user/')) return notFound;
   const rest = path.slice('/user/'.length);
   const parts = rest.split('/');

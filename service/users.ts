@@ -3,10 +3,12 @@
  * status and JSON body to send; DatabaseUnavailable and HttpError propagate to the caller.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { BatchLookup } from './batch-lookup.js';
 import type { Database } from './database.js';
 import { HttpError } from './http-io.js';
-import { dummyHash, hashPassword, verifyPassword } from './password.js';
+import { describeError, log } from './log.js';
+import { dummyHash, hashPassword, verifyLogin } from './password.js';
 import type { NewUser } from './validate.js';
 
 export interface Answer {
@@ -19,13 +21,22 @@ export function newUuid(): string {
   return randomUUID().replaceAll('-', '').toUpperCase();
 }
 
+/** Cores this process may use (os.availableParallelism arrived in Node 18.14). */
+function cores(): number {
+  return typeof os.availableParallelism === 'function'
+    ? os.availableParallelism()
+    : os.cpus().length;
+}
+
 /**
- * Password work is the expensive part of a request, and it runs on libuv's thread pool,
- * which pg also needs (SCRAM authentication of new connections) as does DNS. At most
- * `maxConcurrentHashes` run at once, leaving threads free for those; beyond
- * `maxPendingHashes` waiting, a client gets 429 rather than an ever-longer queue.
+ * Password work is the expensive part of a request: 128 MiB and a few hundred ms of CPU per
+ * hash, on libuv's thread pool (4 threads), which pg also needs (SCRAM authentication of new
+ * connections) as does DNS. One hash per core runs at once, at most two, leaving threads
+ * free for those: so one process's hashes hold at most `maxConcurrentHashes` × 128 MiB
+ * (256 MiB). Waiting work holds no hash memory; beyond `maxPendingHashes` waiting, a client
+ * gets 429 rather than an ever-longer queue.
  */
-const maxConcurrentHashes = 2;
+const maxConcurrentHashes = Math.max(1, Math.min(2, cores()));
 const maxPendingHashes = 256;
 let runningHashes = 0;
 const waitingHashes: (() => void)[] = [];
@@ -63,6 +74,9 @@ const sql = {
   selectMany: 'SELECT username, uuid, fullname FROM users WHERE username = ANY($1::varchar[])',
   selectForLogin: 'SELECT uuid, fullname, password FROM users WHERE username = $1',
   delete: 'DELETE FROM users WHERE username = $1 RETURNING uuid',
+  // Only if the row still holds the hash that was verified: a user deleted and made again
+  // meanwhile keeps the new password.
+  rehash: 'UPDATE users SET password = $1 WHERE username = $2 AND password = $3',
 };
 
 export async function createUser(
@@ -136,8 +150,18 @@ export async function login(
   );
   const row = result.rows[0];
   // Unknown users cost one verification too, against a hash nobody knows the password of.
-  const stored = row?.password ?? (await dummyHash());
-  const matches = await boundedHashWork(() => verifyPassword(password, stored), wanted);
-  if (row === undefined || !matches) return loginFailed;
+  const stored = row?.password ?? dummyHash();
+  const check = await boundedHashWork(() => verifyLogin(password, stored), wanted);
+  if (row === undefined || !check.matches) return loginFailed;
+  if (check.rehashed !== undefined) await storeRehash(db, username, stored, check.rehashed);
   return { status: 200, body: { ok: true, uuid: row.uuid, fullname: row.fullname } };
+}
+
+/** Replaces a hash of an older cost; the login succeeds whether or not this is stored. */
+async function storeRehash(db: Database, username: string, old: string, rehashed: string) {
+  try {
+    await db.query('rehash-user', sql.rehash, [rehashed, username, old]);
+  } catch (err) {
+    log('warn', 'password re-hash not stored, kept the older one', describeError(err));
+  }
 }

@@ -67,14 +67,19 @@ describe('checkNewUser', () => {
 });
 
 describe('checkLogin', () => {
-  it('accepts any string password of bounded length', () => {
+  it('accepts any string password of at most 256 characters', () => {
     expect(checkLogin({ password: 'x' })).toEqual({ ok: true, value: { password: 'x' } });
+    const longest = '\u{1F600}'.repeat(256);
+    expect(checkLogin({ password: longest })).toEqual({ ok: true, value: { password: longest } });
   });
 
   it.each([
     [{}, 'password is required'],
     [{ password: 12345678 }, 'password must be a string'],
+    [{ password: 'x'.repeat(257) }, 'password must be at most 256 characters'],
+    [{ password: 'x'.repeat(512) }, 'password must be at most 256 characters'],
     [{ password: 'x'.repeat(513) }, 'password must be at most 256 characters'],
+    [{ password: '\u{1F600}'.repeat(257) }, 'password must be at most 256 characters'],
     [[], 'request body must be a JSON object'],
   ])('rejects %j with %j', (body, error) => {
     expect(checkLogin(body)).toEqual({ ok: false, error });

@@ -27,6 +27,12 @@ function codePoints(text: string): number {
   return count;
 }
 
+/** True when `text` has more than `max` code points; a text far too long is not counted. */
+function codePointsAbove(text: string, max: number): boolean {
+  if (text.length > max * 2) return true;
+  return codePoints(text) > max;
+}
+
 export function checkUsername(name: string): Checked<string> {
   if (!usernamePattern.test(name)) {
     return {
@@ -90,9 +96,10 @@ export function checkNewUser(body: unknown): Checked<NewUser> {
 }
 
 /**
- * The body of `POST /user/<name>/login`: `{"password": string}`. Only the type is checked
- * here, not the length rule: a password that could never have been set simply fails to
- * verify, so a login answers 401 and reveals nothing about the rules.
+ * The body of `POST /user/<name>/login`: `{"password": string}`. Its length has one bound,
+ * the one every stored password kept: more than 256 characters is a 400 with the same
+ * message at any length. A password too short to have been set is only checked against
+ * the stored hash: the login fails (401) and reveals nothing about the rules.
  */
 export function checkLogin(body: unknown): Checked<{ password: string }> {
   const object = checkObject(body);
@@ -100,7 +107,10 @@ export function checkLogin(body: unknown): Checked<{ password: string }> {
   const password = object.value.password;
   if (password === undefined) return { ok: false, error: 'password is required' };
   if (typeof password !== 'string') return { ok: false, error: 'password must be a string' };
-  if (password.length > limits.passwordMaxChars * 2) {
+  if (
+    password.length > limits.passwordMaxChars &&
+    codePointsAbove(password, limits.passwordMaxChars)
+  ) {
     return { ok: false, error: `password must be at most ${limits.passwordMaxChars} characters` };
   }
   return { ok: true, value: { password } };

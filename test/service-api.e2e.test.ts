@@ -2,6 +2,7 @@
  * The user API against a real Postgres container: every route and status, the concurrency
  * guarantee on usernames, a corpus of malformed requests, and what lands in the table.
  */
+import { randomBytes, scryptSync } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   call,
   databaseEnv,
   type RunningProcess,
+  residentBytes,
   startService,
   waitDatabaseUp,
 } from './service-harness.js';
@@ -119,7 +121,7 @@ describe('routes', () => {
     );
     expect(rows).toHaveLength(2);
     for (const row of rows) {
-      expect(row.password).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+      expect(row.password).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
       expect(row.password).not.toContain('daverules');
     }
     expect(rows[0].password).not.toBe(rows[1].password);
@@ -140,6 +142,100 @@ describe('routes', () => {
       "SELECT count(*)::int AS n FROM users WHERE username = 'race'",
     );
     expect(rows[0].n).toBe(1);
+  });
+});
+
+async function timedCall<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  const value = await work();
+  return { value, ms: Date.now() - started };
+}
+
+describe('password work', () => {
+  const users = () => ({ ...pg.connection, database: 'users' });
+  const storedHash = async (name: string) =>
+    (await queryPostgres(users(), 'SELECT password FROM users WHERE username = $1', [name])).rows[0]
+      ?.password as string | undefined;
+
+  it('re-hashes a password stored at an older cost on the next successful login', async () => {
+    const salt = randomBytes(16);
+    const key = scryptSync('oldcostrules', salt, 32, { N: 16384, r: 8, p: 1 });
+    const old = `scrypt$16384$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+    await queryPostgres(
+      users(),
+      'INSERT INTO users (uuid, username, fullname, password) VALUES ($1, $2, $3, $4)',
+      ['0123456789ABCDEF0123456789ABCDEF', 'olduser', 'Old User', old],
+    );
+    const wrong = await call(`${url}/user/olduser/login`, 'POST', { password: 'not-the-one' });
+    expect(wrong.status).toBe(401);
+    expect(await storedHash('olduser')).toBe(old);
+
+    const right = await call(`${url}/user/olduser/login`, 'POST', { password: 'oldcostrules' });
+    expect(right).toMatchObject({
+      status: 200,
+      json: { uuid: '0123456789ABCDEF0123456789ABCDEF' },
+    });
+    const rehashed = await storedHash('olduser');
+    expect(rehashed).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(rehashed).not.toContain('oldcostrules');
+
+    const again = await call(`${url}/user/olduser/login`, 'POST', { password: 'oldcostrules' });
+    expect(again.status).toBe(200);
+    expect(await storedHash('olduser')).toBe(rehashed);
+    expect(svc.output()).not.toContain('oldcostrules');
+  });
+
+  it('holds at most two hashes of memory under 300 concurrent logins; the excess gets 429', async () => {
+    await call(`${url}/user/crowd`, 'PUT', { fullname: 'Crowd', password: 'crowdrules' });
+    const pid = svc.child.pid!;
+    const baseline = residentBytes(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, residentBytes(pid));
+    }, 20);
+    const body = JSON.stringify({ password: 'crowdrules' });
+    const login =
+      'POST /user/crowd/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${body.length}\r\n\r\n${body}`;
+    const answers: string[] = [];
+    const sockets = Array.from({ length: 300 }, () => {
+      const socket = net.connect(svc.port, '127.0.0.1', () => socket.write(login));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+        if (/\r\n\r\n\{.*\}$/s.test(received)) answers.push(received);
+      });
+      socket.on('error', () => undefined);
+      return socket;
+    });
+    const refused = () => answers.filter((a) => a.startsWith('HTTP/1.1 429 '));
+    try {
+      // 2 hashing and 256 waiting: the rest are refused at once.
+      const deadline = Date.now() + 30_000;
+      while (refused().length < 30 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      // Clients that went away (reset): their queued work is skipped, no CPU burnt on it.
+      for (const socket of sockets) socket.resetAndDestroy();
+      clearInterval(sampler);
+    }
+    expect(refused().length).toBeGreaterThanOrEqual(30);
+    for (const answer of refused()) {
+      expect(answer).toMatch(/\r\nretry-after: 1\r\n/i);
+      expect(answer).toContain('"ok":false');
+    }
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    console.log(`RSS MiB under 300 logins: baseline ${mib(baseline)}, peak ${mib(peak)}`);
+    // Two hashes at 128 MiB each, and room for 300 connections and their requests.
+    expect(peak - baseline).toBeLessThan((2 * 129 + 48) * 2 ** 20);
+    const after = await timedCall(() =>
+      call(`${url}/user/crowd/login`, 'POST', { password: 'crowdrules' }),
+    );
+    expect(after.value.status).toBe(200);
+    // Behind at most the two hashes that were running.
+    expect(after.ms).toBeLessThan(10_000);
   });
 });
 

@@ -4,8 +4,17 @@
  * and recovers by itself when Postgres returns, without a restart.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { call, databaseEnv, startService, waitDatabaseUp } from './service-harness.js';
+import {
+  call,
+  databaseEnv,
+  launchService,
+  startService,
+  waitDatabaseUp,
+} from './service-harness.js';
 import { freePort, removeTestResources } from './support/engine.js';
 import { queryPostgres, startPostgres } from './support/postgres.js';
 
@@ -96,5 +105,81 @@ describe('a late or lost database', () => {
     // Same process throughout: recovered without a restart.
     expect((await call(`${svc.url}/user/health`)).json?.pid).toBe(before?.pid);
     expect(svc.child.exitCode).toBeNull();
+  });
+
+  it('answers 503 within the 5 s bound while Postgres hangs, and recovers', async () => {
+    await using pg = await startPostgres();
+    await using svc = await startService(databaseEnv(pg));
+    await waitDatabaseUp(svc.url);
+    const user = { fullname: 'Hung', password: 'hung-rules' };
+    expect((await call(`${svc.url}/user/hung`, 'PUT', user)).status).toBe(201);
+    // Paused, not stopped: connections stay open and nothing answers on them.
+    await pg.container.pause();
+    try {
+      const read = await timed(() => call(`${svc.url}/user/hung`));
+      expect(read.value).toMatchObject({
+        status: 503,
+        json: { ok: false, error: 'database unavailable' },
+        headers: { 'retry-after': '1' },
+      });
+      expect(read.ms).toBeLessThan(5300);
+      const login = await timed(() =>
+        call(`${svc.url}/user/hung/login`, 'POST', { password: user.password }),
+      );
+      expect(login.value.status).toBe(503);
+      expect(login.ms).toBeLessThan(5300);
+    } finally {
+      await pg.container.unpause();
+    }
+    await waitDatabaseUp(svc.url, 30_000);
+    expect((await call(`${svc.url}/user/hung`)).status).toBe(200);
+  });
+});
+
+describe('the database password from a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'esteps-secret-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads PGPASSWORD_FILE, not the environment, and reaches Postgres with it', async () => {
+    await using pg = await startPostgres();
+    const secret = join(dir, 'db_password');
+    writeFileSync(secret, `${pg.password}\n`, { mode: 0o600 });
+    const { PGPASSWORD: _, ...env } = databaseEnv(pg);
+    await using svc = await startService({
+      ...env,
+      PGPASSWORD: 'not-the-password',
+      PGPASSWORD_FILE: secret,
+    });
+    await waitDatabaseUp(svc.url, 30_000);
+    const created = await call(`${svc.url}/user/filed`, 'PUT', {
+      fullname: 'Filed',
+      password: 'filedrules',
+    });
+    expect(created.status).toBe(201);
+    expect(svc.output()).not.toContain(pg.password);
+  });
+
+  it('exits 1 with one clear line when the file cannot be read, never logging a password', async () => {
+    const missing = join(dir, 'missing');
+    await using svc = await launchService({
+      PGHOST: '127.0.0.1',
+      PGPASSWORD: 'env-secret-value',
+      PGPASSWORD_FILE: missing,
+    });
+    expect(await svc.exited).toBe(1);
+    const lines = svc
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'cannot start',
+        code: 'CONFIG_INVALID',
+        error: `cannot read the database password file PGPASSWORD_FILE=${missing} (ENOENT)`,
+      }),
+    ]);
+    expect(svc.output()).not.toContain('env-secret-value');
   });
 });

@@ -4,8 +4,9 @@
  * temporary directories go away on dispose, failed test or not.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -60,8 +61,10 @@ export async function call(
     method: method as 'GET',
     headers: isObject ? { 'content-type': 'application/json', ...headers } : headers,
     body: isObject ? JSON.stringify(body) : (body as string | Buffer | undefined),
-    headersTimeout: 20_000,
-    bodyTimeout: 20_000,
+    // PUT and login wait behind scrypt at 128 MiB per hash, two at a time: many concurrent
+    // ones on a shared machine take a while.
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
   });
   const text = await res.body.text();
   let json: Record<string, unknown> | undefined;
@@ -154,11 +157,16 @@ export async function waitDatabaseUp(url: string, timeoutMs = 60_000): Promise<v
   throw new Error(`${url}: the database did not come up within ${timeoutMs} ms`);
 }
 
-/** The bundled service alone (no supervisor), listening on a free 127.0.0.1 port. */
-export async function startService(env: Record<string, string>): Promise<RunningProcess> {
+/** The bundled service alone, started and not waited for (for start-up failures). */
+export async function launchService(env: Record<string, string>): Promise<RunningProcess> {
   const { service } = await bundled();
   const dir = mkdtempSync(join(tmpdir(), 'esteps-svc-run-'));
-  const running = launch(service, [], env, await freePort(), dir);
+  return launch(service, [], env, await freePort(), dir);
+}
+
+/** The bundled service alone (no supervisor), listening on a free 127.0.0.1 port. */
+export async function startService(env: Record<string, string>): Promise<RunningProcess> {
+  const running = await launchService(env);
   await waitHealthy(running.url).catch(async (err) => {
     await running[Symbol.asyncDispose]();
     throw new Error(`${(err as Error).message}\n${running.output()}`);
@@ -229,6 +237,91 @@ export function loadTest(options: {
     options: object,
   ) => Promise<LoadResult>;
   return autocannon(options);
+}
+
+/** Resident memory of a process on this host, from /proc (bytes). */
+export function residentBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+export interface RawExchange {
+  readonly received: Buffer;
+  /** True when the server closed the connection (rather than `until` or the timeout ending it). */
+  readonly closedByServer: boolean;
+}
+
+/**
+ * Writes `request` byte for byte to a new TCP connection, half-closes it when asked (shutdown
+ * of the client's write side), and collects what comes back until the server closes, until
+ * `until` says enough, or until the timeout.
+ */
+export function rawExchange(
+  port: number,
+  request: string | Buffer,
+  options: { halfClose?: boolean; until?: (received: Buffer) => boolean; timeoutMs?: number } = {},
+): Promise<RawExchange> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => {
+      if (options.halfClose) socket.end(request);
+      else socket.write(request);
+    });
+    const finish = (closedByServer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), closedByServer });
+    };
+    const timer = setTimeout(() => finish(false), options.timeoutMs ?? 10_000);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (options.until?.(Buffer.concat(chunks))) finish(false);
+    });
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export interface RawResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** Splits bytes from the server into HTTP/1.1 responses (bodies framed by Content-Length). */
+export function parseResponses(data: Buffer): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const headEnd = data.indexOf('\r\n\r\n', at);
+    if (headEnd === -1) throw new Error(`incomplete head at byte ${at}`);
+    const [statusLine, ...lines] = data.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const status = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine ?? '');
+    if (status === null) throw new Error(`not a status line at byte ${at}: ${statusLine}`);
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    const body = data.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8');
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+    responses.push({ status: Number(status[1]), headers, body, json });
+    at = headEnd + 4 + length;
+  }
+  return responses;
 }
 
 export { repoRoot };

@@ -5,11 +5,13 @@
  * (ResolvedStack.root), so two checkouts of a project bundle the same code into the same
  * bytes, and the same code version (service/supervisor/contract.ts).
  */
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import type { BuildFailure } from 'esbuild';
 import type { ResolvedBundle } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { packageRoot, packageVersion } from '../package-root.js';
+import { buildCache, cacheKey, cacheRoot } from './build-cache.js';
 
 /** The entries esteps itself provides to stacks (`{ entry: 'esteps/supervisor' }`). */
 export const packageEntries: Readonly<Record<string, string>> = {
@@ -22,9 +24,16 @@ export function entryFile(entry: string): string {
   return own === undefined ? entry : join(packageRoot(), own);
 }
 
-/** Bundles one entry; `workingDir` is the stack's root. */
+/**
+ * Bundles one entry; `workingDir` is the stack's root. The output is cached by the content of
+ * every file it was made from (build-cache.ts): unchanged code costs a few file reads.
+ */
 export async function bundleCode(bundle: ResolvedBundle, workingDir: string): Promise<Buffer> {
   const file = entryFile(bundle.entry);
+  const cache = buildCache(join(cacheRoot(), 'bundles'));
+  const key = cacheKey(packageVersion(), file, bundle.target, workingDir);
+  const cached = await cache.lookup(key);
+  if (cached) return readFile(cached);
   try {
     // Loaded on use: esbuild is the heaviest module esteps has, and most commands never bundle.
     const { build } = await import('esbuild');
@@ -41,9 +50,13 @@ export async function bundleCode(bundle: ResolvedBundle, workingDir: string): Pr
       external: ['pg-native'],
       logLevel: 'silent',
       legalComments: 'none',
+      metafile: true,
     });
     const output = result.outputFiles[0];
     if (output === undefined) throw new Error(`esbuild produced no output for ${file}`);
+    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(workingDir, input));
+    // The cache only saves time: a store that fails (no writable home) changes nothing.
+    await cache.store(key, output.contents, inputs, '.js').catch(() => undefined);
     return Buffer.from(output.contents);
   } catch (err) {
     const first = (err as BuildFailure).errors?.[0];

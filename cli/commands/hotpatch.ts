@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
+import { explainError } from '../errors.js';
 import { type HotpatchResult, hotpatchProject } from '../project/hotpatch-project.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
@@ -33,7 +34,12 @@ export async function hotpatchCommand(
     ...sourceOption(ctx.cwd, options.source),
     progress: ctx.progress,
     signal: ctx.signal,
-  });
+  }).catch((err: unknown) =>
+    explainError(err, 'INTERRUPTED', {
+      message: 'Interrupted while patching.',
+      hint: 'A replica the patch reached runs the new code, the others the old (esteps ps, then esteps hotpatch again to finish).',
+    }),
+  );
   const changed = result.services.some((s) => s.replicas.some((r) => !r.unchanged));
   ctx.progress.succeed(
     changed

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
-import { followLogs, type LogLine, readLogs } from '../engine/logs.js';
+import { followLogs, type LogLine, readLogs } from '../engine/container-logs.js';
 import { listProjectContainers } from '../engine/observe.js';
 import { EstepsError } from '../errors.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import { renderCompose } from '../../stacks/render-compose.js';
 import { redactSecrets } from '../../stacks/resolve-stack.js';
-import { toYaml } from '../../stacks/to-yaml.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { loadProject, redactedSecret } from '../project/load-project.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
@@ -33,6 +32,8 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
   const rendered = renderCompose(project.resolved);
+  // Loaded here: the YAML writer is large and only render needs it.
+  const { toYaml } = await import('../../stacks/to-yaml.js');
   const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
   const redacted = redactSecrets(project.resolved, redactedSecret);
   if (!options.output) {

@@ -9,6 +9,7 @@ import { connectEngine, type Engine } from '../engine/client.js';
 import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
 import { serviceUrls } from '../engine/service-urls.js';
+import { explainError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
 import { loadProject } from '../project/load-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
@@ -64,7 +65,12 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   if (options.dryRun) return runUp(ctx, engine, project.resolved, true);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // Awaited here: the lock is released when this scope ends.
-  return await runUp(ctx, engine, project.resolved, false);
+  return await runUp(ctx, engine, project.resolved, false).catch((err: unknown) =>
+    explainError(err, 'INTERRUPTED', {
+      message: 'Interrupted before the stack was complete.',
+      hint: 'Run `esteps up` again: it picks up from whatever was left.',
+    }),
+  );
 }
 
 /** The part of `up` after loading the project (and taking its lock). */

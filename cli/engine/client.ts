@@ -41,8 +41,12 @@ export function dockerOptions(
   env: Readonly<Record<string, string | undefined>>,
 ): Docker.DockerOptions {
   const host = env.DOCKER_HOST;
-  if (!host) return { socketPath: '/var/run/docker.sock' };
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  // docker-modem starts from the process's own DOCKER_HOST and lets its host win over a
+  // socketPath we pass: `host: undefined` makes a socket mean the socket, whatever `env` is.
+  if (!host) return { socketPath: '/var/run/docker.sock', host: undefined };
+  if (host.startsWith('unix://')) {
+    return { socketPath: host.slice('unix://'.length), host: undefined };
+  }
   let url: URL;
   try {
     url = new URL(host.replace(/^tcp:/, 'http:'));

@@ -23,6 +23,10 @@ export const labels = {
   standIn: 'com.esteps.standin',
   /** Hash of a stand-in's build files, so setup rebuilds only when they change. */
   standInHash: 'com.esteps.standin-hash',
+  /** Set on everything `npm run swarm:up` creates: the test Swarm's cluster name. */
+  swarm: 'com.esteps.swarm',
+  /** What a test-Swarm container is: `manager`, `worker` or `registry`. */
+  swarmRole: 'com.esteps.swarm-role',
 } as const;
 
 /** The label filter that selects everything of one project. */

@@ -66,8 +66,7 @@ export async function retryUntil<T>(
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
-    throw new EstepsError('INTERRUPTED', 'Interrupted before the stack was complete.', {
-      hint: 'Run `esteps up` again: it picks up from whatever was left.',
-    });
+    // What to do next depends on the command that was interrupted: it adds the hint.
+    throw new EstepsError('INTERRUPTED', 'Interrupted.');
   }
 }

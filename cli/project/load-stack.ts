@@ -7,15 +7,15 @@
  * `import ... from 'esteps'` in a stack resolves to this package's own API, wherever the
  * stack file is; everything else the stack imports is bundled in.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Plugin } from 'esbuild';
 import { StackInvalidError, type StackProblem } from '../../stacks/errors.js';
 import type { StackSpec } from '../../stacks/model.js';
 import { validateStack } from '../../stacks/validate-stack.js';
+import { type BuildCache, buildCache, cacheKey, cacheRoot } from '../bundle/build-cache.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 
@@ -26,13 +26,6 @@ export interface LoadStackOptions {
   readonly cwd?: string;
 }
 
-interface CacheRecord {
-  /** sha256 of every file the compiled module was made from, by absolute path. */
-  readonly inputs: Readonly<Record<string, string>>;
-  /** File name of the compiled module in the cache directory. */
-  readonly module: string;
-}
-
 /** Compiles (or takes from the cache) and evaluates the stack file; validates what it exports. */
 export async function loadStackFile(
   file: string,
@@ -40,60 +33,27 @@ export async function loadStackFile(
 ): Promise<StackSpec> {
   const path = resolve(file);
   const show = relative(options.cwd ?? process.cwd(), path) || path;
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const key = sha256(`${packageVersion()}\0${path}`).slice(0, 16);
-  const recordFile = join(cacheDir, `${key}.json`);
-  const cached = await readCacheRecord(recordFile);
-  const module =
-    cached && (await inputsUnchanged(cached))
-      ? join(cacheDir, cached.module)
-      : await compile(path, show, cacheDir, key, recordFile);
+  const dir = options.cacheDir ?? join(cacheRoot(), 'stacks');
+  const cache = buildCache(dir);
+  const key = cacheKey(packageVersion(), path);
+  const module = (await cache.lookup(key)) ?? (await compile(path, show, cache, join(dir, key)));
   return evaluate(module, show);
-}
-
-export function defaultCacheDir(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string {
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'esteps', 'stacks');
-}
-
-async function readCacheRecord(file: string): Promise<CacheRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as CacheRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-async function inputsUnchanged(record: CacheRecord): Promise<boolean> {
-  const checks = await Promise.all(
-    Object.entries(record.inputs).map(async ([file, digest]) => {
-      try {
-        return sha256(await readFile(file)) === digest;
-      } catch {
-        return false;
-      }
-    }),
-  );
-  return checks.every(Boolean);
 }
 
 /** Compiles the stack into one ES module in the cache; returns its path. */
 async function compile(
   path: string,
   show: string,
-  cacheDir: string,
-  key: string,
-  recordFile: string,
+  cache: BuildCache,
+  cached: string,
 ): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(cacheDir, `${key}.mjs`);
   let result: Awaited<ReturnType<typeof build>>;
   try {
     result = await build({
       entryPoints: [path],
-      outfile,
+      // Source-map paths are made relative to the folder the output is cached in.
+      outfile: `${cached}.mjs`,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -110,19 +70,13 @@ async function compile(
   }
   const code = result.outputFiles?.[0]?.contents;
   if (!code) throw compileFailed(show, [], new Error('esbuild produced no output'));
-  const inputs: Record<string, string> = {};
-  await Promise.all(
-    Object.keys(result.metafile?.inputs ?? {}).map(async (input) => {
-      const file = resolve(input);
-      inputs[file] = sha256(await readFile(file));
-    }),
-  );
-  // Content-addressed, so a module already imported under an older name is never reused.
-  const name = `${key}-${sha256(code).slice(0, 16)}.mjs`;
-  await mkdir(cacheDir, { recursive: true });
-  await writeAtomically(join(cacheDir, name), code);
-  await writeAtomically(recordFile, JSON.stringify({ inputs, module: name } satisfies CacheRecord));
-  return join(cacheDir, name);
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) => resolve(input));
+  // Without a writable cache the module still has to be a file to be imported.
+  return cache.store(basename(cached), code, inputs, '.mjs').catch(async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'esteps-stack-')), 'stack.mjs');
+    await writeFile(file, code);
+    return file;
+  });
 }
 
 /** `import ... from 'esteps'` means this package's API, whatever the stack's folder has. */
@@ -134,12 +88,6 @@ function estepsApi(): Plugin {
       b.onResolve({ filter: /^esteps$/ }, () => ({ path: api }));
     },
   };
-}
-
-async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, file);
 }
 
 async function evaluate(module: string, show: string): Promise<StackSpec> {
@@ -222,8 +170,4 @@ export function throwSite(err: unknown): string | undefined {
     return `${shown && !shown.startsWith('..') ? shown : file}:${line}:${column}`;
   }
   return undefined;
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
