@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
+import { readLogs } from './container-logs.js';
 import { engineMessage, isGoneOrUnchanged } from './engine-errors.js';
 import { labels } from './labels.js';
-import { readLogs } from './logs.js';
 import type { EnvoyBinary } from './observed-state.js';
 
 /** How long `envoy --version` may take, image start included. */
