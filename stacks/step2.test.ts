@@ -112,13 +112,13 @@ describe('the step2 stack', () => {
     const resolved = resolve(step2);
     expect(await checkStackEdges(resolved)).toEqual([]);
     await assertStackEdges(resolved);
-    const files = edgeConfigFiles(resolved, resolved.services[2]!);
+    const files = await edgeConfigFiles(resolved, resolved.services[2]!);
     expect(Object.keys(files)).toEqual(['envoy.yaml']);
     const read = parse(files['envoy.yaml']!);
     expect(read).toEqual(resolved.services[2]!.envoy!.bootstrap);
     expect(checkEnvoyBootstrap(read)).toEqual([]);
     expect(files['envoy.yaml']).toMatch(/^# Envoy configuration of service "edge"/);
-    expect(edgeConfigFiles(resolved, resolved.services[1]!)).toEqual({});
+    expect(await edgeConfigFiles(resolved, resolved.services[1]!)).toEqual({});
   });
 
   it('renders as compose YAML: the edge built with its health check, the user service unpublished', () => {

@@ -24,11 +24,12 @@ export async function stackContexts(stack: ResolvedStack): Promise<Record<string
   const contexts = await Promise.all(
     built.map(async (s) => {
       const build = s.build!;
-      const [files, bundles] = await Promise.all([
+      const [files, bundles, edgeFiles] = await Promise.all([
         contextFiles(build.context, build.dockerfile),
         bundleAll(build.bundles, workingDir),
+        edgeConfigFiles(stack, s),
       ]);
-      const configs = Object.entries(edgeConfigFiles(stack, s)).map(
+      const configs = Object.entries(edgeFiles).map(
         ([path, text]) => [path, Buffer.from(text)] as const,
       );
       return [

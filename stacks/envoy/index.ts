@@ -3,12 +3,8 @@ import type { CheckEnvoyOptions, EnvoyProblem } from './check-envoy.js';
 export type { CheckEnvoyOptions, EnvoyProblem } from './check-envoy.js';
 export * from './edge-from-services.js';
 export * from './edge-model.js';
-export {
-  envoyRunCommand,
-  envoyValidateCommand,
-  renderEnvoyBootstrap,
-  renderEnvoyYaml,
-} from './render-envoy.js';
+export { bootstrapYaml, renderEnvoyYaml } from './envoy-yaml.js';
+export { envoyRunCommand, envoyValidateCommand, renderEnvoyBootstrap } from './render-envoy.js';
 export { step2Edge, step2EdgeRoutes } from './step2-edge.js';
 
 /**

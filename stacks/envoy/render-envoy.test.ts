@@ -3,12 +3,12 @@ import { parse } from 'yaml';
 import { checkEnvoyBootstrap, formatEnvoyProblems } from './check-envoy.js';
 import { edgeFromServices } from './edge-from-services.js';
 import type { EdgeSpec } from './edge-model.js';
+import { renderEnvoyYaml } from './envoy-yaml.js';
 import {
   duration,
   envoyValidateCommand,
   type JsonValue,
   renderEnvoyBootstrap,
-  renderEnvoyYaml,
 } from './render-envoy.js';
 import { step2Edge } from './step2-edge.js';
 

@@ -1,4 +1,3 @@
-import { toYaml } from '../to-yaml.js';
 import {
   type EdgeClusterSpec,
   type EdgeHealthCheckSpec,
@@ -44,19 +43,6 @@ export function renderEnvoyBootstrap(spec: EdgeSpec): JsonObject {
         .map(([clusterName, cluster]) => clusterOf(clusterName, cluster)),
     },
   }) as JsonObject;
-}
-
-/** The bootstrap as the YAML file the edge image carries at `envoyConfigPath`. */
-export function renderEnvoyYaml(spec: EdgeSpec, header?: string): string {
-  return bootstrapYaml(renderEnvoyBootstrap(spec), header);
-}
-
-/** A rendered bootstrap as YAML, under a comment header. */
-export function bootstrapYaml(bootstrap: JsonObject, header?: string): string {
-  return toYaml(
-    bootstrap,
-    header ?? 'Envoy bootstrap rendered by esteps: edit the stack, not this file.',
-  );
 }
 
 /**
