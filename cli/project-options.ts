@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { defaultStackFile, defaultStackName } from '../stacks/built-in.js';
+import { builtInStacks, defaultStackFile, defaultStackName } from '../stacks/built-in.js';
 import type { CommandContext } from './command.js';
 import { EstepsError } from './errors.js';
 import { loadProject, type Project, type StackChoice } from './project/load-project.js';
@@ -37,7 +37,10 @@ export function withProjectOptions(
 ): Command {
   command
     .option(shortFile ? '-f, --file <path>' : '--file <path>', fileHelp)
-    .option('--stack <name>', `a stack that ships with esteps (default: ${defaultStackName})`)
+    .option(
+      '--stack <name>',
+      `a stack that ships with esteps: ${Object.keys(builtInStacks).join(', ')} (default: ${defaultStackName})`,
+    )
     .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)');
   return json === false ? command : command.option('--json', json);
 }

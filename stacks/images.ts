@@ -19,7 +19,7 @@ export const imageDefaults = {
   },
   ESTEPS_ENVOY_IMAGE: {
     default: 'envoyproxy/envoy:v1.32-latest',
-    description: 'Envoy base of the user-service image',
+    description: "Envoy: base of the user-service image, and what step 2's edge runs",
   },
   ESTEPS_NODE_IMAGE: {
     default: 'node:20-bookworm-slim',

@@ -109,7 +109,9 @@ export const registerSmoke: RegisterCommand = (program, run) => {
   withProjectOptions(
     program
       .command('smoke')
-      .description("Run the stack's smoke checks against it (step 1: the user story)"),
+      .description(
+        "Run the stack's smoke checks against it (step 1: the user story; step 2: through the edge)",
+      ),
     'print one JSON document with a record per check',
   ).action(
     run(async (ctx, options: ProjectOptions): Promise<CommandResult> => {
