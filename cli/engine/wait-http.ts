@@ -8,11 +8,11 @@ import type { WaitStrategyDescription } from './wait-strategy.js';
 export type ProbeInContainer = () => Promise<{ readonly ok: boolean; readonly output: string }>;
 
 /**
- * Ready once `GET path` answers 2xx with a JSON body carrying the probe's `expectJson` fields
- * (the user service listens before its database is ready and says so in its health answer:
- * step 1 expects `database: "up"`). Asked on the container's published port; when that port
- * is not published (step 2's user service, reached only through the edge), `inContainer`
- * runs the same probe inside the container.
+ * Ready once `GET path` passes the probe's readiness rule (stacks/readiness.ts: 2xx, with the
+ * `expectJson` fields: the user service listens before its database is ready and says so in
+ * its health answer; step 1 expects `database: "up"`). Asked on the container's published
+ * port; when that port is not published (step 2's user service, reached only through the
+ * edge), `inContainer` runs the same rule inside the container.
  */
 export function waitHttp(
   probe: Required<HttpProbeSpec>,
@@ -38,11 +38,12 @@ export function waitHttp(
       const url = hostUrl(port, probe.path);
       try {
         const res = await httpRequest(url, { headersTimeout: 2000, bodyTimeout: 2000 });
-        const body = (await res.body.text()).slice(0, 500);
-        if (probePasses(res.statusCode, body, probe.expectJson)) {
-          return { done: true, value: true };
-        }
-        return { done: false, reason: `GET ${url} answered ${res.statusCode}: ${body}` };
+        const body = await res.body.text();
+        if (probePasses(res.statusCode, body, probe.expectJson)) return { done: true, value: true };
+        return {
+          done: false,
+          reason: `GET ${url} answered ${res.statusCode}: ${body.slice(0, 500)}`,
+        };
       } catch (err) {
         const reason = (err as { code?: string }).code ?? (err as Error).message;
         return { done: false, reason: `GET ${url}: ${reason}` };

@@ -91,14 +91,20 @@ function estepsApi(): Plugin {
 }
 
 async function evaluate(module: string, show: string): Promise<StackSpec> {
-  // Stack traces of an error the stack throws then point into its own source.
+  // Stack traces of an error the stack throws then point into its own source. Only while it
+  // loads: with source maps on, Node reads the map of every module loaded later (the CLI's
+  // own chunks: megabytes).
   process.setSourceMapsEnabled(true);
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
   } catch (err) {
     if (isStackInvalid(err)) throw invalid(show, err.problems);
+    // The trace is formatted (with the maps) when first read: read it before they go.
+    void (err as Error)?.stack;
     throw evaluationFailed(show, err);
+  } finally {
+    process.setSourceMapsEnabled(false);
   }
   const spec = exportedStack(exports, show);
   const problems = validateStack(spec);
