@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, CommandResult, RunAction } from './command.js';
 import { commands } from './commands/index.js';
-import { type EstepsError, toEstepsError } from './errors.js';
+import { EstepsError, toEstepsError } from './errors.js';
 import { packageVersion } from './package-root.js';
 import { withGlobalProjectOptions } from './project-options.js';
 import { createProgress } from './ui/progress.js';
@@ -15,6 +15,21 @@ process.on('SIGINT', () => {
   );
 });
 
+/**
+ * A reader that went away (`esteps logs -f | head -1`) ends the command quietly, as Ctrl-C
+ * would but without the message: nothing more can be shown, so nothing more is written.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  stdoutClosed = true;
+  if (!interrupt.signal.aborted) interrupt.abort(new Error('stdout closed'));
+});
+
+function writeStdout(text: string): void {
+  if (!stdoutClosed) process.stdout.write(text);
+}
+
 /** The single place that prints results and errors and sets the exit code. */
 const run: RunAction =
   (fn) =>
@@ -25,6 +40,17 @@ const run: RunAction =
       json?: boolean;
     };
     const json = options.json === true;
+    const empty = emptyOption(command);
+    if (empty) {
+      printError(
+        new EstepsError('USAGE', `The value given with ${empty} is empty.`, {
+          hint: `Give a value, or leave ${empty} out.`,
+        }),
+        json,
+      );
+      process.exitCode = 2;
+      return;
+    }
     const progress = createProgress();
     const ctx: CommandContext = {
       cwd: process.cwd(),
@@ -46,6 +72,20 @@ const run: RunAction =
     }
   };
 
+/**
+ * The first option given with an empty value (`-p "$UNSET"`), before the command or after it:
+ * an empty value is a mistake, never a way to ask for the default.
+ */
+function emptyOption(command: Command): string | undefined {
+  for (const cmd of [command.parent, command]) {
+    if (!cmd) continue;
+    const values = cmd.opts();
+    const given = cmd.options.find((o) => values[o.attributeName()] === '');
+    if (given) return [given.short, given.long].filter(Boolean).join('/');
+  }
+  return undefined;
+}
+
 /** The command's options that were given or have a default (not the undefined ones). */
 function definedOptions(command: Command): Record<string, unknown> {
   return Object.fromEntries(Object.entries(command.opts()).filter(([, v]) => v !== undefined));
@@ -53,9 +93,9 @@ function definedOptions(command: Command): Record<string, unknown> {
 
 function printResult(result: CommandResult, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ok: true, ...result.data }, null, 2)}\n`);
+    writeStdout(`${JSON.stringify({ ok: true, ...result.data }, null, 2)}\n`);
   } else if (result.text) {
-    process.stdout.write(`${result.text}\n`);
+    writeStdout(`${result.text}\n`);
   }
 }
 
@@ -65,7 +105,7 @@ function printError(error: EstepsError, json: boolean): void {
       ok: false,
       error: { code: error.code, message: error.message, hint: error.hint, ...error.details },
     };
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    writeStdout(`${JSON.stringify(body, null, 2)}\n`);
   }
   const lines = [`esteps: ${error.message}`];
   const output = error.details?.output;
@@ -84,11 +124,20 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** With --json anywhere, a usage error is one JSON document too (printed in the catch below). */
+const jsonRequested = process.argv.slice(2).includes('--json');
+
 const program = new Command()
   .name('esteps')
   .description('Typed multi-container stacks on Docker, with a fast dev loop.')
   .version(packageVersion(), '-V, --version')
   .showHelpAfterError('(run esteps --help for usage)')
+  .configureOutput({
+    // Commander's own error lines go to stderr as usual; with --json the catch prints them.
+    outputError: (text, write) => {
+      if (!jsonRequested) write(text);
+    },
+  })
   .exitOverride();
 withGlobalProjectOptions(program);
 
@@ -98,7 +147,18 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Help and version exit 0; usage errors were already printed by commander.
+    // Help and version exit 0; usage errors were already printed by commander, but not with
+    // --json: then stdout carries the one JSON document and stderr the same sentence.
+    if (err.exitCode !== 0 && jsonRequested) {
+      const message = err.message.replace(/^error: /, '');
+      printError(
+        new EstepsError('USAGE', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`, {
+          hint: 'Run esteps --help for usage.',
+          details: { commanderCode: err.code },
+        }),
+        true,
+      );
+    }
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     const error = toEstepsError(err);

@@ -5,6 +5,7 @@ import { edgeDefaults } from './envoy/edge-model.js';
 import { envoyReadyCheck } from './envoy/envoy-ready.js';
 import { renderEnvoyBootstrap } from './envoy/render-envoy.js';
 import { ConfigInvalidError, type ConfigProblem } from './errors.js';
+import { imageReferenceProblem } from './image-reference.js';
 import type {
   EnvoySpec,
   EnvRef,
@@ -84,10 +85,23 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     }
     return ref.default;
   };
-  const image = (source: ImageSource, path: string): string =>
-    typeof source === 'string'
-      ? source.replaceAll('{project}', options.project)
-      : lookup(source, path);
+  const image = (source: ImageSource, path: string): string => {
+    const ref =
+      typeof source === 'string'
+        ? source.replaceAll('{project}', options.project)
+        : lookup(source, path);
+    // Build arguments go through here too: only those that name an image are references.
+    const isImage = path.endsWith('.image') || /IMAGE$/.test(path);
+    const problem = isImage && ref !== '' ? imageReferenceProblem(ref) : undefined;
+    if (problem) {
+      const where = typeof source === 'string' ? path : source.env;
+      problems.push({
+        key: where,
+        message: `${where}: ${JSON.stringify(ref)} is not a valid image reference: ${problem}`,
+      });
+    }
+    return ref;
+  };
   const value = (source: ValueSource, path: string): string => {
     if (typeof source === 'string') return source;
     if ('secret' in source) {

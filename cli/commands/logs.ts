@@ -24,7 +24,16 @@ export async function logsCommand(
   args: string[],
 ): Promise<CommandResult> {
   const service = args[0];
+  const tail = parseTail(options.tail);
   const project = await readProject(ctx, options);
+  const services = project.resolved.services.map((s) => s.name);
+  if (service !== undefined && !services.includes(service)) {
+    throw new EstepsError(
+      'USAGE',
+      `Stack "${project.resolved.name}" has no service "${service}"; its services: ${services.join(', ')}.`,
+      { hint: `For example: esteps logs ${services[0]} -p ${project.name}` },
+    );
+  }
   const engine = await connectEngine(ctx.env);
   const containers = (await listProjectContainers(engine.docker, project.name)).filter(
     (c) => !service || c.service === service,
@@ -38,7 +47,6 @@ export async function logsCommand(
       { hint: 'Start it with esteps up (esteps ps lists what exists).' },
     );
   }
-  const tail = parseTail(options.tail);
   const prefixed = containers.length > 1;
   const width = Math.max(...containers.map((c) => c.name.length));
   const show = (name: string, line: LogLine) =>

@@ -1,0 +1,187 @@
+/**
+ * The CLI's own contract as a user meets it, through the built `esteps` (no containers
+ * started): --help, --version, usage errors (exit 2, one JSON document with --json), empty
+ * option values, configuration errors (exit 3), no engine (exit 4), render to stdout and
+ * --json, up --dry-run, and what a command on a project that never existed leaves behind.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './support/cli.js';
+import { projectLeftovers, repoRoot, stackImage, uniqueName } from './support/engine.js';
+
+let dir = '';
+const project = uniqueName('e2e-cli-usage');
+
+beforeAll(async () => {
+  // A folder of the user's own: no stack file, a .env naming the images setup prepared.
+  dir = await mkdtemp(join(tmpdir(), `${project}-`));
+  const images = ['ESTEPS_POSTGRES_IMAGE', 'ESTEPS_ENVOY_IMAGE', 'ESTEPS_NODE_IMAGE'] as const;
+  await writeFile(join(dir, '.env'), images.map((v) => `${v}=${stackImage(v)}\n`).join(''));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const esteps = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd: dir, env, timeoutMs: 60_000 });
+
+/** stdout is exactly one JSON document, a failure with `code`. */
+function expectJsonError(run: CliRun, code: string): Record<string, string> {
+  expect(() => JSON.parse(run.stdout), `stdout: ${run.stdout}`).not.toThrow();
+  expect(run.json).toMatchObject({ ok: false, error: { code } });
+  return run.json.error as Record<string, string>;
+}
+
+describe('esteps usage', () => {
+  it('--help lists the commands and --version prints the package version, both exit 0', async () => {
+    const manifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
+    const help = await esteps(['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const command of ['up', 'down', 'ps', 'logs', 'smoke', 'hotpatch', 'watch', 'render']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    const version = await esteps(['--version']);
+    expect(version).toMatchObject({ exitCode: 0, stdout: manifest.version });
+    // The full CLI (not the tiny entry) says the same.
+    const full = await esteps(['--version'], { ESTEPS_FULL_CLI: '1' });
+    expect(full).toMatchObject({ exitCode: 0, stdout: manifest.version });
+    const upHelp = await esteps(['up', '--help']);
+    expect(upHelp.exitCode).toBe(0);
+    expect(upHelp.stdout).toContain('--dry-run');
+  });
+
+  it('an unknown command, an unknown option or a missing argument is a usage error (exit 2)', async () => {
+    const command = await esteps(['upp']);
+    expect(command.exitCode).toBe(2);
+    expect(command.stderr).toMatch(/unknown command 'upp'/);
+    const option = await esteps(['ps', '--bogus']);
+    expect(option.exitCode).toBe(2);
+    expect(option.stderr).toMatch(/unknown option '--bogus'/);
+    expect(option.stdout).toBe('');
+  });
+
+  it('with --json, a usage error is one JSON document on stdout', async () => {
+    const option = await esteps(['ps', '--json', '--bogus']);
+    expect(option.exitCode).toBe(2);
+    expect(expectJsonError(option, 'USAGE').message).toContain('--bogus');
+    const missing = await esteps(['ps', '--json', '-p']);
+    expect(missing.exitCode).toBe(2);
+    expect(expectJsonError(missing, 'USAGE').message).toContain('-p');
+    const command = await esteps(['--json', 'upp']);
+    expect(command.exitCode).toBe(2);
+    expectJsonError(command, 'USAGE');
+  });
+
+  it('an empty option value is a usage error naming the option, never a default', async () => {
+    const cases: [string[], string][] = [
+      [['down', '-p', ''], '-p'],
+      [['-p', '', 'ps'], '-p'],
+      [['ps', '-f', ''], '-f'],
+      [['ps', '--stack', ''], '--stack'],
+      [['hotpatch', '--source', ''], '--source'],
+      [['watch', '--source', ''], '--source'],
+      [['logs', '--tail', ''], '--tail'],
+      [['init', '--name', ''], '--name'],
+    ];
+    for (const [args, option] of cases) {
+      const run = await esteps([...args, ...(args[0] === 'watch' ? [] : ['--json'])]);
+      expect(run.exitCode, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).toContain(option);
+      expect(run.stderr).toMatch(/empty/);
+    }
+    // Nothing was written for the default project.
+    expect(existsSync(join(dir, '.esteps'))).toBe(false);
+    expect(existsSync(join(dir, 'esteps.stack.ts'))).toBe(false);
+  });
+
+  it('an invalid image reference is a configuration error naming the variable (exit 3)', async () => {
+    for (const image of ['../../x', 'foo bar', 'Foo:Bar', 'x:', '']) {
+      const run = await esteps(['up', '--dry-run', '-p', project, '--json'], {
+        ESTEPS_POSTGRES_IMAGE: image,
+      });
+      if (image === '') {
+        // Empty means "not set" for variables (as in compose): the default applies.
+        continue;
+      }
+      expect(run.exitCode, `${image}: ${run.stdout}${run.stderr}`).toBe(3);
+      const error = expectJsonError(run, 'CONFIG_INVALID');
+      expect(error.message).toContain('ESTEPS_POSTGRES_IMAGE');
+      expect(error.message).toContain(JSON.stringify(image));
+      expect(run.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+  });
+
+  it('a stack file that does not compile is exit 3 with its line and column', async () => {
+    const file = join(dir, 'broken.stack.ts');
+    await writeFile(
+      file,
+      "import { defineStack } from 'esteps';\nexport default defineStack({ name: 'x', services: { ) });\n",
+    );
+    const run = await esteps(['render', '-f', file]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/broken\.stack\.ts:2:\d+/);
+  });
+
+  it('no engine is ENGINE_UNAVAILABLE, exit 4, naming DOCKER_HOST', async () => {
+    const run = await esteps(['ps', '-p', project, '--json'], { DOCKER_HOST: 'tcp://127.0.0.1:1' });
+    expect(run.exitCode).toBe(4);
+    expect(expectJsonError(run, 'ENGINE_UNAVAILABLE').message).toContain('127.0.0.1:1');
+    const text = await esteps(['ps', '-p', project], { DOCKER_HOST: 'tcp://127.0.0.1:1' });
+    expect(text.exitCode).toBe(4);
+    expect(text.stderr).toMatch(/^esteps: .*127\.0\.0\.1:1/m);
+    expect(text.stderr).toMatch(/^hint: /m);
+  });
+
+  it('render prints the compose file on stdout, and --json the resolved stack without secrets', async () => {
+    const yaml = await esteps(['render', '-p', project]);
+    expect(yaml.exitCode, yaml.stderr).toBe(0);
+    expect(yaml.stdout).toMatch(/^services:$/m);
+    expect(yaml.stdout).toMatch(/^ {2}postgres:$/m);
+    expect(yaml.stdout).toMatch(/^ {2}usersvc:$/m);
+    expect(yaml.stdout).toContain('${ESTEPS_SECRET_DB_PASSWORD');
+    const json = await esteps(['render', '-p', project, '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(json.json).toMatchObject({ ok: true });
+    expect(JSON.stringify(json.json)).toContain('usersvc');
+    // Nothing of the project on disk or on the engine.
+    expect(existsSync(join(dir, '.esteps'))).toBe(false);
+  });
+
+  it('up --dry-run prints the plan and changes nothing', async () => {
+    const run = await esteps(['up', '--dry-run', '-p', project], { ESTEPS_USERSVC_PORT: '0' });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/create +network +\S*appmesh/);
+    expect(run.stdout).toMatch(/create +container +\S*usersvc-1 +no existing container/);
+    expect(await projectLeftovers(project)).toEqual([]);
+    const json = await esteps(['up', '--dry-run', '-p', project, '--json'], {
+      ESTEPS_USERSVC_PORT: '0',
+    });
+    expect(json.json).toMatchObject({ ok: true, dryRun: true });
+    const plan = json.json.plan as { action: string; target: string }[];
+    expect(plan.length).toBeGreaterThan(0);
+    expect(plan.map((p) => p.target)).toContain(`container ${project}-postgres-1`);
+    expect(await projectLeftovers(project)).toEqual([]);
+    expect(existsSync(join(dir, '.esteps', project))).toBe(false);
+  });
+
+  it('down, ps and logs of a project that never existed change nothing on disk', async () => {
+    const never = uniqueName('e2e-never');
+    const down = await esteps(['down', '-p', never, '--volumes']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const ps = await esteps(['ps', '-p', never, '--json']);
+    expect(ps.json).toMatchObject({ ok: true, containers: [] });
+    expect(existsSync(join(dir, '.esteps'))).toBe(false);
+  });
+
+  it('logs of a service the stack does not have is a usage error naming its services', async () => {
+    const run = await esteps(['logs', 'nosuch', '-p', project, '--json']);
+    expect(run.exitCode).toBe(2);
+    const error = expectJsonError(run, 'USAGE');
+    expect(error.message).toContain('nosuch');
+    expect(`${error.message} ${error.hint}`).toMatch(/postgres, usersvc/);
+  });
+});
