@@ -23,6 +23,7 @@ export const exitCodes = {
   NOT_RUNNING: 10,
   LOCKED: 11,
   ENVOY_MISSING: 12,
+  NAME_CONFLICT: 15,
   INTERRUPTED: 130,
 } as const;
 

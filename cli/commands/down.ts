@@ -25,7 +25,9 @@ export async function downCommand(
   const parts = [
     `${removed.containers.length} container(s)`,
     `${removed.networks.length} network(s)`,
-    ...(options.volumes ? [`${removed.volumes.length} volume(s)`] : []),
+    ...(options.volumes
+      ? [`${removed.volumes.length} volume(s)`, `${removed.images.length} built image(s)`]
+      : []),
   ];
   const kept = options.volumes ? '' : '; volumes kept (--volumes removes them)';
   return {
@@ -38,8 +40,10 @@ export const registerDown: RegisterCommand = (program: Command, run) => {
   withProjectOptions(
     program
       .command('down')
-      .description("Remove the project's containers and networks (volumes with --volumes)"),
+      .description(
+        "Remove the project's containers and networks (volumes and built images with --volumes)",
+      ),
   )
-    .option('--volumes', "also remove the project's named volumes (its data)")
+    .option('--volumes', "also remove the project's named volumes (its data) and built images")
     .action(run<DownOptions>(downCommand));
 };

@@ -4,7 +4,8 @@ import { applyPlan } from './apply.js';
 import type { BuildContext } from './build-context.js';
 import type { Engine } from './client.js';
 import { probeEnvoy } from './envoy-probe.js';
-import { listProjectContainers, observeProject } from './observe.js';
+import { containerName, networkName, volumeName } from './names.js';
+import { listProjectContainers, observeProject, type ProjectNames } from './observe.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { type Plan, planStack } from './plan.js';
 import { envoyImagesToProbe } from './plan-envoy.js';
@@ -49,7 +50,7 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   }
   const [contexts, seen] = await Promise.all([
     input.contexts(),
-    observeProject(engine.docker, stack.project, imageRefs(stack)),
+    observeProject(engine.docker, stack.project, imageRefs(stack), projectNames(stack)),
   ]);
   progress.stop();
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
@@ -101,4 +102,15 @@ async function probeEnvoyImages(
 /** Every image the stack names: run images and the base images of builds. */
 function imageRefs(stack: ResolvedStack): string[] {
   return stack.services.flatMap((s) => [s.image, ...Object.values(s.build?.args ?? {})]);
+}
+
+/** The names the stack gives the project's networks, volumes and containers. */
+function projectNames(stack: ResolvedStack): ProjectNames {
+  return {
+    networks: Object.keys(stack.networks).map((n) => networkName(stack.project, n)),
+    volumes: stack.volumes.map((v) => volumeName(stack.project, v)),
+    containers: stack.services.flatMap((s) =>
+      Array.from({ length: s.replicas }, (_, i) => containerName(stack.project, s.name, i + 1)),
+    ),
+  };
 }

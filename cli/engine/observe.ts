@@ -2,7 +2,12 @@ import type Docker from 'dockerode';
 import { isGoneOrUnchanged } from './engine-errors.js';
 import { toObservedContainer } from './inspect-state.js';
 import { labels, projectFilter } from './labels.js';
-import type { ObservedContainer, ObservedImage, ObservedState } from './observed-state.js';
+import type {
+  ObservedContainer,
+  ObservedImage,
+  ObservedState,
+  UnownedResource,
+} from './observed-state.js';
 
 /**
  * The one engine read `up` plans from: everything carrying the project label, plus the
@@ -12,6 +17,7 @@ export async function observeProject(
   docker: Docker,
   project: string,
   imageRefs: readonly string[],
+  names: ProjectNames = { networks: [], volumes: [], containers: [] },
 ): Promise<ObservedState> {
   const filters = projectFilter(project);
   const [containers, networks, volumes, images] = await Promise.all([
@@ -20,13 +26,59 @@ export async function observeProject(
     docker.listVolumes({ filters }),
     Promise.all([...new Set(imageRefs)].map(async (ref) => [ref, await inspectImage(docker, ref)])),
   ]);
+  const owned = {
+    network: networks.map((n) => n.Name).sort(),
+    volume: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+    container: containers.map((c) => c.name),
+  };
+  const unowned = await findUnowned(docker, project, names, owned);
   return {
     project,
     containers,
-    networks: networks.map((n) => n.Name).sort(),
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+    networks: owned.network,
+    volumes: owned.volume,
     images: Object.fromEntries(images),
+    ...(unowned.length > 0 && { unowned }),
   };
+}
+
+/** The engine names the stack gives the project's resources. */
+export interface ProjectNames {
+  readonly networks: readonly string[];
+  readonly volumes: readonly string[];
+  readonly containers: readonly string[];
+}
+
+/** Resources with the project's names but without its label (see UnownedResource). */
+async function findUnowned(
+  docker: Docker,
+  project: string,
+  names: ProjectNames,
+  owned: Readonly<Record<UnownedResource['kind'], readonly string[]>>,
+): Promise<UnownedResource[]> {
+  const inspect = {
+    network: (name: string) => docker.getNetwork(name).inspect(),
+    volume: (name: string) => docker.getVolume(name).inspect(),
+    container: async (name: string) => (await docker.getContainer(name).inspect()).Config,
+  } as const;
+  const wanted = [
+    ...names.networks.map((name) => ({ kind: 'network' as const, name })),
+    ...names.volumes.map((name) => ({ kind: 'volume' as const, name })),
+    ...names.containers.map((name) => ({ kind: 'container' as const, name })),
+  ].filter((r) => !owned[r.kind].includes(r.name));
+  const found = await Promise.all(
+    wanted.map(async ({ kind, name }) => {
+      try {
+        const info = (await inspect[kind](name)) as { Labels?: Record<string, string> | null };
+        const owner = info.Labels?.[labels.project];
+        return owner === project ? [] : [{ kind, name, owner }];
+      } catch (err) {
+        if (isGoneOrUnchanged(err)) return [];
+        throw err;
+      }
+    }),
+  );
+  return found.flat();
 }
 
 /** The project's containers, inspected, sorted by service then replica. */

@@ -60,6 +60,17 @@ export type EnvoyBinary =
   | { readonly found: true; readonly version: string }
   | { readonly found: false; readonly reason: string };
 
+/**
+ * A resource with a name the project's would have, that esteps did not create for the
+ * project: no project label, or another project's. `up` refuses to adopt it.
+ */
+export interface UnownedResource {
+  readonly kind: 'network' | 'volume' | 'container';
+  readonly name: string;
+  /** The project label it carries, when another esteps project's; undefined when unlabelled. */
+  readonly owner: string | undefined;
+}
+
 export interface ObservedState {
   readonly project: string;
   readonly containers: readonly ObservedContainer[];
@@ -69,6 +80,11 @@ export interface ObservedState {
   readonly volumes: readonly string[];
   /** Images by reference; a reference absent from the engine maps to undefined. */
   readonly images: Readonly<Record<string, ObservedImage | undefined>>;
+  /**
+   * Resources with the names of the project's networks, volumes or containers that do not
+   * carry its label. @default [] (none)
+   */
+  readonly unowned?: readonly UnownedResource[];
   /**
    * Envoy images an edge is about to be built FROM, probed for Envoy, by reference (see
    * `envoyImagesToProbe`). @default {} (none probed)

@@ -231,6 +231,31 @@ describe('planStack', () => {
   });
 });
 
+describe('names the project does not own', () => {
+  it("refuses an unlabelled volume and another project's network before any operation", () => {
+    const observed: ObservedState = {
+      ...empty,
+      unowned: [
+        { kind: 'volume', name: 'demo_pgdata', owner: undefined },
+        { kind: 'network', name: 'demo_appmesh', owner: 'other' },
+      ],
+    };
+    let thrown: unknown;
+    try {
+      planStack({ stack, observed, contextDigests: digests });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({
+      code: 'NAME_CONFLICT',
+      exitCode: 15,
+      message:
+        'Project demo needs names already taken: volume demo_pgdata (not created by esteps), network demo_appmesh (of project other). Nothing was changed.',
+      hint: 'Choose another project name (-p NAME), or, if nothing there is needed, remove them (a volume takes its data with it): docker volume rm demo_pgdata; docker network rm demo_appmesh.',
+    });
+  });
+});
+
 describe('operation dependencies', () => {
   it('lets the image build while postgres starts, and usersvc wait for both', () => {
     const result = planStack({ stack, observed: empty, contextDigests: digests });

@@ -2,6 +2,7 @@ import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import { buildHash, configHash } from './config-hash.js';
 import { containerName, networkName, volumeName } from './names.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
+import { nameConflict, nameConflicts } from './plan-conflicts.js';
 import { edgesWithoutEnvoy, envoyMissing } from './plan-envoy.js';
 
 /**
@@ -92,13 +93,17 @@ export interface PlanInput {
 }
 
 /**
- * Every operation `up` performs, each with its cause. Throws ENVOY_MISSING, before any
- * operation, when an edge's Envoy image is known to hold no Envoy (plan-envoy.ts).
+ * Every operation `up` performs, each with its cause. Throws, before any operation,
+ * ENVOY_MISSING when an edge's Envoy image is known to hold no Envoy (plan-envoy.ts), and
+ * NAME_CONFLICT when the project's names are taken by resources it does not own
+ * (plan-conflicts.ts).
  */
 export function planStack(input: PlanInput): Plan {
   const { stack, observed } = input;
   const withoutEnvoy = edgesWithoutEnvoy(stack, observed);
   if (withoutEnvoy.length > 0) throw envoyMissing(withoutEnvoy);
+  const conflicts = nameConflicts(observed);
+  if (conflicts.length > 0) throw nameConflict(stack.project, conflicts);
   const ops: Operation[] = [
     ...planNetworks(stack, observed),
     ...planVolumes(stack, observed),

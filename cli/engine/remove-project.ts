@@ -7,11 +7,14 @@ export interface DownResult {
   readonly containers: readonly string[];
   readonly networks: readonly string[];
   readonly volumes: readonly string[];
+  /** The images `up` built for the project (with --volumes only): tags, or IDs of untagged ones. */
+  readonly images: readonly string[];
 }
 
 /**
  * Removes exactly what carries the project's label: containers (stopped first, so services
- * drain), then networks, then, only when asked, volumes. Nothing else on the engine is
+ * drain), then networks, then, only when asked, volumes and the images `up` built for the
+ * project (they carry its label; base images and stand-ins do not). Nothing else on the engine is
  * touched; it works from labels alone, so it still works after the stack changed.
  */
 export async function removeProject(
@@ -42,13 +45,36 @@ export async function removeProject(
     volumeNames = (Volumes ?? []).map((v) => v.Name).sort();
     await Promise.all(volumeNames.map((v) => docker.getVolume(v).remove().catch(ignoreGone)));
   }
+  const images = options.volumes ? await removeProjectImages(docker, project) : [];
   return {
     containers: containerNames,
     networks: networks.map((n) => n.Name).sort(),
     volumes: volumeNames,
+    images,
   };
 }
 
 function ignoreGone(err: unknown): void {
   if (!isGoneOrUnchanged(err)) throw err;
+}
+
+/** Removes the images built for the project; one still used elsewhere is left and not listed. */
+async function removeProjectImages(docker: Docker, project: string): Promise<string[]> {
+  const images = await docker.listImages({ all: false, filters: projectFilter(project) });
+  const removed = await Promise.all(
+    images.map(async (image) => {
+      const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+      try {
+        // By ID with force: every tag of it goes (all are the project's: the label says so).
+        await docker.getImage(image.Id).remove({ force: true });
+        return tags.length > 0 ? tags : [image.Id.replace(/^sha256:/, '').slice(0, 12)];
+      } catch (err) {
+        // 409: a container of another project runs it; 404: already gone.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 409 || status === 404) return [];
+        throw err;
+      }
+    }),
+  );
+  return removed.flat().sort();
 }
