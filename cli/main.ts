@@ -70,6 +70,9 @@ const run: RunAction =
       printError(error, json);
       process.exitCode = error.exitCode;
     }
+    // Interrupted (Ctrl-C, or stdout closed) and done cleaning up: end now, even when something
+    // the command ran (a stack's own smoke check, say) still holds a timer or a socket.
+    if (interrupt.signal.aborted) process.exit();
   };
 
 /**
