@@ -150,7 +150,16 @@ describe('render -o, then docker-compose up --build', () => {
     expect(info.HostConfig.PortBindings).toEqual({
       '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
     });
+    // Docker's own health check (the rendered one) passes: "Up (healthy)", never merely "Up"
+    // (which "Up (unhealthy)" and "Up (health: starting)" would also match).
+    const deadline = Date.now() + 60_000;
+    let status = '';
+    while (status !== 'healthy' && Date.now() < deadline) {
+      status = (await docker.getContainer(container!.Id).inspect()).State.Health?.Status ?? 'none';
+      if (status !== 'healthy') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(status).toBe('healthy');
     const ps = await compose('ps');
-    expect(ps.stdout).toMatch(/usersvc.*\(healthy\)|usersvc.*Up/);
+    expect(ps.stdout).toMatch(/usersvc\S*\s.*\sUp \(healthy\)/);
   });
 });

@@ -2,11 +2,22 @@
  * `esteps smoke` against a real stack: it passes on a fresh `up`, passes again right after
  * (fresh user names, nothing left behind), fails with SMOKE_FAILED (exit 8) and names the
  * failing checks while Postgres is stopped, and refuses a project that is not up
- * (NOT_RUNNING, exit 10) as `hotpatch` does.
+ * (NOT_RUNNING, exit 10) as `hotpatch` does. The service as `up` started it answers 503
+ * while its database is gone and recovers by itself; the database password shows in no
+ * command's output and in no container's logs.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esteps, eventually, jsonError, type UpProject, upProject } from './hotpatch-support.js';
-import { testEngine, uniqueName } from './support/engine.js';
+import {
+  esteps,
+  eventually,
+  health,
+  jsonError,
+  type UpProject,
+  upProject,
+} from './hotpatch-support.js';
+import { repoRoot, testEngine, uniqueName } from './support/engine.js';
 
 interface Check {
   name: string;
@@ -70,12 +81,16 @@ describe('esteps smoke', () => {
       const firstCreate = failed.find((c) => c.name.startsWith('create smoke-'));
       expect(firstCreate, JSON.stringify(failed)).toBeDefined();
       expect(firstCreate?.expected).toMatch(/^201/);
-      expect(firstCreate?.received).toBeTruthy();
+      // The service, up as `esteps up` started it, answers 503 while its database is gone.
+      expect(firstCreate?.received).toMatch(/^503 .*database unavailable/);
       expect(error.message).toContain(firstCreate?.name);
       // Without --json the table names the failing check too, on stdout's error path (stderr).
       const text = await esteps(['smoke', '-p', stack!.project]);
       expect(text.exitCode).toBe(8);
       expect(text.stderr).toMatch(/create smoke-[0-9a-f]+-a/);
+      // Alive, and saying its database is not up (what esteps' readiness rule reads).
+      expect(await health(stack!.baseUrl)).toMatchObject({ status: 200 });
+      expect((await health(stack!.baseUrl)).database).not.toBe('up');
     } finally {
       await postgres.start();
     }
@@ -85,6 +100,32 @@ describe('esteps smoke', () => {
       async () => (await esteps(['smoke', '-p', stack!.project])).exitCode === 0,
       60_000,
     );
+    expect(await health(stack!.baseUrl)).toMatchObject({ status: 200, database: 'up' });
+  });
+
+  it('shows the database password in no command output and no log line', async () => {
+    const project = stack!.project;
+    const secrets = await readFile(join(repoRoot, '.esteps', project, 'secrets.env'), 'utf8');
+    const password = /^ESTEPS_SECRET_DB_PASSWORD=(.+)$/m.exec(secrets)?.[1]?.trim();
+    expect(password, 'the generated password').toMatch(/^.{16,}$/);
+    const runs = [];
+    for (const args of [
+      ['up', '--json'],
+      ['up'],
+      ['ps', '--json'],
+      ['logs', '--json'],
+      ['logs'],
+      ['smoke', '--json'],
+      ['render', '--json'],
+      ['render'],
+    ]) {
+      runs.push(await esteps([...args, '-p', project], { ESTEPS_USERSVC_PORT: '0' }));
+    }
+    for (const run of runs) {
+      expect(`${run.stdout}${run.stderr}`).not.toContain(password);
+    }
+    expect(runs[3]!.exitCode).toBe(0);
+    expect((runs[3]!.json.lines as unknown[]).length).toBeGreaterThan(0);
   });
 
   it('refuses a project that is not up: NOT_RUNNING, exit 10 (smoke and hotpatch)', async () => {

@@ -80,6 +80,8 @@ describe('esteps up, side by side and when things go wrong', () => {
   });
 
   it('runs two projects side by side on different ports', async () => {
+    // Its own starting point (up changes nothing when the tests above left both up).
+    await Promise.all([a.up(), b.up()]);
     const ids = [await containerIds(a.project), await containerIds(b.project)];
     expect(Object.keys(ids[0]!).sort()).toEqual(['postgres', 'usersvc']);
     expect(Object.keys(ids[1]!).sort()).toEqual(['postgres', 'usersvc']);

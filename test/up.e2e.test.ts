@@ -1,8 +1,10 @@
 /**
- * The life of one project on the real engine, in order: a cold `up` to a healthy service and
+ * The life of one project on the real engine: a cold `up` to a healthy service and
  * a user round trip; a second `up` that changes nothing; a configuration change that
  * recreates usersvc alone; a host port in use (PORT_IN_USE) and the recovery; `ps --json`;
- * `down` keeping the data and leaving foreign resources alone; `down --volumes` removing it.
+ * `down` keeping the data and leaving foreign resources alone; `down --volumes` removing it
+ * and the built image. Each test brings the project to its own starting point first (`up`
+ * is a no-op when nothing changed), so none depends on the one before it having passed.
  */
 
 import { createServer, type Server } from 'node:net';
@@ -71,6 +73,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('changes nothing on a second up, and says so (built CLI, --json)', async () => {
+    await p.up();
     const before = await containerIds(p.project);
     const { exitCode, json } = await p.cli(['up', '--json']);
     expect(exitCode).toBe(0);
@@ -91,6 +94,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('recreates usersvc alone when its configuration changes', async () => {
+    await upWithAlice();
     const before = await containerIds(p.project);
     const { docker } = await testEngine();
     const oldPort = p.port;
@@ -120,6 +124,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('fails with PORT_IN_USE when the host port is taken, and recovers with another', async () => {
+    await upWithAlice();
     const blocker = await listen(0);
     const taken = (blocker.address() as { port: number }).port;
     try {
@@ -138,6 +143,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('lists the containers with ps --json', async () => {
+    await p.up();
     const { exitCode, json } = await p.cli(['ps', '--json']);
     expect(exitCode).toBe(0);
     const containers = json.containers as PsContainer[];
@@ -154,6 +160,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('shows the service logs, demultiplexed, and no password in them', async () => {
+    await upWithAlice();
     const all = await p.cli(['logs', 'usersvc', '--json']);
     expect(all.exitCode).toBe(0);
     const lines = all.json.lines as { container: string; stream: string; text: string }[];
@@ -176,6 +183,7 @@ describe('esteps up / down / ps on one project', () => {
   });
 
   it('down removes only the project, keeps its data, and the next up brings it back', async () => {
+    await upWithAlice();
     const { docker } = await testEngine();
     const foreignName = uniqueName('esteps-foreign');
     await docker.createNetwork({
@@ -194,6 +202,7 @@ describe('esteps up / down / ps on one project', () => {
       containers: [`${p.project}-postgres-1`, `${p.project}-usersvc-1`],
       networks: [`${p.project}_appmesh`],
       volumes: [],
+      images: [],
     });
     expect(await containerIds(p.project)).toEqual({});
     const ps = await p.cli(['ps', '--json']);
@@ -222,13 +231,33 @@ describe('esteps up / down / ps on one project', () => {
     });
   });
 
-  it('down --volumes removes the data', async () => {
+  it('down --volumes removes the data and the built image', async () => {
+    await upWithAlice();
     const down = await p.down(true);
-    expect((down.data.removed as { volumes: string[] }).volumes).toEqual([`${p.project}_pgdata`]);
-    await p.up();
+    expect(down.data.removed).toMatchObject({
+      volumes: [`${p.project}_pgdata`],
+      images: [`esteps/${p.project}-usersvc:latest`],
+    });
+    const up = await p.up();
+    expect(up.data.plan).toContainEqual(
+      expect.objectContaining({ action: 'build', cause: 'no existing image' }),
+    );
     expect((await call('GET', p.url('/user/alice'))).status).toBe(404);
   });
 });
+
+/**
+ * Each test starts from what it needs, not from what the test before it left: the project up
+ * (a no-op when it already is) and user alice stored.
+ */
+async function upWithAlice(): Promise<void> {
+  await p.up();
+  const put = await call('PUT', p.url('/user/alice'), {
+    fullname: 'Alice',
+    password: 'alicerules',
+  });
+  expect([201, 409]).toContain(put.status);
+}
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
