@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, runCli } from './support/cli.js';
+import { type CliRun, cliPath, runCli } from './support/cli.js';
 import { projectLeftovers, repoRoot, stackImage, uniqueName } from './support/engine.js';
 
 let dir = '';
@@ -166,6 +167,32 @@ describe('esteps usage', () => {
     expect(plan.map((p) => p.target)).toContain(`container ${project}-postgres-1`);
     expect(await projectLeftovers(project)).toEqual([]);
     expect(existsSync(join(dir, '.esteps', project))).toBe(false);
+  });
+
+  it('on a terminal, colour unless NO_COLOR; a terminal with no width still ends', async () => {
+    // `script` runs esteps on a pseudo-terminal (stderr a TTY: the spinner), sized or not.
+    const onTerminal = async (size: string, env: string) => {
+      const command = `${size} ${env} node ${cliPath} up --dry-run -p ${project}`;
+      return execa('script', ['-qec', command, '/dev/null'], {
+        cwd: dir,
+        input: '',
+        reject: false,
+        timeout: 60_000,
+        env: { ESTEPS_USERSVC_PORT: '0', NO_COLOR: '' },
+      });
+    };
+    const sgr = /\x1b\[[0-9;]*m/;
+    const coloured = await onTerminal('stty cols 100 rows 30;', '');
+    expect(coloured.exitCode, coloured.stdout.slice(0, 500)).toBe(0);
+    expect(coloured.stdout).toMatch(sgr);
+    const plain = await onTerminal('stty cols 100 rows 30;', 'NO_COLOR=1');
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toContain('dry run: nothing was changed');
+    expect(plain.stdout).not.toMatch(sgr);
+    const unsized = await onTerminal('stty cols 0 rows 0;', '');
+    expect(unsized.timedOut).toBe(false);
+    expect(unsized.exitCode).toBe(0);
+    expect(unsized.stdout.length).toBeLessThan(100_000);
   });
 
   it('down, ps and logs of a project that never existed change nothing on disk', async () => {

@@ -24,7 +24,9 @@ export interface ProgressOptions {
 export function createProgress(options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return silentProgress;
-  if (!stream.isTTY) return plainProgress(stream);
+  // A terminal that reports no width (a pty nobody sized, e.g. `script` with no input
+  // terminal): ora would clear an unbounded number of lines, forever. Plain lines instead.
+  if (!stream.isTTY || !stream.columns) return plainProgress(stream);
   return spinnerProgress(stream);
 }
 
