@@ -181,7 +181,8 @@ describe('esteps usage', () => {
         env: { ESTEPS_USERSVC_PORT: '0', NO_COLOR: '' },
       });
     };
-    const sgr = /\x1b\[[0-9;]*m/;
+    // An SGR (colour) escape: ESC [ ... m.
+    const sgr = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
     const coloured = await onTerminal('stty cols 100 rows 30;', '');
     expect(coloured.exitCode, coloured.stdout.slice(0, 500)).toBe(0);
     expect(coloured.stdout).toMatch(sgr);
