@@ -6,7 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
-import { projectLeftovers, removeTestResources, testEngine, testLabels } from './support/engine.js';
+import {
+  projectLeftovers,
+  removeTestResources,
+  stackImage,
+  testEngine,
+  testLabels,
+} from './support/engine.js';
 import { type ProjectFixture, projectFixture } from './up-fixture.js';
 
 let p: ProjectFixture;
@@ -93,7 +99,9 @@ describe('esteps up with names it does not own', () => {
     expect(await projectLeftovers(p.project)).toEqual([]);
     // The base images it was built from stay.
     const { docker } = await testEngine();
-    const base = await docker.listImages({ filters: { reference: ['esteps-local/*'] } });
-    expect(base.length).toBeGreaterThan(0);
+    for (const variable of ['ESTEPS_ENVOY_IMAGE', 'ESTEPS_NODE_IMAGE'] as const) {
+      const base = await docker.getImage(stackImage(variable)).inspect();
+      expect(base.Id).toMatch(/^sha256:/);
+    }
   });
 });

@@ -205,6 +205,9 @@ describe('a stack of the user’s own, outside the repository', () => {
       `label=com.esteps.project=${project}`,
     ]);
     expect(left.stdout.trim()).toBe('');
+    // --volumes also removed the image up built for the project (the tag itself now names
+    // the image docker-compose built above, which is not the project's and stays).
+    expect(down.stdout).toMatch(/1 built image\(s\)/);
   });
 });
 
