@@ -96,52 +96,75 @@ export interface LoadReport {
  * PUTs distinct users at `perSecond`, open loop (a slow answer does not slow the sending),
  * until `stop()`, which waits for every request to be answered or to time out (15 s).
  */
-export function writeLoad(
+export function writeLoad(baseUrl: string, options: { perSecond: number; prefix: string }) {
+  return steadyLoad(baseUrl, options.perSecond, (n) => {
+    const username = `${options.prefix}${n}`;
+    return {
+      username,
+      method: 'PUT',
+      path: `/user/${username}`,
+      body: JSON.stringify({ fullname: `Fault ${username}`, password: 'faultrules' }),
+    };
+  });
+}
+
+/** `GET /user/health` at `perSecond`, open loop: who answers, and when. */
+export function healthLoad(baseUrl: string, perSecond: number) {
+  return steadyLoad(baseUrl, perSecond, () => ({
+    username: '',
+    method: 'GET',
+    path: '/user/health',
+  }));
+}
+
+export interface SteadyLoad {
+  readonly answers: Answered[];
+  readonly startedAt: number;
+  stop(): Promise<LoadReport>;
+}
+
+function steadyLoad(
   baseUrl: string,
-  options: { perSecond: number; prefix: string },
-): { stop(): Promise<LoadReport>; readonly answers: Answered[]; readonly startedAt: number } {
+  perSecond: number,
+  next: (n: number) => { username: string; method: 'GET' | 'PUT'; path: string; body?: string },
+): SteadyLoad {
   const agent = new Agent({ connections: 64, keepAliveTimeout: 1000 });
   const startedAt = Date.now();
   const answers: Answered[] = [];
   const pending = new Set<Promise<void>>();
   let n = 0;
   const send = () => {
-    const username = `${options.prefix}${n++}`;
+    const { username, method, path, body } = next(n++);
     const sentAt = Date.now() - startedAt;
-    const task = request(`${baseUrl}/user/${username}`, {
-      method: 'PUT',
+    const answer = (status: number, detail: string, retryAfter: string | undefined) =>
+      answers.push({
+        sentAt,
+        answeredAt: Date.now() - startedAt,
+        status,
+        username,
+        detail,
+        retryAfter,
+      });
+    const task = request(`${baseUrl}${path}`, {
+      method,
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ fullname: `Fault ${username}`, password: 'faultrules' }),
+      ...(body !== undefined && { body }),
       headersTimeout: 15_000,
       bodyTimeout: 15_000,
     })
       .then(async (res) => {
         const text = await res.body.text();
         const retryAfter = res.headers['retry-after'];
-        answers.push({
-          sentAt,
-          answeredAt: Date.now() - startedAt,
-          status: res.statusCode,
-          username,
-          detail: text,
-          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-        });
+        answer(res.statusCode, text, typeof retryAfter === 'string' ? retryAfter : undefined);
       })
       .catch((err: { code?: string; message?: string }) => {
-        answers.push({
-          sentAt,
-          answeredAt: Date.now() - startedAt,
-          status: 0,
-          username,
-          detail: err.code ?? err.message ?? String(err),
-          retryAfter: undefined,
-        });
+        answer(0, err.code ?? err.message ?? String(err), undefined);
       });
     pending.add(task);
     void task.finally(() => pending.delete(task));
   };
-  const timer = setInterval(send, 1000 / options.perSecond);
+  const timer = setInterval(send, 1000 / perSecond);
   return {
     answers,
     startedAt,
@@ -231,11 +254,11 @@ export async function waitDatabaseUp(baseUrl: string, boundMs: number): Promise<
 }
 
 /** Runs `cmd` in a running container (as root); its output, and throws on a non-zero exit. */
-export async function execIn(containerId: string, cmd: string[]): Promise<string> {
+export async function execIn(containerId: string, cmd: string[], user = 'root'): Promise<string> {
   const { docker } = await testEngine();
   const exec = await docker.getContainer(containerId).exec({
     Cmd: cmd,
-    User: 'root',
+    User: user,
     AttachStdout: true,
     AttachStderr: true,
   });
