@@ -4,6 +4,7 @@
  * that classifies every answer, and reading back what was acknowledged. Everything a test
  * brings up is removed by its project label when the test ends, passed or not.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,19 +94,37 @@ export interface LoadReport {
 }
 
 /**
- * PUTs distinct users at `perSecond`, open loop (a slow answer does not slow the sending),
- * until `stop()`, which waits for every request to be answered or to time out (15 s).
+ * Bound on one answer. Generous: a create costs a scrypt hash (N=2^17: 0.4 s of a core on
+ * an idle 2-core machine, 1.2 s when other work shares it), so the write rates below stay
+ * under the machine's hashing capacity, and a queue that builds anyway is still answered.
  */
-export function writeLoad(baseUrl: string, options: { perSecond: number; prefix: string }) {
+const answerBoundMs = 30_000;
+
+/**
+ * PUTs distinct users at `perSecond`, open loop (a slow answer does not slow the sending),
+ * until `stop()`, which waits for every request to be answered or to time out (30 s).
+ */
+export function writeLoad(
+  baseUrl: string,
+  options: { perSecond: number; prefix: string; fullnameChars?: number },
+) {
   return steadyLoad(baseUrl, options.perSecond, (n) => {
     const username = `${options.prefix}${n}`;
     return {
       username,
       method: 'PUT',
       path: `/user/${username}`,
-      body: JSON.stringify({ fullname: `Fault ${username}`, password: 'faultrules' }),
+      body: JSON.stringify({
+        fullname: `Fault ${username} ${incompressible(options.fullnameChars ?? 0)}`,
+        password: 'faultrules',
+      }),
     };
   });
+}
+
+/** `chars` random letters and digits: a row Postgres cannot compress much. */
+function incompressible(chars: number): string {
+  return randomBytes(chars).toString('base64').replace(/[+/=]/g, 'x').slice(0, chars);
 }
 
 /** `GET /user/health` at `perSecond`, open loop: who answers, and when. */
@@ -115,6 +134,14 @@ export function healthLoad(baseUrl: string, perSecond: number) {
     method: 'GET',
     path: '/user/health',
   }));
+}
+
+/** `GET /user/<name>` of the given users in turn, at `perSecond`, open loop. */
+export function readLoad(baseUrl: string, perSecond: number, usernames: readonly string[]) {
+  return steadyLoad(baseUrl, perSecond, (n) => {
+    const username = usernames[n % usernames.length]!;
+    return { username, method: 'GET', path: `/user/${username}` };
+  });
 }
 
 export interface SteadyLoad {
@@ -150,8 +177,8 @@ function steadyLoad(
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
       ...(body !== undefined && { body }),
-      headersTimeout: 15_000,
-      bodyTimeout: 15_000,
+      headersTimeout: answerBoundMs,
+      bodyTimeout: answerBoundMs,
     })
       .then(async (res) => {
         const text = await res.body.text();
