@@ -20,10 +20,14 @@ export class DatabaseUnavailable extends Error {
 const unavailableStates = /^(08|53|57|3D000|42P01)/;
 /**
  * Errors of one request that do not say the whole database is gone: a statement or
- * connection that took too long under load. A database that really went away is noticed
+ * connection that took too long under load, a write that found the disk full. A database that really went away is noticed
  * by the monitor's probe, which treats any failure as "down".
  */
-const requestOnlyStates = new Set(['57014', '53300']);
+const requestOnlyStates = new Set([
+  '57014', // query_canceled: the statement timeout
+  '53300', // too_many_connections
+  '53100', // disk_full: that write fails; reads go on, and writes work once space is freed
+]);
 const requestOnlyMessages = /timeout|timed out/i;
 
 function isRequestOnly(err: unknown): boolean {

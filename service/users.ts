@@ -29,14 +29,24 @@ function cores(): number {
 }
 
 /**
+ * Hashes one process may run at once: one per core, at most two, shared among the
+ * supervisor's workers (SERVICE_WORKERS, which each worker inherits), at least one each.
+ */
+export function hashSlots(cores: number, workers: string | undefined): number {
+  const count = Number(workers);
+  const perContainer = Math.max(1, Math.min(2, cores));
+  return Math.max(1, Math.floor(perContainer / (Number.isInteger(count) && count > 0 ? count : 1)));
+}
+
+/**
  * Password work is the expensive part of a request: 128 MiB and a few hundred ms of CPU per
  * hash, on libuv's thread pool (4 threads), which pg also needs (SCRAM authentication of new
  * connections) as does DNS. One hash per core runs at once, at most two, leaving threads
- * free for those: so one process's hashes hold at most `maxConcurrentHashes` × 128 MiB
- * (256 MiB). Waiting work holds no hash memory; beyond `maxPendingHashes` waiting, a client
+ * free for those: so a container's hashes hold at most 2 × 128 MiB (256 MiB) with one or two
+ * workers. Waiting work holds no hash memory; beyond `maxPendingHashes` waiting, a client
  * gets 429 rather than an ever-longer queue.
  */
-const maxConcurrentHashes = Math.max(1, Math.min(2, cores()));
+const maxConcurrentHashes = hashSlots(cores(), process.env.SERVICE_WORKERS);
 const maxPendingHashes = 256;
 let runningHashes = 0;
 const waitingHashes: (() => void)[] = [];

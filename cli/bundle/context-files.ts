@@ -15,9 +15,18 @@ export interface ContextFile {
 }
 
 /**
+ * esteps' own state beside a stack file (`.esteps/<project>/`: generated secrets, the lock
+ * of a running command) is never part of a build context, `.dockerignore` or not: it would
+ * put secrets into the engine's build, and the lock file, new at every command, would
+ * change the context and rebuild the image at every `up`.
+ */
+const stateFolder = '.esteps/';
+
+/**
  * The files of a build context directory as `docker build` would send them: every file not
  * excluded by the directory's `.dockerignore` (Docker's own matching rules), plus the
- * Dockerfile and `.dockerignore` themselves, which the builder always gets.
+ * Dockerfile and `.dockerignore` themselves, which the builder always gets; never esteps'
+ * own state folder.
  */
 export async function contextFiles(contextDir: string, dockerfile: string): Promise<ContextFile[]> {
   const files = await listFiles(contextDir).catch((err: NodeJS.ErrnoException) => {
@@ -30,7 +39,9 @@ export async function contextFiles(contextDir: string, dockerfile: string): Prom
       },
     );
   });
-  const paths = files.map((f) => relative(contextDir, f).split(sep).join('/'));
+  const paths = files
+    .map((f) => relative(contextDir, f).split(sep).join('/'))
+    .filter((p) => !p.startsWith(stateFolder));
   const rules = paths.includes('.dockerignore')
     ? await readFile(join(contextDir, '.dockerignore'), 'utf8')
     : '';

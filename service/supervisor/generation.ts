@@ -40,10 +40,13 @@ export class Generation {
     private readonly env: Record<string, string> = {},
   ) {}
 
-  /** Forks one worker running this generation's file; its output goes to ours and to the tail. */
-  fork(): Worker {
+  /**
+   * Forks one worker running this generation's file, with `extraEnv` added to the
+   * generation's; its output goes to ours and to the tail.
+   */
+  fork(extraEnv: Record<string, string> = {}): Worker {
     cluster.setupPrimary({ exec: this.file, args: [], silent: true });
-    const worker = cluster.fork({ ...this.env, [versionVariable]: this.version });
+    const worker = cluster.fork({ ...this.env, ...extraEnv, [versionVariable]: this.version });
     for (const [stream, target] of [
       [worker.process.stdout, process.stdout],
       [worker.process.stderr, process.stderr],

@@ -14,7 +14,7 @@ import { Generation } from './generation.js';
 export interface SupervisorOptions {
   /** Code to run, and where a successful reload installs the new code. @default '/app/service.js' */
   readonly serviceFile: string;
-  /** Workers per generation. @default 1 (env SERVICE_WORKERS) */
+  /** Workers per generation. @default 1 (env SERVICE_WORKERS; the user-service image sets 2) */
   readonly workers: number;
   /** Bound on a new generation becoming ready. @default 10000 (env READY_TIMEOUT_MS) */
   readonly readyTimeoutMs: number;
@@ -141,7 +141,9 @@ export class Supervisor {
     this.restartDelayMs = Math.min(delayMs * 2, 5000);
     setTimeout(() => {
       if (this.current !== generation || this.stopping) return;
-      const replacement = generation.fork();
+      // Like a reload's new code, the replacement takes connections only once its database
+      // pool is up (bounded): the other workers answer meanwhile, rather than it 503s.
+      const replacement = generation.fork({ WAIT_DB_BEFORE_LISTEN_MS: '5000' });
       replacement.once('listening', () => {
         this.restartDelayMs = 100;
       });
