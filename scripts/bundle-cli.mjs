@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/ so that `esteps` starts without resolving and loading hundreds of
 // modules: dist/esteps.js is a tiny entry (cli/entry.ts) that answers --version and --help by
 // itself and imports the rest; the rest is split into chunks so a command parses only the code
-// it runs (undici, yaml, chokidar and the Envoy checker load on first use). Parts of
+// it runs (yaml, chokidar and the Envoy checker load on first use). Parts of
 // dockerode's dependency tree that esteps never uses, and that weigh most on start-up, are left
 // out: BuildKit sessions and BuildKit's progress decoder (gRPC, protobuf: we use the legacy
 // builder, see shared/ENVIRONMENT.md) and the SSH transport (ssh2: DOCKER_HOST takes unix://
