@@ -2,7 +2,7 @@
  * The `esteps` executable's first module, kept tiny: `esteps --version` and `esteps --help`
  * answer from it alone (the help text is the CLI's own, written next to the bundle at build
  * time by scripts/bundle-cli.mjs), and every other command loads the CLI (cli/main.ts) with
- * only the code it uses (the bundle is split; undici, yaml, chokidar load on first use).
+ * only the code it uses (the bundle is split; yaml, chokidar, esbuild load on first use).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,11 +1,13 @@
 // Bundles the CLI into dist/ so that `esteps` starts without resolving and loading hundreds of
 // modules: dist/esteps.js is a tiny entry (cli/entry.ts) that answers --version and --help by
 // itself and imports the rest; the rest is split into chunks so a command parses only the code
-// it runs (undici, yaml, chokidar and the Envoy checker load on first use). Parts of
+// it runs (yaml, chokidar and the Envoy checker load on first use). Parts of
 // dockerode's dependency tree that esteps never uses, and that weigh most on start-up, are left
 // out: BuildKit sessions and BuildKit's progress decoder (gRPC, protobuf: we use the legacy
 // builder, see shared/ENVIRONMENT.md) and the SSH transport (ssh2: DOCKER_HOST takes unix://
-// and tcp:// here). esbuild stays external: it ships a native binary.
+// and tcp:// here), and tar-fs (dockerode packs a build context folder with it; esteps sends
+// the engine an archive of its own, cli/engine/tar.ts). esbuild stays external: it ships a
+// native binary.
 import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -13,13 +15,13 @@ import { build } from 'esbuild';
 const unused = {
   name: 'esteps-unused',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(session|ssh|buildkit)$/ }, (args) =>
+    b.onResolve({ filter: /^(\.\/(session|ssh|buildkit)|tar-fs)$/ }, (args) =>
       /[\\/](dockerode|docker-modem)[\\/]lib$/.test(args.resolveDir)
         ? { path: args.path, namespace: 'esteps-unused' }
         : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'esteps-unused' }, (args) => ({
-      contents: `module.exports = function () { throw new Error('esteps does not include dockerode ${args.path.slice(2)} support'); };`,
+      contents: `module.exports = function () { throw new Error('esteps does not include dockerode ${args.path.replace('./', '')} support'); };`,
       loader: 'js',
     }));
   },

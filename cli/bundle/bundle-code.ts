@@ -25,6 +25,18 @@ export function entryFile(entry: string): string {
 }
 
 /**
+ * Starts esbuild's service process now (loading esbuild and spawning its binary), for a
+ * command that is about to bundle changed code: a hot patch overlaps that start with loading
+ * the project and reading the engine. Failures are left to the bundling itself to report.
+ */
+export function prewarmBundler(): void {
+  void import('esbuild').then(
+    (esbuild) => esbuild.transform('').catch(() => undefined),
+    () => undefined,
+  );
+}
+
+/**
  * Bundles one entry; `workingDir` is the stack's root. The output is cached by the content of
  * every file it was made from (build-cache.ts): unchanged code costs a few file reads.
  */

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { prewarmBundler } from '../bundle/bundle-code.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
@@ -22,6 +23,8 @@ export async function hotpatchCommand(
   options: HotpatchOptions,
   services: readonly string[] = [],
 ): Promise<HotpatchResult> {
+  // The code is about to be bundled, and changed since the last time (or why patch?).
+  prewarmBundler();
   // Both are independent; a problem with the project is reported before one with the engine.
   const [loaded, connected] = await Promise.allSettled([
     readProject(ctx, options),

@@ -16,7 +16,7 @@ import { sourceOption } from './hotpatch.js';
 export interface WatchOptions extends ProjectOptions {
   /** A copy of the project's sources to watch and patch from. @default the stack's own */
   readonly source?: string;
-  /** Quiet time that ends a burst of editor events. @default 150 */
+  /** Quiet time that ends a burst of editor events (one save: a write or two). @default 50 */
   readonly debounceMs?: number;
 }
 
@@ -45,7 +45,7 @@ export async function watchCommand(
   const source = sourceOption(ctx.cwd, options.source).source;
   const services = hotpatchableServices(project, names);
   const folders = watchedFolders(services, sourceRebase(project, source));
-  const debounceMs = options.debounceMs ?? 150;
+  const debounceMs = options.debounceMs ?? 50;
   // Patch progress would fight the one-line-per-patch output.
   const progress = createProgress({ quiet: true });
   const counts = { patches: 0, failures: 0 };

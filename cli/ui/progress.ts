@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 /**
  * Progress for long operations, always on stderr so stdout stays for results. A spinner on a
@@ -69,23 +69,45 @@ function plainProgress(stream: NodeJS.WritableStream): Progress {
 }
 
 function spinnerProgress(stream: NodeJS.WriteStream): Progress {
+  // ora (with chalk and its spinners) loads only on a terminal, while the command starts: a
+  // step begun before it arrives gets its spinner when it does.
+  let ora: typeof import('ora').default | undefined;
   let spinner: Ora | undefined;
+  let pending: string | undefined;
   const color = !process.env.NO_COLOR;
+  const spin = (text: string) =>
+    ora!({ text, stream, color: color ? 'cyan' : false, isEnabled: true }).start();
+  void import('ora').then(
+    (loaded) => {
+      ora = loaded.default;
+      if (pending !== undefined) spinner = spin(pending);
+      pending = undefined;
+    },
+    () => undefined,
+  );
+  const end = (how: 'succeed' | 'fail', text: string | undefined) => {
+    if (spinner) spinner[how](text);
+    else if (pending !== undefined)
+      stream.write(`${how === 'succeed' ? '✔' : '✖'} ${text ?? pending}\n`);
+    spinner = undefined;
+    pending = undefined;
+  };
   return {
     start(text) {
       spinner?.stop();
-      spinner = ora({ text, stream, color: color ? 'cyan' : false, isEnabled: true }).start();
+      spinner = undefined;
+      if (ora) spinner = spin(text);
+      else pending = text;
     },
     update(text) {
       if (spinner) spinner.text = text;
+      else if (pending !== undefined) pending = text;
     },
     succeed(text) {
-      spinner?.succeed(text);
-      spinner = undefined;
+      end('succeed', text);
     },
     fail(text) {
-      spinner?.fail(text);
-      spinner = undefined;
+      end('fail', text);
     },
     info(text) {
       if (spinner?.isSpinning) {
@@ -99,6 +121,7 @@ function spinnerProgress(stream: NodeJS.WriteStream): Progress {
     stop() {
       spinner?.stop();
       spinner = undefined;
+      pending = undefined;
     },
   };
 }
