@@ -16,9 +16,11 @@ export default defineStack({
       image: { env: 'ESTEPS_POSTGRES_IMAGE', default: imageDefaults.ESTEPS_POSTGRES_IMAGE.default },
       environment: {
         POSTGRES_USER: 'postgres',
-        POSTGRES_PASSWORD: { secret: 'dbPassword' },
+        POSTGRES_PASSWORD_FILE: '/run/secrets/db_password',
         POSTGRES_DB: 'postgres',
       },
+      // The entrypoint starts as root to own the data folder, then drops to postgres (999).
+      secrets: [{ secret: 'dbPassword', owner: '999:999' }],
       volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data' }],
       healthcheck: {
         // TCP on purpose: while initialising, postgres listens on its unix socket only, so a
@@ -53,7 +55,7 @@ export default defineStack({
       environment: {
         PGHOST: 'postgres',
         PGUSER: 'postgres',
-        PGPASSWORD: { secret: 'dbPassword' },
+        PGPASSWORD_FILE: '/run/secrets/db_password',
         PGDATABASE: 'users',
         PORT: '5000',
       },
@@ -73,12 +75,14 @@ export default defineStack({
       dependsOn: [{ service: 'postgres', condition: 'healthy' }],
       restart: 'unless-stopped',
       networks: ['appmesh'],
-      user: 'usersvc',
+      secrets: ['dbPassword'],
       // The image's Dockerfile creates usersvc as 10001:10001 and runs the supervisor.
+      user: '10001:10001',
       hotpatch: { bundle: 'app/service.js', path: '/app/service.js', owner: '10001:10001' },
     },
   },
   networks: { appmesh: {} },
   volumes: { pgdata: {} },
+  secrets: { dbPassword: {} },
   smoke: { service: 'usersvc', checks: userStory },
 });

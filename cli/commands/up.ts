@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
@@ -47,18 +46,12 @@ export interface ServiceReport {
  * images (stderr, before changing anything), then where the services answer (stdout).
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
-  const load = (secrets: 'create' | 'redact') =>
-    loadProject({
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...stackChoice(options),
-      ...(options.project !== undefined && { project: options.project }),
-      secrets,
-    });
-  // A dry run must not create the secrets file, but plans with the secrets when they exist
-  // (they are part of the configuration hash).
-  let project = await load(options.dryRun ? 'redact' : 'create');
-  if (options.dryRun && existsSync(project.secretsFile)) project = await load('create');
+  const project = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...stackChoice(options),
+    ...(options.project !== undefined && { project: options.project }),
+  });
   // An edge's Envoy configuration is checked against Envoy's API before the engine is touched.
   await assertStackEdges(project.resolved);
   const engine = await connectEngine(ctx.env);
@@ -146,7 +139,7 @@ function imageOrigin(
   path: string,
 ): { imageSource: string; variable?: string } {
   const origin = stack.origins[path];
-  if (origin === undefined || origin.kind === 'secret') return { imageSource: 'stack' };
+  if (origin === undefined) return { imageSource: 'stack' };
   return { imageSource: origin.kind, variable: origin.variable };
 }
 
