@@ -25,7 +25,8 @@ export async function ensureVolumeHelperImage(docker: Docker): Promise<void> {
   } catch (err) {
     if (statusCode(err) !== 404) throw err;
   }
-  const folder = createTar([{ path: 'volume/.keep', data: Buffer.alloc(0), mode: 0o644 }]);
+  // One empty marker file: the image needs a layer; nothing at the mount point.
+  const folder = createTar([{ path: '.esteps-volume-helper', data: Buffer.alloc(0), mode: 0o444 }]);
   const [repo, tag] = volumeHelperImage.split(':');
   try {
     const stream = await docker.importImage(bufferStream(folder), {
@@ -62,7 +63,18 @@ export async function withVolumeHelper<T>(
     Cmd: ['/none'],
     Labels: { [labels.project]: project, [labels.probe]: 'volume-helper' },
     NetworkDisabled: true,
-    HostConfig: { NetworkMode: 'none', Binds: [`${volume}:${mountPoint}`] },
+    HostConfig: {
+      NetworkMode: 'none',
+      // NoCopy: the image's content at the mount point never lands in the volume.
+      Mounts: [
+        {
+          Type: 'volume',
+          Source: volume,
+          Target: mountPoint,
+          VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
+        },
+      ],
+    },
   });
   try {
     return await work(container);
