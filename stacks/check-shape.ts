@@ -145,7 +145,7 @@ const service: Shape = {
     readOnlyRootFilesystem: 'boolean',
     tmpfs: {
       array: {
-        object: { target: 'string', sizeBytes: 'number', mode: 'number' },
+        object: { target: 'string', sizeBytes: 'number', mode: 'number', owner: 'string' },
         required: ['target'],
       },
     },

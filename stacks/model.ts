@@ -65,8 +65,13 @@ export interface TmpfsSpec {
   readonly target: string;
   /** Size limit in bytes. @default undefined: the engine's (half the host's memory) */
   readonly sizeBytes?: number;
-  /** Permission bits of the mount point. @default 0o1777 (like /tmp) */
+  /**
+   * Permission bits of the mount point. @default 0o1777 (like /tmp); when the image has a
+   * folder at `target`, the engine copies that folder into the tmpfs and keeps its mode
+   */
   readonly mode?: number;
+  /** Numeric uid:gid owning the mount point. @default the service's `user` when numeric, else root */
+  readonly owner?: string;
 }
 
 /** Resource limits of each container of a service. */
@@ -353,6 +358,15 @@ export interface ValueOrigin {
   readonly default?: string;
 }
 
+/** A tmpfs mount, resolved; `uid`/`gid` absent: root's. */
+export interface ResolvedTmpfs {
+  readonly target: string;
+  readonly sizeBytes?: number;
+  readonly mode: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /** A secret file of a container, resolved. */
 export interface ResolvedServiceSecret {
   /** The stack secret's name (`dbPassword`). */
@@ -431,11 +445,7 @@ export interface ResolvedService {
   readonly secrets: readonly ResolvedServiceSecret[];
   readonly user?: string;
   readonly readOnlyRootFilesystem: boolean;
-  readonly tmpfs: readonly {
-    readonly target: string;
-    readonly sizeBytes?: number;
-    readonly mode: number;
-  }[];
+  readonly tmpfs: readonly ResolvedTmpfs[];
   readonly capDrop: readonly string[];
   readonly capAdd: readonly string[];
   readonly noNewPrivileges: boolean;

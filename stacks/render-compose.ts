@@ -1,4 +1,4 @@
-import type { ResolvedService, ResolvedStack, ValueOrigin } from './model.js';
+import type { ResolvedService, ResolvedStack, ResolvedTmpfs, ValueOrigin } from './model.js';
 import { readinessScript } from './readiness.js';
 import { secretFileName } from './variables.js';
 
@@ -68,6 +68,21 @@ export function renderCompose(stack: ResolvedStack): RenderedCompose {
     );
   }
   return { document, variables: [...variables].sort(), contexts, secretFiles };
+}
+
+/**
+ * A tmpfs mount's options as the engine, `docker run --tmpfs` and compose's short syntax take
+ * them: `size=65536,mode=1777,uid=10001,gid=10001`.
+ */
+export function tmpfsOptions(t: ResolvedTmpfs): string {
+  return [
+    t.sizeBytes !== undefined && `size=${t.sizeBytes}`,
+    `mode=${t.mode.toString(8)}`,
+    t.uid !== undefined && `uid=${t.uid}`,
+    t.gid !== undefined && `gid=${t.gid}`,
+  ]
+    .filter(Boolean)
+    .join(',');
 }
 
 /** Compose's name of a secret: `dbPassword` -> `db_password`. */
@@ -147,15 +162,7 @@ function renderService(service: ResolvedService, value: Value): Record<string, u
   if (service.user !== undefined) out.user = escapeDollars(service.user);
   if (service.readOnlyRootFilesystem) out.read_only = true;
   if (service.tmpfs.length > 0) {
-    out.tmpfs = service.tmpfs.map(
-      (t) =>
-        `${t.target}:${[
-          t.sizeBytes !== undefined && `size=${t.sizeBytes}`,
-          `mode=${t.mode.toString(8)}`,
-        ]
-          .filter(Boolean)
-          .join(',')}`,
-    );
+    out.tmpfs = service.tmpfs.map((t) => `${t.target}:${tmpfsOptions(t)}`);
   }
   if (service.capDrop.length > 0) out.cap_drop = [...service.capDrop];
   if (service.capAdd.length > 0) out.cap_add = [...service.capAdd];

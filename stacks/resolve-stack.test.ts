@@ -73,8 +73,14 @@ describe('resolveStack: step 1', () => {
       user: '10001:10001',
       readOnlyRootFilesystem: true,
       tmpfs: [
-        { target: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777 },
-        { target: '/app/releases', sizeBytes: 64 * 1024 * 1024, mode: 0o1777 },
+        { target: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777, uid: 10001, gid: 10001 },
+        {
+          target: '/app/releases',
+          sizeBytes: 64 * 1024 * 1024,
+          mode: 0o1777,
+          uid: 10001,
+          gid: 10001,
+        },
       ],
       capDrop: ['ALL'],
       capAdd: [],

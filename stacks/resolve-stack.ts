@@ -178,11 +178,16 @@ function resolveService(
     labels: { ...service.labels },
     secrets: (service.secrets ?? []).map((entry) => resolveServiceSecret(entry, service.user)),
     readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? false,
-    tmpfs: (service.tmpfs ?? []).map((t) => ({
-      target: t.target,
-      ...(t.sizeBytes !== undefined && { sizeBytes: t.sizeBytes }),
-      mode: t.mode ?? defaults.tmpfsMode,
-    })),
+    tmpfs: (service.tmpfs ?? []).map((t) => {
+      const owner = t.owner ?? numericUser(service.user);
+      const [uid, gid = uid] = owner ? owner.split(':').map(Number) : [];
+      return {
+        target: t.target,
+        ...(t.sizeBytes !== undefined && { sizeBytes: t.sizeBytes }),
+        mode: t.mode ?? defaults.tmpfsMode,
+        ...(uid !== undefined && { uid, gid }),
+      };
+    }),
     capDrop: [...(service.capDrop ?? [])],
     capAdd: [...(service.capAdd ?? [])],
     noNewPrivileges: service.noNewPrivileges ?? false,
@@ -226,7 +231,7 @@ function resolveServiceSecret(
   user: string | undefined,
 ): ResolvedServiceSecret {
   const ref = typeof entry === 'string' ? { secret: entry } : entry;
-  const owner = ref.owner ?? (user !== undefined && /^\d+(:\d+)?$/.test(user) ? user : '0:0');
+  const owner = ref.owner ?? numericUser(user) ?? '0:0';
   const [uid = 0, gid = uid] = owner.split(':').map(Number);
   return {
     secret: ref.secret,
@@ -235,6 +240,11 @@ function resolveServiceSecret(
     gid,
     mode: ref.mode ?? defaults.secretMode,
   };
+}
+
+/** The service's user when it is numeric (`10001` or `10001:10001`). */
+function numericUser(user: string | undefined): string | undefined {
+  return user !== undefined && /^\d+(:\d+)?$/.test(user) ? user : undefined;
 }
 
 /** Where secret files appear in a container. */

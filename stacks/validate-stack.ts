@@ -377,6 +377,9 @@ function checkHardening(at: string, service: ServiceSpec, report: Report) {
         `must be a whole number of at least 4096, got ${mount.sizeBytes}`,
       );
     }
+    if (mount.owner !== undefined && !/^\d+(:\d+)?$/.test(mount.owner)) {
+      report(`${where}.owner`, `must be a numeric "uid:gid", got "${mount.owner}"`);
+    }
     if (
       mount.mode !== undefined &&
       !(Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777)

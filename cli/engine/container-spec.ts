@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model.js';
+import { tmpfsOptions } from '../../stacks/render-compose.js';
 import { labels } from './labels.js';
 import { containerName, networkName, secretFilesVolumeName, volumeName } from './names.js';
 
@@ -101,11 +102,4 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
       },
     }),
   };
-}
-
-/** A tmpfs mount's options as the engine (and `docker run --tmpfs`) take them: `size=65536,mode=1777`. */
-export function tmpfsOptions(t: ResolvedService['tmpfs'][number]): string {
-  return [t.sizeBytes !== undefined && `size=${t.sizeBytes}`, `mode=${t.mode.toString(8)}`]
-    .filter(Boolean)
-    .join(',');
 }
