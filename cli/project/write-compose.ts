@@ -47,7 +47,6 @@ export async function writeCompose(
   const ownEnv = [project.dir, packageRoot()].some((d) => resolve(d) === resolve(dir));
   await checkTarget(file, ownEnv ? undefined : envFile);
   const contextsByService = await stackContexts(project.resolved);
-  const secretValues = Object.keys(rendered.secretFiles).length > 0 ? await secrets() : {};
   const created: string[] = [];
   try {
     await makeDir(dir, created);
@@ -64,18 +63,6 @@ export async function writeCompose(
       }
       contexts[service] = target;
     }
-    let secretsDir: string | undefined;
-    const secretFiles = Object.entries(rendered.secretFiles);
-    if (secretFiles.length > 0) {
-      secretsDir = join(dir, 'secrets');
-      await makeDir(secretsDir, created);
-      await chmod(secretsDir, 0o700);
-      for (const [name, path] of secretFiles) {
-        const value = secretValues[name];
-        if (value === undefined) throw new Error(`no value for secret ${name}`);
-        await writeNew(join(dir, path), value, 0o444, created);
-      }
-    }
     await writeNew(file, yaml, 0o644, created);
     if (!ownEnv) {
       const existing = await readFile(envFile, 'utf8').catch(
@@ -87,6 +74,20 @@ export async function writeCompose(
         0o600,
         created,
       );
+    }
+    let secretsDir: string | undefined;
+    const secretFiles = Object.entries(rendered.secretFiles);
+    if (secretFiles.length > 0) {
+      // Last: the engine is asked for the values only once everything else is written.
+      const secretValues = await secrets();
+      secretsDir = join(dir, 'secrets');
+      await makeDir(secretsDir, created);
+      await chmod(secretsDir, 0o700);
+      for (const [name, path] of secretFiles) {
+        const value = secretValues[name];
+        if (value === undefined) throw new Error(`no value for secret ${name}`);
+        await writeNew(join(dir, path), value, 0o444, created);
+      }
     }
     return { file, envFile: ownEnv ? undefined : envFile, secretsDir, contexts };
   } catch (err) {
@@ -143,10 +144,20 @@ async function checkTarget(file: string, envFile: string | undefined): Promise<v
   }
 }
 
-/** mkdir -p that records the first folder it created, so a failure removes it. */
+/**
+ * mkdir -p that records the first folder it created, so a failure removes it. One level at a
+ * time: Node's recursive mkdir spins forever under /proc.
+ */
 async function makeDir(dir: string, created: string[]): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
-  if (first) created.push(first);
+  const missing: string[] = [];
+  for (let d = dir; !(await stat(d).catch(() => undefined)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const [i, folder] of missing.entries()) {
+    await mkdir(folder);
+    if (i === 0) created.push(folder);
+  }
 }
 
 async function writeNew(
@@ -172,9 +183,11 @@ function writeFailed(file: string, err: unknown): EstepsError {
       ? 'permission denied (or a read-only file system)'
       : code === 'ENOTDIR'
         ? 'a folder on the way is a file'
-        : code === 'EISDIR'
-          ? 'a folder stands where a file goes'
-          : (err as Error).message;
+        : code === 'ENOENT'
+          ? 'a folder on the way cannot be made there'
+          : code === 'EISDIR'
+            ? 'a folder stands where a file goes'
+            : (err as Error).message;
   return new EstepsError(
     'WRITE_FAILED',
     `Cannot write the compose project at ${file}: ${reason}.`,
