@@ -59,19 +59,15 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   await assertStackEdges(project.resolved);
   const engine = await connectEngine(ctx.env);
   const secrets = (dryRun: boolean) => prepareStackSecretsFor(ctx, engine, project, dryRun);
-  if (options.dryRun) {
-    return runUp(ctx, engine, project.resolved, true, (await secrets(true)).revisions);
-  }
+  if (options.dryRun) return runUp(ctx, engine, project.resolved, true, secrets);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // Awaited here: the lock is released when this scope ends.
-  return await secrets(false)
-    .then(({ revisions }) => runUp(ctx, engine, project.resolved, false, revisions))
-    .catch((err: unknown) =>
-      explainError(err, 'INTERRUPTED', {
-        message: 'Interrupted before the stack was complete.',
-        hint: 'Run `esteps up` again: it picks up from whatever was left.',
-      }),
-    );
+  return await runUp(ctx, engine, project.resolved, false, secrets).catch((err: unknown) =>
+    explainError(err, 'INTERRUPTED', {
+      message: 'Interrupted before the stack was complete.',
+      hint: 'Run `esteps up` again: it picks up from whatever was left.',
+    }),
+  );
 }
 
 /**
@@ -84,8 +80,8 @@ async function prepareStackSecretsFor(
   engine: Engine,
   project: Project,
   dryRun: boolean,
-): Promise<{ revisions: Readonly<Record<string, string>> }> {
-  if (project.resolved.secrets.length === 0) return { revisions: {} };
+): Promise<Readonly<Record<string, string>>> {
+  if (project.resolved.secrets.length === 0) return {};
   if (!dryRun) ctx.progress.start('secrets');
   const result = await prepareStackSecrets({
     docker: engine.docker,
@@ -102,7 +98,7 @@ async function prepareStackSecretsFor(
       );
     }
   }
-  return result;
+  return result.revisions;
 }
 
 /** The part of `up` after loading the project (and taking its lock). */
@@ -111,7 +107,7 @@ export async function runUp(
   engine: Engine,
   resolved: ResolvedStack,
   dryRun: boolean,
-  secretRevisions: Readonly<Record<string, string>> = {},
+  secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>,
 ): Promise<CommandResult> {
   const reports = (images: ObservedImages, outcome?: ConvergeOutcome) =>
     serviceReports(resolved, images, outcome);
@@ -125,7 +121,7 @@ export async function runUp(
       );
     },
     version: packageVersion(),
-    secretRevisions,
+    ...(secrets && { secrets }),
     dryRun,
     progress: ctx.progress,
     signal: ctx.signal,
