@@ -41,15 +41,28 @@ async function engineVolumes(): Promise<string[]> {
 
 describe('render -o', () => {
   it.each([
-    ['onto a folder', async () => (await mkdir(join(dir, 'afolder')), 'afolder'), /is a folder/],
+    [
+      'onto a folder',
+      async () => {
+        await mkdir(join(dir, 'afolder'));
+        return 'afolder';
+      },
+      /is a folder/,
+    ],
     [
       'under a file',
-      async () => (await writeFile(join(dir, 'afile'), 'x'), 'afile/compose.yml'),
+      async () => {
+        await writeFile(join(dir, 'afile'), 'x');
+        return 'afile/compose.yml';
+      },
       /afile is a file, not a folder/,
     ],
     [
       'beside a .env that is a folder',
-      async () => (await mkdir(join(dir, 'out', '.env'), { recursive: true }), 'out/compose.yml'),
+      async () => {
+        await mkdir(join(dir, 'out', '.env'), { recursive: true });
+        return 'out/compose.yml';
+      },
       /\.env beside the compose file: it is not a file/,
     ],
     ['under /proc', async () => '/proc/esteps-render-test/compose.yml', /cannot be made/],
