@@ -203,7 +203,8 @@ describe('esteps up / down / ps on one project', () => {
     const volumes = await docker.listVolumes({
       filters: { label: [`${labels.project}=${p.project}`] },
     });
-    expect(volumes.Volumes.map((v) => v.Name)).toEqual([`${p.project}_pgdata`]);
+    // The data, and the project's secrets with it (README "Security").
+    expect(volumes.Volumes.map((v) => v.Name).sort()).toEqual(projectVolumes(p.project));
 
     const up = await p.up();
     const plan = up.data.plan as { action: string; target: string }[];
@@ -224,11 +225,23 @@ describe('esteps up / down / ps on one project', () => {
 
   it('down --volumes removes the data', async () => {
     const down = await p.down(true);
-    expect((down.data.removed as { volumes: string[] }).volumes).toEqual([`${p.project}_pgdata`]);
+    expect((down.data.removed as { volumes: string[] }).volumes.sort()).toEqual(
+      projectVolumes(p.project),
+    );
     await p.up();
     expect((await call('GET', p.url('/user/alice'))).status).toBe(404);
   });
 });
+
+/** Step 1's volumes of a project: its data, its secrets, and each service's secret files. */
+function projectVolumes(project: string): string[] {
+  return [
+    `${project}.secrets`,
+    `${project}.secrets.postgres`,
+    `${project}.secrets.usersvc`,
+    `${project}_pgdata`,
+  ].sort();
+}
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
 import { getVolumeFiles, putVolumeFiles, withVolumeHelper } from './volume-helper.js';
@@ -113,13 +114,17 @@ async function ensureSecretsVolume(docker: Docker, project: string): Promise<voi
   try {
     const info = await docker.getVolume(name).inspect();
     if (info.Labels?.[labels.project] !== project) {
-      throw new Error(
-        `volume ${name} exists but does not belong to project "${project}" (no ${labels.project}=${project} label)`,
+      throw new EstepsError(
+        'START_FAILED',
+        `Volume ${name} exists but esteps did not create it for project ${project}: it will not read secrets from it.`,
+        {
+          hint: `Remove or rename volume ${name} if it is not needed, or use another project name (-p).`,
+        },
       );
     }
     return;
   } catch (err) {
-    if (statusCode(err) !== 404) throw err;
+    if (err instanceof EstepsError || statusCode(err) !== 404) throw err;
   }
   try {
     await docker.createVolume({
@@ -127,6 +132,13 @@ async function ensureSecretsVolume(docker: Docker, project: string): Promise<voi
       Labels: { [labels.project]: project, [labels.secrets]: 'values' },
     });
   } catch (err) {
-    throw new Error(`could not create volume ${name}: ${engineMessage(err)}`, { cause: err });
+    throw new EstepsError(
+      'START_FAILED',
+      `Could not create volume ${name}: ${engineMessage(err)}.`,
+      {
+        hint: 'Check the engine (docker info), then run the command again.',
+        cause: err,
+      },
+    );
   }
 }
