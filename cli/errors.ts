@@ -23,6 +23,8 @@ export const exitCodes = {
   NOT_RUNNING: 10,
   LOCKED: 11,
   ENVOY_MISSING: 12,
+  SECRET_MISMATCH: 13,
+  WRITE_FAILED: 14,
   NAME_CONFLICT: 15,
   INTERRUPTED: 130,
 } as const;

@@ -165,19 +165,21 @@ describe('defineStack', () => {
       services: {
         Web_1: {
           image: 'x:1',
-          environment: { 'BAD-KEY': 'x', OK: { secret: 'Db_password' }, REF: { env: '1X' } },
+          environment: { 'BAD-KEY': 'x', REF: { env: '1X' } },
+          secrets: ['Db_password'],
         },
       },
       networks: { 'Mesh!': {} },
       volumes: { _data: {} },
+      secrets: { Db_password: {} },
     };
     expect(problems(spec)).toEqual([
       'name: "Demo" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'networks.Mesh!: "Mesh!" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
       'volumes._data: "_data" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
+      'secrets.Db_password: secret name "Db_password" must be camelCase letters and digits',
       'services.Web_1: "Web_1" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'services.Web_1.environment.BAD-KEY: "BAD-KEY" is not a valid environment variable name',
-      'services.Web_1.environment.OK: secret name "Db_password" must be camelCase letters and digits',
       'services.Web_1.environment.REF: "1X" is not a valid environment variable name',
     ]);
     expect(problems({ name: 'empty', services: {} })).toEqual([
@@ -284,6 +286,56 @@ describe('defineStack: the shape of what a stack file exports', () => {
     ]);
     expect(problems(null as unknown as StackSpec)).toEqual([
       '(the stack): must be an object, got null',
+    ]);
+  });
+});
+
+describe('secrets and hardening', () => {
+  it('refuses a secret as an environment value, saying how it reaches the container instead', () => {
+    const spec = {
+      name: 's',
+      secrets: { dbPassword: {} },
+      services: { a: { image: 'a:1', environment: { PGPASSWORD: { secret: 'dbPassword' } } } },
+    } as unknown as StackSpec;
+    expect(problems(spec)).toEqual([
+      'services.a.environment.PGPASSWORD: secrets reach containers as files: list "dbPassword" in services.a.secrets and pass PGPASSWORD_FILE=/run/secrets/db_password',
+    ]);
+  });
+
+  it('checks secret references and hardening fields with their paths', () => {
+    const spec: StackSpec = {
+      name: 's',
+      secrets: { dbPassword: { lengthBytes: 8 } },
+      services: {
+        a: {
+          image: 'a:1',
+          secrets: [
+            'dbPasword',
+            { secret: 'dbPassword', target: '../x', owner: 'root', mode: 0o1000 },
+          ],
+          tmpfs: [
+            { target: 'tmp', sizeBytes: 10 },
+            { target: '/t', owner: 'me' },
+          ],
+          capDrop: ['cap_chown'],
+          capAdd: ['ALL'],
+          limits: { pids: 0, memoryBytes: 1024 },
+        },
+      },
+    };
+    expect(problems(spec)).toEqual([
+      'secrets.dbPassword.lengthBytes: must be a whole number from 16 to 1024, got 8',
+      'services.a.secrets[0]: no secret "dbPasword" in the stack\'s secrets; did you mean "dbPassword"?',
+      'services.a.secrets[1].target: must be a file name (letters, digits, ".", "_", "-"), got "../x"',
+      'services.a.secrets[1].owner: must be a numeric "uid:gid", got "root"',
+      'services.a.secrets[1].mode: must be permission bits from 0 to 0o777, got 512',
+      'services.a.tmpfs[0].target: must be an absolute path, got "tmp"',
+      'services.a.tmpfs[0].sizeBytes: must be a whole number of at least 4096, got 10',
+      'services.a.tmpfs[1].owner: must be a numeric "uid:gid", got "me"',
+      'services.a.capDrop[0]: "cap_chown" is not a capability name: use upper case without "CAP_", e.g. "CHOWN" or "ALL"',
+      'services.a.capAdd: "ALL" gives every capability back: name the ones the service needs',
+      'services.a.limits.pids: must be a whole number of at least 1, got 0',
+      "services.a.limits.memoryBytes: must be a whole number of bytes, at least 6 MiB (the engine's minimum), got 1024",
     ]);
   });
 });

@@ -143,7 +143,8 @@ describe('esteps usage', () => {
     expect(yaml.stdout).toMatch(/^services:$/m);
     expect(yaml.stdout).toMatch(/^ {2}postgres:$/m);
     expect(yaml.stdout).toMatch(/^ {2}usersvc:$/m);
-    expect(yaml.stdout).toContain('${ESTEPS_SECRET_DB_PASSWORD');
+    // Secrets are files an ejected folder holds, never values on stdout.
+    expect(yaml.stdout).toMatch(/^ {4}file: \.\/secrets\/db_password$/m);
     const json = await esteps(['render', '-p', project, '--json']);
     expect(json.exitCode).toBe(0);
     expect(json.json).toMatchObject({ ok: true });

@@ -1,13 +1,13 @@
 /**
- * Ejecting to docker compose works: `esteps render -o` writes a compose file, its `.env` and
- * the build context; Debian's docker-compose 1.29.2 accepts the file (`config`), builds and
+ * Ejecting to docker compose works: `esteps render -o` writes a compose file, its `.env` (no
+ * secret in it), the secret files compose's top-level `secrets:` reads, and the build context; Debian's docker-compose 1.29.2 accepts the file (`config`), builds and
  * starts it (`up -d --build`), and the service answers its health check and a user round
  * trip on the published 127.0.0.1 port. Torn down (`down -v`, the built image, anything left
  * with the compose project's label) even when a step fails.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,14 @@ import { createProgress } from '../cli/ui/progress.js';
 import { parseEnvFile } from '../stacks/env-file.js';
 import { imageVariables } from '../stacks/images.js';
 import { ensureDockerCompose } from './support/compose.js';
-import { freePort, removeByLabel, stackImage, testEngine, uniqueName } from './support/engine.js';
+import {
+  freePort,
+  removeByLabel,
+  removeProject,
+  stackImage,
+  testEngine,
+  uniqueName,
+} from './support/engine.js';
 
 const project = uniqueName('esteps-compose');
 let dir: string;
@@ -27,7 +34,7 @@ let port: number;
 /** docker-compose with this test's project and file, from the compose file's directory. */
 function compose(...args: string[]) {
   return execa('docker-compose', ['-p', project, '-f', file, ...args], {
-    cwd: dir,
+    cwd: dirname(file),
     all: true,
     reject: false,
     timeout: 600_000,
@@ -60,7 +67,8 @@ describe('render -o, then docker-compose up --build', () => {
   beforeAll(async () => {
     await ensureDockerCompose();
     dir = await mkdtemp(join(tmpdir(), 'esteps-compose-'));
-    file = join(dir, 'docker-compose.yml');
+    // A folder of its own: the `.env` beside the compose file is not the one esteps reads.
+    file = join(dir, 'eject', 'docker-compose.yml');
     port = await freePort();
   });
 
@@ -71,6 +79,8 @@ describe('render -o, then docker-compose up --build', () => {
     }
     const { docker } = await testEngine();
     await removeByLabel(docker, 'com.docker.compose.project', project);
+    // render -o keeps the project's secret on the engine (<project>.secrets), as up does.
+    await removeProject(project);
     await docker
       .getImage(`esteps/${project}-usersvc:latest`)
       .remove({ force: true })
@@ -78,7 +88,7 @@ describe('render -o, then docker-compose up --build', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes the compose file, a private .env with the secret, and the build context', async () => {
+  it('writes the compose file, a .env without secrets, the secret files, and the build context', async () => {
     const env: Record<string, string | undefined> = {
       ...process.env,
       ESTEPS_USERSVC_PORT: String(port),
@@ -94,19 +104,27 @@ describe('render -o, then docker-compose up --build', () => {
     const result = await render(ctx, { stack: 'step1', project, output: file });
     expect(result.text).toContain(`docker-compose -p ${project}`);
 
-    const envFile = join(dir, '.env');
+    const out = dirname(file);
+    const envFile = join(out, '.env');
     expect((await stat(envFile)).mode & 0o777).toBe(0o600);
-    const entries = parseEnvFile(await readFile(envFile, 'utf8')).entries;
-    const password = entries.ESTEPS_SECRET_DB_PASSWORD;
-    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const envText = await readFile(envFile, 'utf8');
+    const entries = parseEnvFile(envText).entries;
+    expect(Object.keys(entries).filter((k) => k.includes('SECRET'))).toEqual([]);
     expect(entries.ESTEPS_USERSVC_PORT).toBe(String(port));
     expect(entries.ESTEPS_POSTGRES_IMAGE).toBe(stackImage('ESTEPS_POSTGRES_IMAGE'));
+    // The secret: a file in a folder only its owner enters.
+    expect((await stat(join(out, 'secrets'))).mode & 0o777).toBe(0o700);
+    const password = await readFile(join(out, 'secrets', 'db_password'), 'utf8');
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(envText).not.toContain(password);
     const yaml = await readFile(file, 'utf8');
     expect(yaml).not.toContain(password);
-    expect(yaml).toContain('${ESTEPS_SECRET_DB_PASSWORD:?');
+    expect(yaml).toContain('file: ./secrets/db_password');
+    // Nothing was written where esteps reads its own .env.
+    await expect(stat(join(dir, '.env'))).rejects.toThrow();
 
     for (const path of ['Dockerfile', 'app/service.js', 'app/supervisor.js']) {
-      expect((await stat(join(dir, 'usersvc', path))).isFile()).toBe(true);
+      expect((await stat(join(out, 'usersvc', path))).isFile()).toBe(true);
     }
   });
 
@@ -146,7 +164,9 @@ describe('render -o, then docker-compose up --build', () => {
     });
     expect(container).toBeDefined();
     const info = await docker.getContainer(container!.Id).inspect();
-    expect(info.Config.User).toBe('usersvc');
+    expect(info.Config.User).toBe('10001:10001');
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(info.Config.Env?.join('\n')).not.toMatch(/PASSWORD=/);
     expect(info.HostConfig.PortBindings).toEqual({
       '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
     });

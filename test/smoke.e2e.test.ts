@@ -6,9 +6,8 @@
  * while its database is gone and recovers by itself; the database password shows in no
  * command's output and in no container's logs.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readProjectSecrets } from '../cli/engine/secrets/project-secrets.js';
 import {
   esteps,
   eventually,
@@ -17,7 +16,7 @@ import {
   type UpProject,
   upProject,
 } from './hotpatch-support.js';
-import { repoRoot, testEngine, uniqueName } from './support/engine.js';
+import { testEngine, uniqueName } from './support/engine.js';
 
 interface Check {
   name: string;
@@ -105,8 +104,8 @@ describe('esteps smoke', () => {
 
   it('shows the database password in no command output and no log line', async () => {
     const project = stack!.project;
-    const secrets = await readFile(join(repoRoot, '.esteps', project, 'secrets.env'), 'utf8');
-    const password = /^ESTEPS_SECRET_DB_PASSWORD=(.+)$/m.exec(secrets)?.[1]?.trim();
+    const { docker } = await testEngine();
+    const password = (await readProjectSecrets(docker, project)).dbPassword;
     expect(password, 'the generated password').toMatch(/^.{16,}$/);
     const runs = [];
     for (const args of [

@@ -12,7 +12,7 @@
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -67,7 +67,8 @@ describe('esteps render --stack step2 -o FILE', () => {
   beforeAll(async () => {
     await ensureDockerCompose();
     dir = await tempDir('esteps-step2-render');
-    file = join(dir, 'docker-compose.yml');
+    // A folder of its own: the .env beside the file is not the one esteps reads in `dir`.
+    file = join(dir, 'eject', 'docker-compose.yml');
     port = await freePort();
     name = project('esteps-step2-render');
   });
@@ -80,34 +81,33 @@ describe('esteps render --stack step2 -o FILE', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain('edge/: build context');
     for (const path of ['Dockerfile', '.dockerignore', 'envoy.yaml']) {
-      expect((await stat(join(dir, 'edge', path))).isFile()).toBe(true);
+      expect((await stat(join(dirname(file), 'edge', path))).isFile()).toBe(true);
     }
     for (const path of ['Dockerfile', 'app/service.js', 'app/supervisor.js']) {
-      expect((await stat(join(dir, 'usersvc', path))).isFile()).toBe(true);
+      expect((await stat(join(dirname(file), 'usersvc', path))).isFile()).toBe(true);
     }
-    const dockerfile = await readFile(join(dir, 'edge', 'Dockerfile'), 'utf8');
+    const dockerfile = await readFile(join(dirname(file), 'edge', 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM \$\{ENVOY_IMAGE\}$/m);
     expect(dockerfile).toContain('RUN envoy --mode validate --config-path /etc/envoy/envoy.yaml');
     // The user service is still built FROM the Envoy image, as in step 1.
-    const usersvc = await readFile(join(dir, 'usersvc', 'Dockerfile'), 'utf8');
+    const usersvc = await readFile(join(dirname(file), 'usersvc', 'Dockerfile'), 'utf8');
     expect(usersvc).toMatch(/^FROM \$\{ENVOY_IMAGE\}$/m);
   });
 
   it("carries a configuration Envoy's API accepts, the very one the stack resolves to", async () => {
-    const written = parse(await readFile(join(dir, 'edge', 'envoy.yaml'), 'utf8'));
+    const written = parse(await readFile(join(dirname(file), 'edge', 'envoy.yaml'), 'utf8'));
     expect(checkEnvoyBootstrap(written)).toEqual([]);
     const resolved = resolveStack(step2, {
       project: name,
       file: '/stacks/step2.ts',
       env: {},
-      secrets: { dbPassword: 'x' },
     });
     expect(written).toEqual(resolved.services.find((s) => s.name === 'edge')?.envoy?.bootstrap);
   });
 
   it('is accepted by docker-compose config: the edge published, the user service not', async () => {
     const config = await execa('docker-compose', ['-p', name, '-f', file, 'config'], {
-      cwd: dir,
+      cwd: dirname(file),
       all: true,
       reject: false,
     });

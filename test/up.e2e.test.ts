@@ -212,7 +212,8 @@ describe('esteps up / down / ps on one project', () => {
     const volumes = await docker.listVolumes({
       filters: { label: [`${labels.project}=${p.project}`] },
     });
-    expect(volumes.Volumes.map((v) => v.Name)).toEqual([`${p.project}_pgdata`]);
+    // The data, and the project's secrets with it (README "Security").
+    expect(volumes.Volumes.map((v) => v.Name).sort()).toEqual(projectVolumes(p.project));
 
     const up = await p.up();
     const plan = up.data.plan as { action: string; target: string }[];
@@ -234,10 +235,9 @@ describe('esteps up / down / ps on one project', () => {
   it('down --volumes removes the data and the built image', async () => {
     await upWithAlice();
     const down = await p.down(true);
-    expect(down.data.removed).toMatchObject({
-      volumes: [`${p.project}_pgdata`],
-      images: [`esteps/${p.project}-usersvc:latest`],
-    });
+    const removed = down.data.removed as { volumes: string[]; images: string[] };
+    expect(removed.volumes.sort()).toEqual(projectVolumes(p.project));
+    expect(removed.images).toEqual([`esteps/${p.project}-usersvc:latest`]);
     const up = await p.up();
     expect(up.data.plan).toContainEqual(
       expect.objectContaining({ action: 'build', cause: 'no existing image' }),
@@ -257,6 +257,16 @@ async function upWithAlice(): Promise<void> {
     password: 'alicerules',
   });
   expect([201, 409]).toContain(put.status);
+}
+
+/** Step 1's volumes of a project: its data, its secrets, and each service's secret files. */
+function projectVolumes(project: string): string[] {
+  return [
+    `${project}.secrets`,
+    `${project}.secrets.postgres`,
+    `${project}.secrets.usersvc`,
+    `${project}_pgdata`,
+  ].sort();
 }
 
 function listen(port: number): Promise<Server> {

@@ -2,9 +2,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import { renderCompose } from '../../stacks/render-compose.js';
-import { redactSecrets } from '../../stacks/resolve-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
-import { loadProject, redactedSecret } from '../project/load-project.js';
+import { connectEngine } from '../engine/client.js';
+import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
+import { loadProject } from '../project/load-project.js';
+import { readLegacySecrets } from '../project/secrets-file.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
 import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 
@@ -15,11 +17,14 @@ export interface RenderOptions extends ProjectOptions {
 
 /**
  * `esteps render`: the compose file of a stack, what a user gets by ejecting to docker
- * compose. To stdout, secrets stay `${VAR}` references and no secret file is touched; with
- * `-o FILE`, the `.env` beside FILE gets the project's secrets (created on first need), and
- * each built service's context goes beside it (an edge's with its generated envoy.yaml).
- * `--json` prints the resolved stack, secrets shown as "<secret>". A stack whose edge
- * configuration Envoy's API refuses is STACK_INVALID, every problem with its path.
+ * compose. The document never holds a secret value: secrets are compose's top-level
+ * `secrets:`, files under `secrets/` beside the compose file. To stdout (and `--json`, the
+ * resolved stack, which holds no value either) nothing is read from the engine; with `-o FILE`
+ * the project's secret values are fetched from the engine (generated on first need, as `up`
+ * does) and written as those files, each built service's context goes beside it (an edge's
+ * with its generated envoy.yaml), and see write-compose.ts for `.env` and WRITE_FAILED. A
+ * stack whose edge configuration Envoy's API refuses is STACK_INVALID, every problem with its
+ * path.
  */
 export async function render(ctx: CommandContext, options: RenderOptions): Promise<CommandResult> {
   const project = await loadProject({
@@ -27,7 +32,6 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
     env: ctx.env,
     ...stackChoice(options),
     ...(options.project !== undefined && { project: options.project }),
-    secrets: options.output ? 'create' : 'redact',
   });
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
@@ -35,9 +39,8 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   // Loaded here: the YAML writer is large and only render needs it.
   const { toYaml } = await import('../../stacks/to-yaml.js');
   const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
-  const redacted = redactSecrets(project.resolved, redactedSecret);
   if (!options.output) {
-    return { data: { stack: redacted }, text: yaml.trimEnd() };
+    return { data: { stack: project.resolved }, text: yaml.trimEnd() };
   }
   ctx.progress.start('Bundling the service and writing the compose project');
   const written = await writeCompose(
@@ -46,21 +49,38 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
     rendered,
     project,
     ctx.env,
+    async () => {
+      const engine = await connectEngine(ctx.env);
+      const legacy = await readLegacySecrets(project.legacySecretsFile, project.resolved.secrets);
+      const loaded = await loadProjectSecrets(
+        engine.docker,
+        project.name,
+        project.resolved.secrets,
+        { imports: legacy },
+      );
+      return loaded.values;
+    },
   );
   ctx.progress.succeed();
   const show = (p: string) => displayPath(ctx.cwd, p);
   const lines = [
     `Wrote ${show(written.file)}`,
-    `  ${show(written.envFile)}: secrets and overrides (keep it private)`,
+    ...(written.secretsDir
+      ? [`  ${show(written.secretsDir)}/: secret files (keep them private)`]
+      : []),
+    written.envFile
+      ? `  ${show(written.envFile)}: variable overrides`
+      : '  .env not written: esteps reads the .env there; docker-compose reads it too',
     ...Object.values(written.contexts).map((dir) => `  ${show(dir)}/: build context`),
     `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
   ];
   return {
     data: {
       file: written.file,
-      envFile: written.envFile,
+      ...(written.envFile && { envFile: written.envFile }),
+      ...(written.secretsDir && { secretsDir: written.secretsDir }),
       contexts: written.contexts,
-      stack: redacted,
+      stack: project.resolved,
     },
     text: lines.join('\n'),
   };
@@ -70,7 +90,7 @@ function header(stack: string, project: string): string {
   return [
     `Rendered by esteps from stack "${stack}" for project "${project}".`,
     `Run it with: docker-compose -p ${project} -f FILE up -d --build`,
-    'Variables come from the .env beside this file (esteps render -o FILE writes it).',
+    'Variables come from the .env beside this file; secrets from the files under secrets/.',
   ].join('\n');
 }
 

@@ -20,6 +20,14 @@ export interface ConvergeInput {
   readonly contexts: () => Promise<Readonly<Record<string, BuildContext>>>;
   /** esteps' version, for the version label. */
   readonly version: string;
+  /**
+   * The project's secrets step (stack-secrets.ts): with `dryRun` it only reads and checks
+   * (SECRET_MISMATCH), else it also generates and writes; resolves with each secret's
+   * revision, for the config hash. Called read-only before planning, and for real only once
+   * the plan passed its checks (ENVOY_MISSING), so a refused `up` changes nothing.
+   * @default no secrets
+   */
+  readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
   /** Print the plan and change nothing. @default false */
   readonly dryRun?: boolean;
   readonly progress: Progress;
@@ -55,7 +63,11 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   progress.stop();
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
   const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
-  const plan = planStack({ stack, observed, contextDigests: digests });
+  const planWith = (secretRevisions: Readonly<Record<string, string>>) =>
+    planStack({ stack, observed, contextDigests: digests, secretRevisions });
+  // Planned first with the secrets as they are (read only): a refused plan changes nothing.
+  const checked = planWith((await input.secrets?.(true)) ?? {});
+  const plan = input.dryRun || !input.secrets ? checked : planWith(await input.secrets(false));
   input.onPlan?.(plan, observed.images);
   const { images } = observed;
   if (input.dryRun) return { plan, containers: observed.containers, images };

@@ -1,26 +1,37 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { mergeEnvFile } from '../../stacks/env-file.js';
 import type { RenderedCompose } from '../../stacks/render-compose.js';
-import { secretVariable } from '../../stacks/variables.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
+import { EstepsError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import type { Project } from './load-project.js';
 
 export interface WrittenCompose {
   readonly file: string;
-  readonly envFile: string;
+  /** The `.env` written beside the file, or undefined when that `.env` is one esteps reads. */
+  readonly envFile: string | undefined;
+  /** The folder of secret files (mode 0700). */
+  readonly secretsDir: string | undefined;
   /** Build context directories, by service. */
   readonly contexts: Readonly<Record<string, string>>;
 }
 
 /**
- * Writes an ejected compose project: the compose file, the `.env` beside it (which
- * docker-compose reads on its own) with the secrets and every variable the environment or
- * `.env` overrides, and each built service's context directory (the files `up` would send
- * the engine, .dockerignore applied, plus the bundles and an edge's generated Envoy
- * configuration), so `docker-compose up --build` needs
- * nothing else. An existing `.env` there keeps its other lines. The env file is mode 0600:
- * it holds secrets.
+ * Writes an ejected compose project: the compose file; each secret as a file under
+ * `secrets/` beside it (the folder 0700, so only its owner on this host gets in; each file
+ * 0444, so the container's user, whatever its uid, can read the file docker-compose
+ * bind-mounts at /run/secrets: docker-compose 1.29 ignores a secret's uid, gid and mode
+ * outside Swarm); the `.env` beside it with every variable the environment or `.env`
+ * overrides (never a secret), unless that `.env` is one esteps itself reads (the project's or
+ * the package's): rendering never changes what another esteps command reads; and each built
+ * service's context directory (the files `up` would send the engine, plus the bundles and an
+ * edge's generated Envoy configuration), so `docker-compose up --build` needs nothing else.
+ *
+ * Everything is checked before anything is written, and whatever this call created is
+ * removed when a write fails: a target that is a folder, a parent that is a file, a `.env`
+ * that is not a file, or a place that cannot be written is WRITE_FAILED, with nothing left.
  */
 export async function writeCompose(
   file: string,
@@ -28,47 +39,174 @@ export async function writeCompose(
   rendered: RenderedCompose,
   project: Project,
   env: Readonly<Record<string, string | undefined>>,
+  /** The project's secret values, asked for once the target passed its checks. */
+  secrets: () => Promise<Readonly<Record<string, string>>>,
 ): Promise<WrittenCompose> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
-  const contexts: Record<string, string> = {};
-  for (const [service, context] of Object.entries(await stackContexts(project.resolved))) {
-    const target = join(dir, rendered.contexts[service] ?? service);
-    const files = [
-      ...context.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
-      ...Object.entries(context.generated).map(([path, data]) => ({ path, data, mode: 0o644 })),
-    ];
-    for (const f of files) {
-      await mkdir(dirname(join(target, f.path)), { recursive: true });
-      await writeFile(join(target, f.path), f.data, { mode: f.mode });
-    }
-    contexts[service] = target;
-  }
-  await writeFile(file, yaml);
   const envFile = join(dir, '.env');
-  const existing = await readFile(envFile, 'utf8').catch(
-    () =>
-      '# Written by esteps render: secrets and overrides for docker-compose. Keep it private.\n',
-  );
-  await writeFile(envFile, mergeEnvFile(existing, envValues(rendered, project, env)), {
-    mode: 0o600,
-  });
-  await chmod(envFile, 0o600);
-  return { file, envFile, contexts };
+  const ownEnv = [project.dir, packageRoot()].some((d) => resolve(d) === resolve(dir));
+  await checkTarget(file, ownEnv ? undefined : envFile);
+  const contextsByService = await stackContexts(project.resolved);
+  const created: string[] = [];
+  try {
+    await makeDir(dir, created);
+    const contexts: Record<string, string> = {};
+    for (const [service, context] of Object.entries(contextsByService)) {
+      const target = join(dir, rendered.contexts[service] ?? service);
+      const files = [
+        ...context.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
+        ...Object.entries(context.generated).map(([path, data]) => ({ path, data, mode: 0o644 })),
+      ];
+      for (const f of files) {
+        await makeDir(dirname(join(target, f.path)), created);
+        await writeNew(join(target, f.path), f.data, f.mode, created);
+      }
+      contexts[service] = target;
+    }
+    await writeNew(file, yaml, 0o644, created);
+    if (!ownEnv) {
+      const existing = await readFile(envFile, 'utf8').catch(
+        () => '# Written by esteps render: overrides for docker-compose (no secrets).\n',
+      );
+      await writeNew(
+        envFile,
+        mergeEnvFile(existing, envValues(rendered, project, env)),
+        0o600,
+        created,
+      );
+    }
+    let secretsDir: string | undefined;
+    const secretFiles = Object.entries(rendered.secretFiles);
+    if (secretFiles.length > 0) {
+      // Last: the engine is asked for the values only once everything else is written.
+      const secretValues = await secrets();
+      secretsDir = join(dir, 'secrets');
+      await makeDir(secretsDir, created);
+      await chmod(secretsDir, 0o700);
+      for (const [name, path] of secretFiles) {
+        const value = secretValues[name];
+        if (value === undefined) throw new Error(`no value for secret ${name}`);
+        await writeNew(join(dir, path), value, 0o444, created);
+      }
+    }
+    return { file, envFile: ownEnv ? undefined : envFile, secretsDir, contexts };
+  } catch (err) {
+    for (const path of created.reverse()) await rm(path, { recursive: true, force: true });
+    throw writeFailed(file, err);
+  }
 }
 
-/** Secrets, plus each variable the compose file reads that the environment or .env sets. */
+/** Refuses, before anything is written, a target that cannot be written as a file. */
+async function checkTarget(file: string, envFile: string | undefined): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new EstepsError(
+      'WRITE_FAILED',
+      `Cannot write the compose file to ${file}: it is a folder.`,
+      {
+        hint: `Give a file name, e.g. -o ${join(file, 'docker-compose.yml')}.`,
+      },
+    );
+  }
+  let existing = dirname(file);
+  for (;;) {
+    const parent = await stat(existing).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      if (err.code === 'ENOTDIR') return 'not-a-folder' as const;
+      throw writeFailed(file, err);
+    });
+    if (parent === 'not-a-folder' || (parent && !parent.isDirectory())) {
+      throw new EstepsError(
+        'WRITE_FAILED',
+        `Cannot write the compose file to ${file}: ${existing} is a file, not a folder.`,
+        { hint: 'Choose an output path whose folders are folders.' },
+      );
+    }
+    if (parent) break;
+    const up = dirname(existing);
+    if (up === existing) break;
+    existing = up;
+  }
+  try {
+    await access(existing, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw writeFailed(file, err);
+  }
+  if (envFile) {
+    const env = await stat(envFile).catch(() => undefined);
+    if (env && !env.isFile()) {
+      throw new EstepsError(
+        'WRITE_FAILED',
+        `Cannot write ${envFile} beside the compose file: it is not a file.`,
+        { hint: `Remove or rename ${envFile}, or write the compose file elsewhere.` },
+      );
+    }
+  }
+}
+
+/**
+ * mkdir -p that records the first folder it created, so a failure removes it. One level at a
+ * time: Node's recursive mkdir spins forever under /proc.
+ */
+async function makeDir(dir: string, created: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await stat(d).catch(() => undefined)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const [i, folder] of missing.entries()) {
+    await mkdir(folder);
+    if (i === 0) created.push(folder);
+  }
+}
+
+async function writeNew(
+  path: string,
+  data: string | Buffer,
+  mode: number,
+  created: string[],
+): Promise<void> {
+  const existed = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  await writeFile(path, data, { mode });
+  if (!existed) created.push(path);
+  await chmod(path, mode);
+}
+
+function writeFailed(file: string, err: unknown): EstepsError {
+  if (err instanceof EstepsError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? 'permission denied (or a read-only file system)'
+      : code === 'ENOTDIR'
+        ? 'a folder on the way is a file'
+        : code === 'ENOENT'
+          ? 'a folder on the way cannot be made there'
+          : code === 'EISDIR'
+            ? 'a folder stands where a file goes'
+            : (err as Error).message;
+  return new EstepsError(
+    'WRITE_FAILED',
+    `Cannot write the compose project at ${file}: ${reason}.`,
+    {
+      hint: 'Choose an output path you can write (nothing was left behind).',
+      cause: err,
+    },
+  );
+}
+
+/** Each variable the compose file reads that the environment or .env sets (never a secret). */
 function envValues(
   rendered: RenderedCompose,
   project: Project,
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
-  const secretsByVariable = new Map(
-    Object.entries(project.secrets).map(([name, value]) => [secretVariable(name), value]),
-  );
   const out: Record<string, string> = {};
   for (const variable of rendered.variables) {
-    const value = secretsByVariable.get(variable) ?? (env[variable] || project.dotEnv[variable]);
+    const value = env[variable] || project.dotEnv[variable];
     if (value) out[variable] = value;
   }
   return out;
