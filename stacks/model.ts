@@ -107,7 +107,11 @@ export interface BuildSpec {
   readonly context: string;
   /** Dockerfile, relative to the context. @default 'Dockerfile' */
   readonly dockerfile?: string;
-  /** Build arguments (e.g. base images), overridable from the environment. @default {} */
+  /**
+   * Build arguments, each a literal or from the environment. One whose name ends in `IMAGE`
+   * names a base image (`FROM ${NODE_IMAGE}`): its reference is checked, it is pulled when the
+   * engine lacks it, and a new ID rebuilds; any other is a plain value. @default {}
+   */
   readonly args?: Readonly<Record<string, ImageSource>>;
   /**
    * Bundles added to the context, keyed by their path in it, e.g.

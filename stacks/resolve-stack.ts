@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { isBaseImageArg } from './base-images.js';
 import { envoyDefaults } from './edge-defaults.js';
 import { edgeFromServices } from './envoy/edge-from-services.js';
 import { edgeDefaults } from './envoy/edge-model.js';
@@ -98,7 +99,7 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
         ? source.replaceAll('{project}', options.project)
         : lookup(source, path);
     // Build arguments go through here too: only those that name an image are references.
-    const isImage = path.endsWith('.image') || /IMAGE$/.test(path);
+    const isImage = path.endsWith('.image') || isBaseImageArg(path);
     const problem = isImage && ref !== '' ? imageReferenceProblem(ref) : undefined;
     if (problem) {
       const where = typeof source === 'string' ? path : source.env;

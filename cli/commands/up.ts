@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { baseImages } from '../../stacks/base-images.js';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
@@ -162,7 +163,7 @@ function serviceReports(
       const origin = imageOrigin(stack, `services.${s.name}.image`);
       return { service: s.name, image: s.image, ...origin, ...standIn(s.image), urls };
     }
-    const bases = Object.entries(s.build.args).map(([arg, image]) => {
+    const bases = Object.entries(baseImages(s.build)).map(([arg, image]) => {
       const { imageSource, variable } = imageOrigin(stack, `services.${s.name}.build.args.${arg}`);
       return { arg, image, source: imageSource, ...(variable && { variable }), ...standIn(image) };
     });

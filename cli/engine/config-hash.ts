@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { baseImages } from '../../stacks/base-images.js';
 import type { ResolvedService } from '../../stacks/model.js';
 import type { ObservedState } from './observed-state.js';
 
@@ -50,7 +51,7 @@ export function buildHash(
   const build = service.build;
   if (!build) return '';
   const bases = Object.fromEntries(
-    Object.entries(build.args).map(([k, ref]) => [k, observed.images[ref]?.id ?? 'missing']),
+    Object.entries(baseImages(build)).map(([k, ref]) => [k, observed.images[ref]?.id ?? 'missing']),
   );
   const inputs = { contextDigest, dockerfile: build.dockerfile, args: build.args, bases };
   return sha256(canonicalJson(inputs)).slice(0, 16);

@@ -1,3 +1,4 @@
+import { baseImages } from '../../stacks/base-images.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import type { Progress } from '../ui/progress.js';
 import { applyPlan } from './apply.js';
@@ -113,7 +114,7 @@ async function probeEnvoyImages(
 
 /** Every image the stack names: run images and the base images of builds. */
 function imageRefs(stack: ResolvedStack): string[] {
-  return stack.services.flatMap((s) => [s.image, ...Object.values(s.build?.args ?? {})]);
+  return stack.services.flatMap((s) => [s.image, ...Object.values(baseImages(s.build))]);
 }
 
 /** The names the stack gives the project's networks, volumes and containers. */

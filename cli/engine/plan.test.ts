@@ -254,6 +254,17 @@ describe('planStack', () => {
     expect(text).toContain('replica 2 beyond the usersvc replica count');
     expect(text).toContain('service old is not in stack step1');
   });
+
+  it('pulls the base images a build names, never its plain arguments', () => {
+    const build = { ...usersvc.build!, args: { ...usersvc.build!.args, NODE_ENV: 'production' } };
+    const withArg: ResolvedStack = {
+      ...stack,
+      services: stack.services.map((s) => (s.name === 'usersvc' ? { ...s, build } : s)),
+    };
+    const text = plan(upState({ images: { ...upState().images, 'node:20': undefined } }), withArg);
+    expect(text).toContain('pull       image node:20');
+    expect(text).not.toContain('production');
+  });
 });
 
 describe('names the project does not own', () => {

@@ -1,3 +1,4 @@
+import { baseImages } from '../../stacks/base-images.js';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import { buildHash, configHash } from './config-hash.js';
 import { labels } from './labels.js';
@@ -163,7 +164,7 @@ export function operationDependencies(ops: readonly Operation[], stack: Resolved
       (s) => s.name === (containerOpOf(op) ?? (op.kind === 'build-image' ? op.service : '')),
     );
     if (op.kind === 'build-image' && service?.build) {
-      const bases = Object.values(service.build.args);
+      const bases = Object.values(baseImages(service.build));
       return before((o) => o.kind === 'pull-image' && bases.includes(o.image));
     }
     if (containerOpOf(op) && service) {
@@ -215,7 +216,7 @@ function planVolumes(
 function planPulls(stack: ResolvedStack, observed: ObservedState): Operation[] {
   const refs = new Set<string>();
   for (const service of stack.services) {
-    if (service.build) for (const ref of Object.values(service.build.args)) refs.add(ref);
+    if (service.build) for (const ref of Object.values(baseImages(service.build))) refs.add(ref);
     else refs.add(service.image);
   }
   return [...refs]
