@@ -58,6 +58,10 @@ export class Database {
   private stopped = false;
   private monitorTimer: NodeJS.Timeout | undefined;
   private lastProblem = '';
+  /** Ends the retry loop's current wait at once. */
+  private wakeRetry: () => void = () => undefined;
+  /** Callers waiting for the loop's next attempt to end, whatever its outcome. */
+  private attemptWaiters: (() => void)[] = [];
   private firstAttemptDone: () => void = () => undefined;
   /** Settles once the first bootstrap attempt finished, whether or not it succeeded. */
   readonly firstAttempt = new Promise<void>((resolve) => {
@@ -93,6 +97,7 @@ export class Database {
     text: string,
     values: unknown[],
   ): Promise<pg.QueryResult<R>> {
+    if (!this.ready) await this.nextAttempt();
     if (!this.ready) throw new DatabaseUnavailable();
     try {
       return await this.bounded<R>({ name, text, values });
@@ -101,6 +106,32 @@ export class Database {
       if (!isRequestOnly(err)) this.markDown(err);
       throw new DatabaseUnavailable(err);
     }
+  }
+
+  /**
+   * While down, a request does not wait for the loop's back-off: it asks for an attempt now
+   * and waits for its outcome, within the connect bound. So a worker whose database came back
+   * while it was backing off serves at once (another worker may already have said the
+   * database is up), and a database that is really away still costs a request no more than
+   * the bound before its 503.
+   */
+  private nextAttempt(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.config.connectTimeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.attemptWaiters.push(done);
+      if (!this.bootstrapping && !this.stopped) void this.bootstrapLoop();
+      this.wakeRetry();
+    });
+  }
+
+  private attemptEnded(): void {
+    const waiters = this.attemptWaiters;
+    this.attemptWaiters = [];
+    for (const done of waiters) done();
   }
 
   private async bounded<R extends pg.QueryResultRow>(
@@ -166,13 +197,23 @@ export class Database {
         log('info', 'database ready', { host: this.config.host, database: this.config.database });
         this.scheduleMonitor();
         this.firstAttemptDone();
+        this.attemptEnded();
       } catch (err) {
         this.firstAttemptDone();
+        this.attemptEnded();
         const problem = describeError(err);
         if (problem.error !== this.lastProblem)
           log('warn', 'database not ready, retrying', problem);
         this.lastProblem = problem.error;
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.attemptWaiters.length > 0) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = () => undefined;
         delayMs = Math.min(delayMs * 2, retryMaxMs);
       }
     }
