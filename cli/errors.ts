@@ -23,6 +23,9 @@ export const exitCodes = {
   NOT_RUNNING: 10,
   LOCKED: 11,
   ENVOY_MISSING: 12,
+  SWARM_UNAVAILABLE: 16,
+  PUSH_FAILED: 17,
+  ROLLED_BACK: 18,
   INTERRUPTED: 130,
 } as const;
 
