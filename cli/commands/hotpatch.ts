@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { upSwarmCommand } from './up-swarm.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
@@ -95,10 +96,23 @@ export const registerHotpatch: RegisterCommand = (program, run) => {
       '--source <dir>',
       "a copy of the project's sources to patch from (default: the stack's own)",
     )
+    .option('--swarm', 'build, push and roll the new code out on the Swarm DOCKER_HOST points at')
     .action(
-      run(async (ctx, options: HotpatchOptions, args): Promise<CommandResult> => {
-        const result = await hotpatchCommand(ctx, options, args);
-        return { data: { ...result }, text: formatHotpatch(result) };
-      }),
+      run(
+        async (
+          ctx,
+          options: HotpatchOptions & { swarm?: boolean },
+          args,
+        ): Promise<CommandResult> => {
+          if (options.swarm) {
+            return upSwarmCommand(ctx, options, {
+              services: args,
+              ...sourceOption(ctx.cwd, options.source),
+            });
+          }
+          const result = await hotpatchCommand(ctx, options, args);
+          return { data: { ...result }, text: formatHotpatch(result) };
+        },
+      ),
     );
 };

@@ -9,7 +9,8 @@ import { swarmServiceUrls } from '../engine/swarm/swarm-tasks.js';
 import { readSwarmSettings } from '../engine/swarm/swarm-settings.js';
 import { EstepsError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
-import { loadProject } from '../project/load-project.js';
+import { loadProject, type Project } from '../project/load-project.js';
+import { sourceRebase } from '../project/hotpatch-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
 import { stackChoice } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
@@ -27,7 +28,7 @@ export interface UpSwarmOptions extends UpOptions {
 export async function upSwarmCommand(
   ctx: CommandContext,
   options: UpSwarmOptions,
-  only?: readonly string[],
+  patch?: SwarmPatch,
 ): Promise<CommandResult> {
   const started = Date.now();
   const project = await loadProject({
@@ -37,7 +38,8 @@ export async function upSwarmCommand(
     ...(options.project !== undefined && { project: options.project }),
     secrets: 'create',
   });
-  const stack = project.resolved;
+  const stack = patch ? patchedStack(project, patch) : project.resolved;
+  const only = patch && hotpatchable(stack, patch.services);
   const scale = parseScale(stack, options.scale ?? []);
   const settings = await readSwarmSettings(ctx.env);
   const manager = await connectEngine(ctx.env);
@@ -88,11 +90,16 @@ export async function upSwarmCommand(
     modes: settings.modes,
     urls,
   };
-  const head = options.dryRun
-    ? `${formatSwarmPlan(plan)}\n(dry run: nothing was changed)`
-    : plan.changed
-      ? `project ${stack.project} is up on the Swarm`
-      : `project ${stack.project}: nothing to do on the Swarm`;
+  const took = `${((Date.now() - started) / 1000).toFixed(1)} s (build and push ${(outcome.timings.pushMs / 1000).toFixed(1)} s, rolling update ${(outcome.timings.applyMs / 1000).toFixed(1)} s)`;
+  const head = only
+    ? plan.changed
+      ? `${only.join(', ')}: new code on every replica of the Swarm in ${took}`
+      : `${only.join(', ')}: the Swarm already runs this code`
+    : options.dryRun
+      ? `${formatSwarmPlan(plan)}\n(dry run: nothing was changed)`
+      : plan.changed
+        ? `project ${stack.project} is up on the Swarm`
+        : `project ${stack.project}: nothing to do on the Swarm`;
   const table = urls.length
     ? `\n${formatTable(
         ['SERVICE', 'NODE', 'ADDRESS'],
@@ -100,6 +107,54 @@ export async function upSwarmCommand(
       )}`
     : '';
   return { data, text: `${head}${table}` };
+}
+
+/** `hotpatch --swarm`: the services to take new code to, and where the code is. */
+export interface SwarmPatch {
+  /** @default every hot-patchable service */
+  readonly services: readonly string[];
+  /** `--source DIR`, absolute. */
+  readonly source?: string;
+}
+
+/** The stack with the patched services' bundle entries taken from `--source`. */
+function patchedStack(project: Project, patch: SwarmPatch): ResolvedStack {
+  const rebase = sourceRebase(project, patch.source);
+  const stack = project.resolved;
+  return {
+    ...stack,
+    services: stack.services.map((s) =>
+      s.build && s.hotpatch
+        ? {
+            ...s,
+            build: {
+              ...s.build,
+              bundles: Object.fromEntries(
+                Object.entries(s.build.bundles).map(([k, b]) => [
+                  k,
+                  { ...b, entry: rebase(b.entry) },
+                ]),
+              ),
+            },
+          }
+        : s,
+    ),
+  };
+}
+
+function hotpatchable(stack: ResolvedStack, asked: readonly string[]): string[] {
+  const names = stack.services.filter((s) => s.hotpatch).map((s) => s.name);
+  const unknown = asked.filter((a) => !names.includes(a));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new EstepsError(
+      'USAGE',
+      `Not a hot-patchable service: ${unknown.join(', ') || '(none in the stack)'}.`,
+      {
+        hint: `Hot-patchable services: ${names.join(', ') || 'none'}.`,
+      },
+    );
+  }
+  return asked.length > 0 ? [...asked] : names;
 }
 
 /** `usersvc=5` -> { usersvc: 5 }; USAGE for anything else. */
