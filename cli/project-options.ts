@@ -63,16 +63,12 @@ export function stackChoice(options: ProjectOptions): StackChoice {
   };
 }
 
-/**
- * The project a read-only command works on (down, ps, logs, smoke, hotpatch): secrets are
- * redacted, never created, so these commands cannot reveal or invent a password.
- */
+/** The project a read-only command works on (down, ps, logs, smoke, hotpatch). */
 export function readProject(ctx: CommandContext, options: ProjectOptions): Promise<Project> {
   return loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
     ...stackChoice(options),
     ...(options.project !== undefined && { project: options.project }),
-    secrets: 'redact',
   });
 }

@@ -131,7 +131,29 @@ const service: Shape = {
     },
     networks: { array: 'string' },
     labels: { record: 'string' },
+    secrets: {
+      array: {
+        anyOf: [
+          'string',
+          {
+            object: { secret: 'string', target: 'string', owner: 'string', mode: 'number' },
+            required: ['secret'],
+          },
+        ],
+      },
+    },
     user: 'string',
+    readOnlyRootFilesystem: 'boolean',
+    tmpfs: {
+      array: {
+        object: { target: 'string', sizeBytes: 'number', mode: 'number' },
+        required: ['target'],
+      },
+    },
+    capDrop: { array: 'string' },
+    capAdd: { array: 'string' },
+    noNewPrivileges: 'boolean',
+    limits: { object: { pids: 'number', memoryBytes: 'number' } },
     hotpatch: {
       object: {
         bundle: 'string',
@@ -157,6 +179,7 @@ export const stackShape: Shape = {
       record: { object: { driver: { literal: ['bridge', 'overlay'] } } },
     },
     volumes: { record: { object: {} } },
+    secrets: { record: { object: { lengthBytes: 'number' } } },
     smoke: { object: { service: 'string', checks: 'function' }, required: ['service', 'checks'] },
   },
   required: ['name', 'services'],

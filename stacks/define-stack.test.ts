@@ -165,19 +165,21 @@ describe('defineStack', () => {
       services: {
         Web_1: {
           image: 'x:1',
-          environment: { 'BAD-KEY': 'x', OK: { secret: 'Db_password' }, REF: { env: '1X' } },
+          environment: { 'BAD-KEY': 'x', REF: { env: '1X' } },
+          secrets: ['Db_password'],
         },
       },
       networks: { 'Mesh!': {} },
       volumes: { _data: {} },
+      secrets: { Db_password: {} },
     };
     expect(problems(spec)).toEqual([
       'name: "Demo" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'networks.Mesh!: "Mesh!" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
       'volumes._data: "_data" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
+      'secrets.Db_password: secret name "Db_password" must be camelCase letters and digits',
       'services.Web_1: "Web_1" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'services.Web_1.environment.BAD-KEY: "BAD-KEY" is not a valid environment variable name',
-      'services.Web_1.environment.OK: secret name "Db_password" must be camelCase letters and digits',
       'services.Web_1.environment.REF: "1X" is not a valid environment variable name',
     ]);
     expect(problems({ name: 'empty', services: {} })).toEqual([

@@ -13,15 +13,19 @@ import type { EdgeRoutesSpec } from './envoy/edge-from-services.js';
 import type { JsonObject } from './envoy/render-envoy.js';
 
 /**
- * A value that is either a literal or comes from elsewhere at resolve time:
- * - `{ secret: 'dbPassword' }`: a secret esteps generates once per project;
- *   rendered compose files reference it as `${ESTEPS_SECRET_DB_PASSWORD}`.
- * - `{ env: 'NAME', default: '...' }`: read from the process environment or `.env`.
+ * A value that is either a literal or comes from the environment at resolve time:
+ * `{ env: 'NAME', default: '...' }` is read from the process environment or `.env`.
+ * Secrets are not values: they reach a container as files (`ServiceSpec.secrets`), never as
+ * environment variables, so `docker inspect` never shows them.
  */
-export type ValueSource = string | SecretRef | EnvRef;
+export type ValueSource = string | EnvRef;
 
+/**
+ * No longer a value: `environment: { X: { secret: 'dbPassword' } }` is refused (STACK_INVALID)
+ * with the way out: list the secret in `services.<name>.secrets` and pass
+ * `X_FILE=/run/secrets/<target>`. Kept so old stacks get that message.
+ */
 export interface SecretRef {
-  /** Name of the per-project secret (camelCase); its variable is ESTEPS_SECRET_<UPPER_SNAKE>. */
   readonly secret: string;
 }
 
@@ -30,6 +34,47 @@ export interface EnvRef {
   readonly env: string;
   /** Used when the variable is unset or empty. @default undefined: the variable is required */
   readonly default?: string;
+}
+
+/**
+ * A per-project secret, generated once (crypto-random) and kept on the engine with the
+ * project (the volume `<project>.secrets`), so every checkout of the project on that engine,
+ * and a lost `.esteps/`, get the same value. Never written into an image, a stack, a log or
+ * `--json`.
+ */
+export interface SecretSpec {
+  /** Bytes of randomness of a generated value (base64url). @default 32 */
+  readonly lengthBytes?: number;
+}
+
+/** A secret a service reads as a file: `/run/secrets/<target>`. */
+export interface ServiceSecretSpec {
+  /** A key of `StackSpec.secrets`. */
+  readonly secret: string;
+  /** File name under /run/secrets. @default the secret's snake_case name (dbPassword -> db_password) */
+  readonly target?: string;
+  /** Numeric uid:gid owning the file. @default the service's `user` when numeric, else '0:0' */
+  readonly owner?: string;
+  /** @default 0o400 */
+  readonly mode?: number;
+}
+
+/** A writable tmpfs mount, for a service whose root filesystem is read-only. */
+export interface TmpfsSpec {
+  /** Absolute path in the container. */
+  readonly target: string;
+  /** Size limit in bytes. @default undefined: the engine's (half the host's memory) */
+  readonly sizeBytes?: number;
+  /** Permission bits of the mount point. @default 0o1777 (like /tmp) */
+  readonly mode?: number;
+}
+
+/** Resource limits of each container of a service. */
+export interface LimitsSpec {
+  /** Maximum number of processes/threads. @default undefined: no limit */
+  readonly pids?: number;
+  /** Memory limit in bytes. @default undefined: no limit */
+  readonly memoryBytes?: number;
 }
 
 /**
@@ -214,8 +259,25 @@ export interface ServiceSpec {
   readonly networks?: readonly string[];
   /** Extra labels; esteps adds its own (cli/engine/labels.ts). @default {} */
   readonly labels?: Readonly<Record<string, string>>;
-  /** User to run as, e.g. 'usersvc' or '1000:1000'. @default the image's */
+  /**
+   * Secrets mounted as files: `/run/secrets/<target>`, readable by the service's user only.
+   * A name is short for `{ secret: name }`. @default []
+   */
+  readonly secrets?: readonly (string | ServiceSecretSpec)[];
+  /** User to run as, e.g. 'usersvc' or '1000:1000' (numeric lets secrets default to it). @default the image's */
   readonly user?: string;
+  /** Mount the container's root filesystem read-only; give `tmpfs` where it writes. @default false */
+  readonly readOnlyRootFilesystem?: boolean;
+  /** Writable tmpfs mounts. @default [] */
+  readonly tmpfs?: readonly TmpfsSpec[];
+  /** Linux capabilities to drop, e.g. ['ALL'] (names without `CAP_`). @default [] (the engine's defaults stay) */
+  readonly capDrop?: readonly string[];
+  /** Linux capabilities to add back after `capDrop`, e.g. ['CHOWN']. @default [] */
+  readonly capAdd?: readonly string[];
+  /** Processes cannot gain privileges (setuid binaries, file capabilities). @default false */
+  readonly noNewPrivileges?: boolean;
+  /** pids and memory limits. @default {} (no limits) */
+  readonly limits?: LimitsSpec;
   /** Makes the service hot-patchable (`esteps hotpatch`, `esteps watch`). @default undefined */
   readonly hotpatch?: HotpatchSpec;
   /**
@@ -281,22 +343,33 @@ export interface StackSpec {
   readonly networks?: Readonly<Record<string, NetworkSpec>>;
   /** @default {} */
   readonly volumes?: Readonly<Record<string, VolumeSpec>>;
+  /** Per-project secrets by name (camelCase, e.g. `dbPassword`). @default {} */
+  readonly secrets?: Readonly<Record<string, SecretSpec>>;
   /** @default each service's `httpProbe`, through its published port */
   readonly smoke?: SmokeSpec;
 }
 
 /**
  * Where a resolved value came from, when not a literal of the stack: a variable of the
- * environment or `.env` (or its default, the variable being unset), or a project secret.
+ * environment or `.env` (or its default, the variable being unset).
  */
-export type ValueOrigin =
-  | {
-      readonly kind: 'environment' | '.env' | 'default';
-      readonly variable: string;
-      /** The stack's default for the variable, if it has one. */
-      readonly default?: string;
-    }
-  | { readonly kind: 'secret'; readonly secret: string; readonly variable: string };
+export interface ValueOrigin {
+  readonly kind: 'environment' | '.env' | 'default';
+  readonly variable: string;
+  /** The stack's default for the variable, if it has one. */
+  readonly default?: string;
+}
+
+/** A secret file of a container, resolved. */
+export interface ResolvedServiceSecret {
+  /** The stack secret's name (`dbPassword`). */
+  readonly secret: string;
+  /** Absolute path in the container: `/run/secrets/<target>`. */
+  readonly target: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+}
 
 /** A bundle with its entry made absolute (or left as `esteps/...`). */
 export interface ResolvedBundle {
@@ -363,7 +436,18 @@ export interface ResolvedService {
   readonly volumes: readonly Required<MountSpec>[];
   readonly networks: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  readonly secrets: readonly ResolvedServiceSecret[];
   readonly user?: string;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly tmpfs: readonly {
+    readonly target: string;
+    readonly sizeBytes?: number;
+    readonly mode: number;
+  }[];
+  readonly capDrop: readonly string[];
+  readonly capAdd: readonly string[];
+  readonly noNewPrivileges: boolean;
+  readonly limits: LimitsSpec;
   readonly hotpatch?: ResolvedHotpatch;
   readonly envoy?: ResolvedEnvoy;
 }
@@ -383,12 +467,14 @@ export interface ResolvedStack {
   readonly services: readonly ResolvedService[];
   readonly networks: Readonly<Record<string, Required<NetworkSpec>>>;
   readonly volumes: readonly string[];
+  /** Declared secret names, sorted. Values are never part of the resolved stack. */
+  readonly secrets: readonly string[];
   /** The smoke checks, or undefined: `esteps smoke` then checks the services' probes. */
   readonly smoke?: SmokeSpec;
   /**
    * Where each value that is not a literal of the stack came from, by its path in the
    * resolved stack (`services.postgres.image`, `services.usersvc.ports[0].hostPort`,
-   * `services.usersvc.build.args.ENVOY_IMAGE`, `services.usersvc.environment.PGPASSWORD`).
+   * `services.usersvc.build.args.ENVOY_IMAGE`).
    * Renderers write such values as `${VAR:-default}` references; `up` names the variable.
    */
   readonly origins: Readonly<Record<string, ValueOrigin>>;

@@ -11,26 +11,47 @@ const resolve = (spec: StackSpec, env: Record<string, string> = {}) =>
     file: '/repo/stacks/stack.ts',
     project: spec.name,
     env,
-    secrets: { dbPassword: 'the-password' },
   });
 
 describe('renderCompose', () => {
-  it('renders step 1 as stable compose YAML with no secret literal', () => {
+  it('renders step 1 as stable compose YAML: secrets as files, hardening, no secret variable', () => {
     const rendered = renderCompose(resolve(step1));
     const yaml = toYaml(rendered.document);
     expect(yaml).toMatchSnapshot();
     expect(toYaml(renderCompose(resolve(step1)).document)).toBe(yaml);
-    expect(yaml).toContain('${ESTEPS_SECRET_DB_PASSWORD:?');
-    expect(yaml).not.toContain('the-password');
+    expect(yaml).not.toContain('ESTEPS_SECRET');
     expect(yaml).not.toContain('name:');
     expect(rendered.variables).toEqual([
       'ESTEPS_ENVOY_IMAGE',
       'ESTEPS_NODE_IMAGE',
       'ESTEPS_POSTGRES_IMAGE',
-      'ESTEPS_SECRET_DB_PASSWORD',
       'ESTEPS_USERSVC_PORT',
     ]);
     expect(rendered.contexts).toEqual({ usersvc: './usersvc' });
+    expect(rendered.secretFiles).toEqual({ dbPassword: './secrets/db_password' });
+    expect(rendered.document.secrets).toEqual({ db_password: { file: './secrets/db_password' } });
+    const { postgres, usersvc } = rendered.document.services;
+    expect(postgres?.ports).toBeUndefined();
+    expect(postgres).toMatchObject({
+      cap_drop: ['ALL'],
+      cap_add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+      security_opt: ['no-new-privileges:true'],
+      pids_limit: 512,
+      mem_limit: 1024 * 1024 * 1024,
+      secrets: [
+        { source: 'db_password', target: 'db_password', uid: '999', gid: '999', mode: 0o400 },
+      ],
+    });
+    expect(usersvc).toMatchObject({
+      user: '10001:10001',
+      read_only: true,
+      tmpfs: ['/tmp:size=16777216,mode=1777', '/app/releases:size=67108864,mode=1777'],
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      pids_limit: 256,
+      mem_limit: 1024 * 1024 * 1024,
+    });
+    expect(usersvc?.cap_add).toBeUndefined();
   });
 
   it('escapes literal dollars, renders started dependencies, replicas, read-only mounts, udp', () => {

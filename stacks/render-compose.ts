@@ -1,5 +1,6 @@
 import type { ResolvedService, ResolvedStack, ValueOrigin } from './model.js';
 import { readinessScript } from './readiness.js';
+import { secretFileName } from './variables.js';
 
 /**
  * A compose-spec document as plain data: what `esteps render` writes as YAML. Keys are in no
@@ -9,6 +10,7 @@ export type ComposeDocument = {
   services: Record<string, Record<string, unknown>>;
   networks?: Record<string, Record<string, unknown>>;
   volumes?: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, { file: string }>;
 };
 
 export interface RenderedCompose {
@@ -17,14 +19,17 @@ export interface RenderedCompose {
   readonly variables: readonly string[];
   /** Built services' build contexts, relative to the compose file: `{ usersvc: './usersvc' }`. */
   readonly contexts: Readonly<Record<string, string>>;
+  /** Secret files the document reads, relative to the compose file: `{ dbPassword: './secrets/db_password' }`. */
+  readonly secretFiles: Readonly<Record<string, string>>;
 }
 
 /**
  * Renders a resolved stack as a compose file that docker compose v2 and Debian's
  * docker-compose 1.29 both accept. A value that came from a variable becomes
  * `${VAR:-default}` again (its origin is in `stack.origins`), so the ejected file stays
- * overridable as the stack was; a secret becomes `${ESTEPS_SECRET_...:?...}`, filled from the
- * env file written beside the compose file, so no secret is ever a literal in it. Every
+ * overridable as the stack was. Secrets are compose's top-level `secrets:`, each a file
+ * `./secrets/<name>` beside the compose file (`esteps render -o` writes them, mode 0600), that
+ * a service reads at `/run/secrets/<target>`: never a value in the document. Every
  * default was applied by `resolveStack`; nothing is defaulted here. The HTTP probe of a
  * service without a Docker health check becomes one (run by the container's own node). Pure.
  * No `name:` key: docker-compose 1.29 rejects it; pass `-p PROJECT`.
@@ -54,13 +59,23 @@ export function renderCompose(stack: ResolvedStack): RenderedCompose {
   if (stack.volumes.length > 0) {
     document.volumes = Object.fromEntries(stack.volumes.map((v) => [v, {}]));
   }
-  return { document, variables: [...variables].sort(), contexts };
+  const secretFiles = Object.fromEntries(
+    stack.secrets.map((name) => [name, `./secrets/${secretFileName(name)}`]),
+  );
+  if (stack.secrets.length > 0) {
+    document.secrets = Object.fromEntries(
+      Object.entries(secretFiles).map(([name, file]) => [composeSecretName(name), { file }]),
+    );
+  }
+  return { document, variables: [...variables].sort(), contexts, secretFiles };
+}
+
+/** Compose's name of a secret: `dbPassword` -> `db_password`. */
+export function composeSecretName(name: string): string {
+  return secretFileName(name);
 }
 
 function reference(origin: ValueOrigin): string {
-  if (origin.kind === 'secret') {
-    return `\${${origin.variable}:?run esteps render -o FILE to write it into the .env beside FILE}`;
-  }
   return origin.default === undefined
     ? `\${${origin.variable}:?set ${origin.variable} in .env}`
     : `\${${origin.variable}:-${escapeDollars(origin.default)}}`;
@@ -118,7 +133,35 @@ function renderService(service: ResolvedService, value: Value): Record<string, u
       Object.entries(service.labels).map(([k, v]) => [k, escapeDollars(v)]),
     );
   }
+  if (service.secrets.length > 0) {
+    // The long syntax: docker-compose 1.29 applies uid, gid and mode only with swarm, but
+    // takes them; the file's own owner and mode (0600) apply otherwise.
+    out.secrets = service.secrets.map((s) => ({
+      source: composeSecretName(s.secret),
+      target: s.target.replace(/^\/run\/secrets\//, ''),
+      uid: String(s.uid),
+      gid: String(s.gid),
+      mode: s.mode,
+    }));
+  }
   if (service.user !== undefined) out.user = escapeDollars(service.user);
+  if (service.readOnlyRootFilesystem) out.read_only = true;
+  if (service.tmpfs.length > 0) {
+    out.tmpfs = service.tmpfs.map(
+      (t) =>
+        `${t.target}:${[
+          t.sizeBytes !== undefined && `size=${t.sizeBytes}`,
+          `mode=${t.mode.toString(8)}`,
+        ]
+          .filter(Boolean)
+          .join(',')}`,
+    );
+  }
+  if (service.capDrop.length > 0) out.cap_drop = [...service.capDrop];
+  if (service.capAdd.length > 0) out.cap_add = [...service.capAdd];
+  if (service.noNewPrivileges) out.security_opt = ['no-new-privileges:true'];
+  if (service.limits.pids !== undefined) out.pids_limit = service.limits.pids;
+  if (service.limits.memoryBytes !== undefined) out.mem_limit = service.limits.memoryBytes;
   return out;
 }
 

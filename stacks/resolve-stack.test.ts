@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from './errors.js';
-import type { StackSpec } from './model.js';
+import type { ResolvedService, StackSpec } from './model.js';
 import { dependencyOrder, resolveStack } from './resolve-stack.js';
 import step1 from './step1.js';
 
-const secrets = { dbPassword: 'pw' };
 const file = '/repo/stacks/step1.ts';
 
 describe('resolveStack: images', () => {
@@ -17,7 +16,6 @@ describe('resolveStack: images', () => {
         ESTEPS_POSTGRES_IMAGE: 'from-file/postgres:1',
         ESTEPS_ENVOY_IMAGE: 'from-file/envoy:1',
       },
-      secrets,
     });
     const [postgres, usersvc] = resolved.services;
     expect(postgres?.image).toBe('from-env/postgres:1');
@@ -38,27 +36,59 @@ describe('resolveStack: images', () => {
       kind: 'default',
       variable: 'ESTEPS_NODE_IMAGE',
     });
-    expect(resolved.origins['services.usersvc.environment.PGPASSWORD']).toEqual({
-      kind: 'secret',
-      secret: 'dbPassword',
-      variable: 'ESTEPS_SECRET_DB_PASSWORD',
-    });
+    // Secrets are files, never values of the resolved stack.
+    expect(Object.keys(resolved.origins).filter((k) => k.includes('PASSWORD'))).toEqual([]);
     expect(resolved.origins['services.usersvc.environment.PGHOST']).toBeUndefined();
   });
 
   it('names the built image after the project', () => {
-    const resolved = resolveStack(step1, { file, project: 'demo', env: {}, secrets });
+    const resolved = resolveStack(step1, { file, project: 'demo', env: {} });
     expect(resolved.services[1]?.image).toBe('esteps/demo-usersvc:latest');
   });
 });
 
 describe('resolveStack: step 1', () => {
-  it('fills defaults, secrets and ports, dependencies first', () => {
-    const resolved = resolveStack(step1, { file, project: 'step1', env: {}, secrets });
+  it('fills defaults, secret files, hardening and ports, dependencies first', () => {
+    const resolved = resolveStack(step1, { file, project: 'step1', env: {} });
     expect(resolved.services.map((s) => s.name)).toEqual(['postgres', 'usersvc']);
-    const usersvc = resolved.services[1]!;
-    expect(usersvc.environment.PGPASSWORD).toBe('pw');
-    expect(resolved.services[0]!.environment.POSTGRES_PASSWORD).toBe('pw');
+    const [postgres, usersvc] = resolved.services as [ResolvedService, ResolvedService];
+    expect(resolved.secrets).toEqual(['dbPassword']);
+    expect(usersvc.environment.PGPASSWORD_FILE).toBe('/run/secrets/db_password');
+    expect(postgres.environment.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/db_password');
+    expect(JSON.stringify(resolved)).not.toMatch(/PGPASSWORD"|POSTGRES_PASSWORD"/);
+    // The owner defaults to the numeric user; postgres names its own (the entrypoint drops to 999).
+    expect(usersvc.secrets).toEqual([
+      {
+        secret: 'dbPassword',
+        target: '/run/secrets/db_password',
+        uid: 10001,
+        gid: 10001,
+        mode: 0o400,
+      },
+    ]);
+    expect(postgres.secrets).toEqual([
+      { secret: 'dbPassword', target: '/run/secrets/db_password', uid: 999, gid: 999, mode: 0o400 },
+    ]);
+    expect(usersvc).toMatchObject({
+      user: '10001:10001',
+      readOnlyRootFilesystem: true,
+      tmpfs: [
+        { target: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777 },
+        { target: '/app/releases', sizeBytes: 64 * 1024 * 1024, mode: 0o1777 },
+      ],
+      capDrop: ['ALL'],
+      capAdd: [],
+      noNewPrivileges: true,
+      limits: { pids: 256, memoryBytes: 1024 * 1024 * 1024 },
+    });
+    expect(postgres).toMatchObject({
+      readOnlyRootFilesystem: false,
+      tmpfs: [],
+      capDrop: ['ALL'],
+      capAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+      noNewPrivileges: true,
+    });
+    expect(postgres.ports).toEqual([]);
     expect(usersvc.ports).toEqual([
       { hostIp: '127.0.0.1', hostPort: 5000, containerPort: 5000, protocol: 'tcp' },
     ]);
@@ -69,7 +99,6 @@ describe('resolveStack: step 1', () => {
       expectJson: { ok: true, database: 'up' },
     });
     expect(usersvc.dependsOn).toEqual([{ service: 'postgres', condition: 'healthy' }]);
-    expect(usersvc.user).toBe('usersvc');
     expect(usersvc.build).toEqual({
       context: '/repo/templates/usersvc',
       dockerfile: 'Dockerfile',
@@ -94,7 +123,7 @@ describe('resolveStack: step 1', () => {
 
   it('reads the host port from the environment; 0 lets the engine pick', () => {
     const port = (env: Record<string, string>) =>
-      resolveStack(step1, { file, project: 'p', env, secrets }).services[1]?.ports[0]?.hostPort;
+      resolveStack(step1, { file, project: 'p', env }).services[1]?.ports[0]?.hostPort;
     expect(port({ ESTEPS_USERSVC_PORT: '5123' })).toBe(5123);
     expect(port({ ESTEPS_USERSVC_PORT: '0' })).toBe(0);
   });
@@ -105,24 +134,69 @@ describe('resolveStack: step 1', () => {
       resolveStack(step1, {
         file,
         project: 'p',
-        env: { ESTEPS_USERSVC_PORT: 'http' },
-        secrets: {},
+        env: { ESTEPS_USERSVC_PORT: 'http', ESTEPS_POSTGRES_IMAGE: '' },
+        dotEnv: { ESTEPS_NODE_IMAGE: '' },
       });
     } catch (err) {
       error = err as ConfigInvalidError;
     }
     expect(error).toBeInstanceOf(ConfigInvalidError);
     expect(error?.problems.map((p) => p.message)).toEqual([
-      'secret "dbPassword" of project "p" is missing',
       'ESTEPS_USERSVC_PORT must be a port number from 0 to 65535, got "http"',
     ]);
   });
 
   it('requires environment references without a default', () => {
     const spec: StackSpec = { name: 's', services: { a: { image: { env: 'A_IMAGE' } } } };
-    expect(() => resolveStack(spec, { file, project: 's', env: {}, secrets: {} })).toThrow(
+    expect(() => resolveStack(spec, { file, project: 's', env: {} })).toThrow(
       'A_IMAGE is required but not set',
     );
+  });
+});
+
+describe('resolveStack: secrets and hardening defaults', () => {
+  it('defaults a secret file to the snake_case name, root-owned without a numeric user, 0400; no hardening unless asked', () => {
+    const spec: StackSpec = {
+      name: 's',
+      secrets: { apiKey: {}, dbPassword: { lengthBytes: 48 } },
+      services: {
+        a: {
+          image: 'a:1',
+          user: 'app',
+          secrets: ['apiKey', { secret: 'dbPassword', target: 'pw', mode: 0o440 }],
+        },
+        b: {
+          image: 'b:1',
+          user: '1000',
+          secrets: [{ secret: 'apiKey', owner: '5:6' }, 'dbPassword'],
+        },
+      },
+    };
+    const resolved = resolveStack(spec, { file, project: 's', env: {} });
+    expect(resolved.secrets).toEqual(['apiKey', 'dbPassword']);
+    const [a, b] = resolved.services as [ResolvedService, ResolvedService];
+    expect(a.secrets).toEqual([
+      { secret: 'apiKey', target: '/run/secrets/api_key', uid: 0, gid: 0, mode: 0o400 },
+      { secret: 'dbPassword', target: '/run/secrets/pw', uid: 0, gid: 0, mode: 0o440 },
+    ]);
+    expect(b.secrets).toEqual([
+      { secret: 'apiKey', target: '/run/secrets/api_key', uid: 5, gid: 6, mode: 0o400 },
+      {
+        secret: 'dbPassword',
+        target: '/run/secrets/db_password',
+        uid: 1000,
+        gid: 1000,
+        mode: 0o400,
+      },
+    ]);
+    expect(a).toMatchObject({
+      readOnlyRootFilesystem: false,
+      tmpfs: [],
+      capDrop: [],
+      capAdd: [],
+      noNewPrivileges: false,
+      limits: {},
+    });
   });
 });
 

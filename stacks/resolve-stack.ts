@@ -12,13 +12,15 @@ import type {
   ImageSource,
   ResolvedHotpatch,
   ResolvedService,
+  ResolvedServiceSecret,
   ResolvedStack,
+  ServiceSecretSpec,
   ServiceSpec,
   StackSpec,
   ValueOrigin,
   ValueSource,
 } from './model.js';
-import { secretVariable } from './variables.js';
+import { secretFileName } from './variables.js';
 
 export interface ResolveOptions {
   /** Project name (`-p`); replaces `{project}` in images. */
@@ -31,8 +33,11 @@ export interface ResolveOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Entries of `.env`. @default {} */
   readonly dotEnv?: Readonly<Record<string, string>>;
-  /** Per-project secrets by name (`dbPassword`). */
-  readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * @deprecated Ignored: secret values are never part of a resolved stack (they reach
+   * containers as files, cli/engine/secrets/). Accepted so callers written before compile.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** Where the bundle of esteps' own supervisor comes from, as a bundle entry. */
@@ -50,6 +55,8 @@ const defaults = {
   healthcheck: { intervalMs: 2000, timeoutMs: 2000, retries: 30, startPeriodMs: 0 },
   probeTimeoutMs: 60_000,
   versionField: 'version',
+  secretMode: 0o400,
+  tmpfsMode: 0o1777,
   /** An Envoy edge's health check: its admin `/ready`, for up to a minute. */
   envoyHealthcheck: { intervalMs: 1000, timeoutMs: 2000, retries: 60, startPeriodMs: 0 },
 } as const;
@@ -88,22 +95,8 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     typeof source === 'string'
       ? source.replaceAll('{project}', options.project)
       : lookup(source, path);
-  const value = (source: ValueSource, path: string): string => {
-    if (typeof source === 'string') return source;
-    if ('secret' in source) {
-      const variable = secretVariable(source.secret);
-      origins[path] = { kind: 'secret', secret: source.secret, variable };
-      const secret = options.secrets[source.secret];
-      if (secret === undefined) {
-        problems.push({
-          key: variable,
-          message: `secret "${source.secret}" of project "${options.project}" is missing`,
-        });
-      }
-      return secret ?? '';
-    }
-    return lookup(source, path);
-  };
+  const value = (source: ValueSource, path: string): string =>
+    typeof source === 'string' ? source : lookup(source, path);
   const path = (relative: string) =>
     isAbsolute(relative) ? relative : resolve(stackDir, relative);
   const context: Resolver = { image, value, lookup, path, problems };
@@ -120,9 +113,7 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     throw new ConfigInvalidError(
       'the environment',
       unique,
-      unique.some((p) => p.key?.startsWith('ESTEPS_SECRET_'))
-        ? "Run `esteps up` (or `esteps render -o FILE`) once to create the project's secrets."
-        : 'Set the variables listed above in the environment or .env.',
+      'Set the variables listed above in the environment or .env.',
     );
   }
   const networks = Object.fromEntries(
@@ -139,6 +130,7 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     services,
     networks,
     volumes: Object.keys(spec.volumes ?? {}),
+    secrets: Object.keys(spec.secrets ?? {}).sort(),
     ...(spec.smoke && { smoke: spec.smoke }),
     origins,
   };
@@ -187,6 +179,17 @@ function resolveService(
     volumes: (service.volumes ?? []).map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
     networks: service.networks ?? Object.keys(spec.networks ?? {}),
     labels: { ...service.labels },
+    secrets: (service.secrets ?? []).map((entry) => resolveServiceSecret(entry, service.user)),
+    readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? false,
+    tmpfs: (service.tmpfs ?? []).map((t) => ({
+      target: t.target,
+      ...(t.sizeBytes !== undefined && { sizeBytes: t.sizeBytes }),
+      mode: t.mode ?? defaults.tmpfsMode,
+    })),
+    capDrop: [...(service.capDrop ?? [])],
+    capAdd: [...(service.capAdd ?? [])],
+    noNewPrivileges: service.noNewPrivileges ?? false,
+    limits: { ...service.limits },
   };
   const build = service.build && {
     context: r.path(service.build.context),
@@ -216,6 +219,29 @@ function resolveService(
       }),
   };
 }
+
+/**
+ * A secret file of a service: `/run/secrets/<target>`, owned by `owner`, else by the service's
+ * user when it is numeric (`10001` or `10001:10001`), else by root; mode 0400.
+ */
+function resolveServiceSecret(
+  entry: string | ServiceSecretSpec,
+  user: string | undefined,
+): ResolvedServiceSecret {
+  const ref = typeof entry === 'string' ? { secret: entry } : entry;
+  const owner = ref.owner ?? (user !== undefined && /^\d+(:\d+)?$/.test(user) ? user : '0:0');
+  const [uid = 0, gid = uid] = owner.split(':').map(Number);
+  return {
+    secret: ref.secret,
+    target: `${secretsDir}/${ref.target ?? secretFileName(ref.secret)}`,
+    uid,
+    gid,
+    mode: ref.mode ?? defaults.secretMode,
+  };
+}
+
+/** Where secret files appear in a container. */
+export const secretsDir = '/run/secrets';
 
 /**
  * An Envoy edge: its configuration generated from the routes and the resolved services they
@@ -311,20 +337,4 @@ export function dependencyOrder(spec: StackSpec): string[] {
   };
   for (const name of Object.keys(spec.services)) visit(name);
   return order;
-}
-
-/** The resolved stack with every secret value replaced by `placeholder`, for output. */
-export function redactSecrets(stack: ResolvedStack, placeholder = '<secret>'): ResolvedStack {
-  const secretPaths = Object.entries(stack.origins)
-    .filter(([, origin]) => origin.kind === 'secret')
-    .map(([path]) => path);
-  const services = stack.services.map((service) => {
-    const prefix = `services.${service.name}.environment.`;
-    const environment = { ...service.environment };
-    for (const path of secretPaths) {
-      if (path.startsWith(prefix)) environment[path.slice(prefix.length)] = placeholder;
-    }
-    return { ...service, environment };
-  });
-  return { ...stack, services };
 }

@@ -5,8 +5,10 @@ import { userStory } from './step1-smoke.js';
 /**
  * Step 1 of the Envoy steps tutorial: Postgres and the user service on network `appmesh`.
  * The user service is built from templates/usersvc (FROM the Envoy image, with Node.js and
- * the bundled service added) and published on 127.0.0.1 only. The database password is a
- * per-project secret, never a literal here.
+ * the bundled service added) and published on 127.0.0.1 only; the database is never
+ * published. The database password is a per-project secret kept on the engine and read by
+ * both services as a file (/run/secrets/db_password), never an environment variable. Both
+ * containers are hardened: see README "Security".
  */
 export default defineStack({
   name: 'step1',
@@ -16,9 +18,11 @@ export default defineStack({
       image: { env: 'ESTEPS_POSTGRES_IMAGE', default: imageDefaults.ESTEPS_POSTGRES_IMAGE.default },
       environment: {
         POSTGRES_USER: 'postgres',
-        POSTGRES_PASSWORD: { secret: 'dbPassword' },
+        POSTGRES_PASSWORD_FILE: '/run/secrets/db_password',
         POSTGRES_DB: 'postgres',
       },
+      // The entrypoint starts as root to own the data folder, then drops to postgres (999).
+      secrets: [{ secret: 'dbPassword', owner: '999:999' }],
       volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data' }],
       healthcheck: {
         // TCP on purpose: while initialising, postgres listens on its unix socket only, so a
@@ -30,6 +34,13 @@ export default defineStack({
       },
       restart: 'unless-stopped',
       networks: ['appmesh'],
+      // Only what the entrypoint needs as root before it drops to postgres (999): CHOWN and
+      // FOWNER to own and chmod the data folder, DAC_OVERRIDE to walk it (mode 0700, another
+      // user's), SETUID and SETGID to switch to postgres. The server itself then runs with none.
+      capDrop: ['ALL'],
+      capAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+      noNewPrivileges: true,
+      limits: { pids: 512, memoryBytes: 1024 * 1024 * 1024 },
     },
     usersvc: {
       image: 'esteps/{project}-usersvc:latest',
@@ -53,7 +64,7 @@ export default defineStack({
       environment: {
         PGHOST: 'postgres',
         PGUSER: 'postgres',
-        PGPASSWORD: { secret: 'dbPassword' },
+        PGPASSWORD_FILE: '/run/secrets/db_password',
         PGDATABASE: 'users',
         PORT: '5000',
       },
@@ -73,12 +84,24 @@ export default defineStack({
       dependsOn: [{ service: 'postgres', condition: 'healthy' }],
       restart: 'unless-stopped',
       networks: ['appmesh'],
-      user: 'usersvc',
+      secrets: ['dbPassword'],
       // The image's Dockerfile creates usersvc as 10001:10001 and runs the supervisor.
+      user: '10001:10001',
+      // Nothing of the image can change: the supervisor's socket lives in /tmp and hot
+      // patches land in /app/releases, both in memory.
+      readOnlyRootFilesystem: true,
+      tmpfs: [
+        { target: '/tmp', sizeBytes: 16 * 1024 * 1024 },
+        { target: '/app/releases', sizeBytes: 64 * 1024 * 1024 },
+      ],
+      capDrop: ['ALL'],
+      noNewPrivileges: true,
+      limits: { pids: 256, memoryBytes: 1024 * 1024 * 1024 },
       hotpatch: { bundle: 'app/service.js', path: '/app/service.js', owner: '10001:10001' },
     },
   },
   networks: { appmesh: {} },
   volumes: { pgdata: {} },
+  secrets: { dbPassword: {} },
   smoke: { service: 'usersvc', checks: userStory },
 });

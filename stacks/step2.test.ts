@@ -16,9 +16,8 @@ import step2 from './step2.js';
 import { toYaml } from './to-yaml.js';
 
 const file = '/repo/stacks/step2.ts';
-const secrets = { dbPassword: 'the-password' };
 const resolve = (spec: StackSpec, env: Record<string, string> = {}) =>
-  resolveStack(spec, { file, project: 'demo', env, secrets });
+  resolveStack(spec, { file, project: 'demo', env });
 
 /** step 2 with its edge's `envoy` (and optionally more of the edge) replaced. */
 function withEdge(envoy: EnvoySpec, edge: Partial<ServiceSpec> = {}): StackSpec {
@@ -54,7 +53,7 @@ describe('the step2 stack', () => {
     expect(edge?.dependsOn).toEqual([{ service: 'usersvc', condition: 'healthy' }]);
     expect(edge?.networks).toEqual(['appmesh']);
     // Everything else of step 1 is step 1's.
-    const step1Resolved = resolveStack(step1, { file, project: 'demo', env: {}, secrets });
+    const step1Resolved = resolveStack(step1, { file, project: 'demo', env: {} });
     expect(postgres).toEqual(step1Resolved.services[0]);
     expect({ ...usersvc, ports: [] }).toEqual({ ...step1Resolved.services[1], ports: [] });
   });
@@ -130,7 +129,6 @@ describe('the step2 stack', () => {
       'ESTEPS_ENVOY_IMAGE',
       'ESTEPS_NODE_IMAGE',
       'ESTEPS_POSTGRES_IMAGE',
-      'ESTEPS_SECRET_DB_PASSWORD',
     ]);
     const { edge, usersvc } = rendered.document.services;
     expect(usersvc?.ports).toBeUndefined();
@@ -248,8 +246,8 @@ describe('a step2-like stack with a broken edge', () => {
   });
 
   it('costs a stack without an edge nothing', async () => {
-    expect(
-      await checkStackEdges(resolveStack(step1, { file, project: 'demo', env: {}, secrets })),
-    ).toEqual([]);
+    expect(await checkStackEdges(resolveStack(step1, { file, project: 'demo', env: {} }))).toEqual(
+      [],
+    );
   });
 });

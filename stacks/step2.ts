@@ -48,6 +48,7 @@ export default defineStack({
   },
   networks: step1.networks,
   volumes: step1.volumes,
+  secrets: step1.secrets,
   // Step 1's user story, unchanged, now through the edge.
   smoke: { service: 'edge', checks: userStory },
 });

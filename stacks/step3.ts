@@ -32,5 +32,6 @@ export default defineStack({
   },
   networks: { appmesh: {} },
   volumes: { pgdata: {} },
+  secrets: step1.secrets ?? {},
   smoke: { service: 'usersvc', checks: userStory },
 });

@@ -8,10 +8,12 @@ import type {
   HttpProbeSpec,
   ImageSource,
   PortSpec,
+  SecretRef,
   ServiceSpec,
   StackSpec,
 } from './model.js';
 import { didYouMean } from './suggest.js';
+import { secretFileName } from './variables.js';
 
 /**
  * Every problem of a stack definition, each with its path. Pure; `defineStack()` throws them
@@ -34,6 +36,18 @@ export function validateStack(spec: StackSpec): StackProblem[] {
   }
   for (const [name] of Object.entries(spec.volumes ?? {})) {
     if (!resourcePattern.test(name)) report(`volumes.${name}`, `"${name}" ${resourceRule}`);
+  }
+  for (const [name, secret] of Object.entries(spec.secrets ?? {})) {
+    if (!secretPattern.test(name)) {
+      report(`secrets.${name}`, `secret name "${name}" must be camelCase letters and digits`);
+    }
+    const length = secret.lengthBytes;
+    if (length !== undefined && !(Number.isInteger(length) && length >= 16 && length <= 1024)) {
+      report(
+        `secrets.${name}.lengthBytes`,
+        `must be a whole number from 16 to 1024, got ${length}`,
+      );
+    }
   }
   for (const [name, service] of services) {
     validateService(spec, name, service, report);
@@ -73,6 +87,8 @@ function validateService(spec: StackSpec, name: string, service: ServiceSpec, re
     report(`${at}.maxReplicasPerNode`, `must be a whole number of at least 1, got ${perNode}`);
   }
   checkEnvironment(at, service, report);
+  checkServiceSecrets(spec, at, service, report);
+  checkHardening(at, service, report);
   service.ports?.forEach((port, i) => {
     checkPort(`${at}.ports[${i}]`, port, report);
   });
@@ -297,12 +313,106 @@ function checkEnvironment(at: string, service: ServiceSpec, report: Report) {
       report(path, `"${key}" is not a valid environment variable name`);
     if (typeof value === 'string') continue;
     if ('secret' in value) {
-      if (!secretPattern.test(value.secret)) {
-        report(path, `secret name "${value.secret}" must be camelCase letters and digits`);
-      }
+      const secret = (value as SecretRef).secret;
+      report(
+        path,
+        `secrets reach containers as files: list "${secret}" in ${at}.secrets and pass ${key}_FILE=/run/secrets/${secretFileName(secret)}`,
+      );
     } else {
       checkEnvRef(path, value, report);
     }
+  }
+}
+
+function checkServiceSecrets(spec: StackSpec, at: string, service: ServiceSpec, report: Report) {
+  const declared = Object.keys(spec.secrets ?? {});
+  const targets = new Map<string, number>();
+  service.secrets?.forEach((entry, i) => {
+    const where = `${at}.secrets[${i}]`;
+    const ref = typeof entry === 'string' ? { secret: entry } : entry;
+    if (!declared.includes(ref.secret)) {
+      report(
+        typeof entry === 'string' ? where : `${where}.secret`,
+        `no secret "${ref.secret}" in the stack's secrets${didYouMean(ref.secret, declared)}`,
+      );
+    }
+    const target = ref.target ?? secretFileName(ref.secret);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target)) {
+      report(
+        `${where}.target`,
+        `must be a file name (letters, digits, ".", "_", "-"), got "${target}"`,
+      );
+    }
+    const first = targets.get(target);
+    if (first !== undefined) {
+      report(where, `/run/secrets/${target} is already the target of ${at}.secrets[${first}]`);
+    } else targets.set(target, i);
+    if (ref.owner !== undefined && !/^\d+(:\d+)?$/.test(ref.owner)) {
+      report(`${where}.owner`, `must be a numeric "uid:gid", got "${ref.owner}"`);
+    }
+    if (
+      ref.mode !== undefined &&
+      !(Number.isInteger(ref.mode) && ref.mode >= 0 && ref.mode <= 0o777)
+    ) {
+      report(`${where}.mode`, `must be permission bits from 0 to 0o777, got ${ref.mode}`);
+    }
+  });
+}
+
+/** Capability names as Docker takes them: `ALL` or `NET_BIND_SERVICE` (no `CAP_` prefix). */
+const capabilityPattern = /^(ALL|[A-Z][A-Z0-9_]*)$/;
+
+function checkHardening(at: string, service: ServiceSpec, report: Report) {
+  const targets = new Set<string>();
+  service.tmpfs?.forEach((mount, i) => {
+    const where = `${at}.tmpfs[${i}]`;
+    if (!mount.target.startsWith('/')) {
+      report(`${where}.target`, `must be an absolute path, got "${mount.target}"`);
+    } else if (targets.has(mount.target)) {
+      report(`${where}.target`, `"${mount.target}" is already a tmpfs mount`);
+    }
+    targets.add(mount.target);
+    if (
+      mount.sizeBytes !== undefined &&
+      !(Number.isInteger(mount.sizeBytes) && mount.sizeBytes >= 4096)
+    ) {
+      report(
+        `${where}.sizeBytes`,
+        `must be a whole number of at least 4096, got ${mount.sizeBytes}`,
+      );
+    }
+    if (
+      mount.mode !== undefined &&
+      !(Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777)
+    ) {
+      report(`${where}.mode`, `must be permission bits from 0 to 0o7777, got ${mount.mode}`);
+    }
+  });
+  for (const field of ['capDrop', 'capAdd'] as const) {
+    service[field]?.forEach((cap, i) => {
+      if (!capabilityPattern.test(cap)) {
+        report(
+          `${at}.${field}[${i}]`,
+          `"${cap}" is not a capability name: use upper case without "CAP_", e.g. "CHOWN" or "ALL"`,
+        );
+      }
+    });
+  }
+  if (service.capAdd?.includes('ALL')) {
+    report(`${at}.capAdd`, '"ALL" gives every capability back: name the ones the service needs');
+  }
+  const { pids, memoryBytes } = service.limits ?? {};
+  if (pids !== undefined && !(Number.isInteger(pids) && pids >= 1)) {
+    report(`${at}.limits.pids`, `must be a whole number of at least 1, got ${pids}`);
+  }
+  if (
+    memoryBytes !== undefined &&
+    !(Number.isInteger(memoryBytes) && memoryBytes >= 6 * 1024 * 1024)
+  ) {
+    report(
+      `${at}.limits.memoryBytes`,
+      `must be a whole number of bytes, at least 6 MiB (the engine's minimum), got ${memoryBytes}`,
+    );
   }
 }
 

@@ -100,7 +100,6 @@ describe('esteps render --stack step2 -o FILE', () => {
       project: name,
       file: '/stacks/step2.ts',
       env: {},
-      secrets: { dbPassword: 'x' },
     });
     expect(written).toEqual(resolved.services.find((s) => s.name === 'edge')?.envoy?.bootstrap);
   });

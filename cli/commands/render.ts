@@ -2,9 +2,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import { renderCompose } from '../../stacks/render-compose.js';
-import { redactSecrets } from '../../stacks/resolve-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
-import { loadProject, redactedSecret } from '../project/load-project.js';
+import { loadProject } from '../project/load-project.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
 import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 
@@ -27,7 +26,6 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
     env: ctx.env,
     ...stackChoice(options),
     ...(options.project !== undefined && { project: options.project }),
-    secrets: options.output ? 'create' : 'redact',
   });
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
@@ -35,9 +33,8 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   // Loaded here: the YAML writer is large and only render needs it.
   const { toYaml } = await import('../../stacks/to-yaml.js');
   const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
-  const redacted = redactSecrets(project.resolved, redactedSecret);
   if (!options.output) {
-    return { data: { stack: redacted }, text: yaml.trimEnd() };
+    return { data: { stack: project.resolved }, text: yaml.trimEnd() };
   }
   ctx.progress.start('Bundling the service and writing the compose project');
   const written = await writeCompose(
@@ -60,7 +57,7 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
       file: written.file,
       envFile: written.envFile,
       contexts: written.contexts,
-      stack: redacted,
+      stack: project.resolved,
     },
     text: lines.join('\n'),
   };

@@ -3,6 +3,8 @@ import { stackContexts } from '../bundle/stack-contexts.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { assembleBuildContext } from '../engine/build-context.js';
 import { connectEngine, engineAddress } from '../engine/client.js';
+import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
+import { assertSwarmManager } from '../engine/swarm/observe-swarm.js';
 import { deploySwarm } from '../engine/swarm/deploy-swarm.js';
 import { formatSwarmPlan } from '../engine/swarm/plan-swarm.js';
 import { swarmServiceUrls } from '../engine/swarm/swarm-tasks.js';
@@ -36,7 +38,6 @@ export async function upSwarmCommand(
     env: ctx.env,
     ...stackChoice(options),
     ...(options.project !== undefined && { project: options.project }),
-    secrets: 'create',
   });
   const stack = patch ? patchedStack(project, patch) : project.resolved;
   const only = patch && hotpatchable(stack, patch.services);
@@ -44,14 +45,23 @@ export async function upSwarmCommand(
   const settings = await readSwarmSettings(ctx.env);
   const manager = await connectEngine(ctx.env);
   const builder = await connectEngine({ DOCKER_HOST: settings.buildHost });
+  await assertSwarmManager(manager.docker, engineAddress(ctx.env));
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
+  // The values live on the manager's engine (as on one engine: the project's secrets volume);
+  // Swarm secrets cannot be read back.
+  const { values: secretValues } = await loadProjectSecrets(
+    manager.docker,
+    project.name,
+    stack.secrets,
+    { lengthBytes: lengthBytes(project.stack.secrets ?? {}) },
+  );
   const outcome = await deploySwarm({
     manager: manager.docker,
     managerAddress: engineAddress(ctx.env),
     builder: builder.docker,
     stack,
     settings,
-    secretValues: project.secrets,
+    secretValues,
     scale,
     contexts: async () => {
       const contexts = await stackContexts(stack);
@@ -107,6 +117,14 @@ export async function upSwarmCommand(
       )}`
     : '';
   return { data, text: `${head}${table}` };
+}
+
+function lengthBytes(
+  specs: Readonly<Record<string, { lengthBytes?: number }>>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(specs).flatMap(([k, v]) => (v.lengthBytes ? [[k, v.lengthBytes]] : [])),
+  );
 }
 
 /** `hotpatch --swarm`: the services to take new code to, and where the code is. */

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
@@ -8,11 +7,14 @@ import { assembleBuildContext } from '../engine/build-context.js';
 import { connectEngine, type Engine } from '../engine/client.js';
 import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
+import { secretsVolumeName } from '../engine/secrets/project-secrets.js';
+import { prepareStackSecrets } from '../engine/secrets/stack-secrets.js';
 import { serviceUrls } from '../engine/service-urls.js';
 import { explainError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
-import { loadProject } from '../project/load-project.js';
+import { loadProject, type Project } from '../project/load-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
+import { readLegacySecrets } from '../project/secrets-file.js';
 import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
 import { upSwarmCommand } from './up-swarm.js';
@@ -53,30 +55,60 @@ export interface ServiceReport {
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
   if (options.swarm) return upSwarmCommand(ctx, options);
-  const load = (secrets: 'create' | 'redact') =>
-    loadProject({
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...stackChoice(options),
-      ...(options.project !== undefined && { project: options.project }),
-      secrets,
-    });
-  // A dry run must not create the secrets file, but plans with the secrets when they exist
-  // (they are part of the configuration hash).
-  let project = await load(options.dryRun ? 'redact' : 'create');
-  if (options.dryRun && existsSync(project.secretsFile)) project = await load('create');
+  const project = await loadProject({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...stackChoice(options),
+    ...(options.project !== undefined && { project: options.project }),
+  });
   // An edge's Envoy configuration is checked against Envoy's API before the engine is touched.
   await assertStackEdges(project.resolved);
   const engine = await connectEngine(ctx.env);
-  if (options.dryRun) return runUp(ctx, engine, project.resolved, true);
+  const secrets = (dryRun: boolean) => prepareStackSecretsFor(ctx, engine, project, dryRun);
+  if (options.dryRun) {
+    return runUp(ctx, engine, project.resolved, true, (await secrets(true)).revisions);
+  }
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // Awaited here: the lock is released when this scope ends.
-  return await runUp(ctx, engine, project.resolved, false).catch((err: unknown) =>
-    explainError(err, 'INTERRUPTED', {
-      message: 'Interrupted before the stack was complete.',
-      hint: 'Run `esteps up` again: it picks up from whatever was left.',
-    }),
-  );
+  return await secrets(false)
+    .then(({ revisions }) => runUp(ctx, engine, project.resolved, false, revisions))
+    .catch((err: unknown) =>
+      explainError(err, 'INTERRUPTED', {
+        message: 'Interrupted before the stack was complete.',
+        hint: 'Run `esteps up` again: it picks up from whatever was left.',
+      }),
+    );
+}
+
+/**
+ * The project's secrets on the engine, checked against its data volumes (SECRET_MISMATCH),
+ * generated or imported from a legacy `.esteps/<project>/secrets.env` when missing, and
+ * written as each service's files; only their revisions come back.
+ */
+async function prepareStackSecretsFor(
+  ctx: CommandContext,
+  engine: Engine,
+  project: Project,
+  dryRun: boolean,
+): Promise<{ revisions: Readonly<Record<string, string>> }> {
+  if (project.resolved.secrets.length === 0) return { revisions: {} };
+  if (!dryRun) ctx.progress.start('secrets');
+  const result = await prepareStackSecrets({
+    docker: engine.docker,
+    stack: project.resolved,
+    specs: project.stack.secrets ?? {},
+    legacy: await readLegacySecrets(project.legacySecretsFile, project.resolved.secrets),
+    dryRun,
+  });
+  if (!dryRun) {
+    ctx.progress.stop();
+    if (result.created.length > 0) {
+      ctx.progress.info(
+        `Secrets ${result.created.join(', ')} of project ${project.name} stored on the engine (volume ${secretsVolumeName(project.name)}).`,
+      );
+    }
+  }
+  return result;
 }
 
 /** The part of `up` after loading the project (and taking its lock). */
@@ -85,6 +117,7 @@ export async function runUp(
   engine: Engine,
   resolved: ResolvedStack,
   dryRun: boolean,
+  secretRevisions: Readonly<Record<string, string>> = {},
 ): Promise<CommandResult> {
   const reports = (images: ObservedImages, outcome?: ConvergeOutcome) =>
     serviceReports(resolved, images, outcome);
@@ -98,6 +131,7 @@ export async function runUp(
       );
     },
     version: packageVersion(),
+    secretRevisions,
     dryRun,
     progress: ctx.progress,
     signal: ctx.signal,
@@ -152,7 +186,7 @@ function imageOrigin(
   path: string,
 ): { imageSource: string; variable?: string } {
   const origin = stack.origins[path];
-  if (origin === undefined || origin.kind === 'secret') return { imageSource: 'stack' };
+  if (origin === undefined) return { imageSource: 'stack' };
   return { imageSource: origin.kind, variable: origin.variable };
 }
 

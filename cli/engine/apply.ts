@@ -113,7 +113,7 @@ async function applyOperation(input: ApplyInput, op: Operation): Promise<void> {
       });
       return;
     case 'create-volume':
-      await docker.createVolume({ Name: op.name, Labels: projectLabels });
+      await docker.createVolume({ Name: op.name, Labels: { ...projectLabels, ...op.labels } });
       return;
     case 'pull-image':
       await pullImage(docker, op.image, { signal: input.signal });

@@ -9,9 +9,12 @@ import type { ObservedState } from './observed-state.js';
  * containers, it does not recreate the others), `dependsOn` (start order), `httpProbe` (how
  * esteps checks readiness from outside), `hotpatch`, and `build` and `envoy` (the image identity is
  * compared separately, by image ID, so a rebuilt image recreates the container too: an
- * edge's Envoy configuration is built into its image).
+ * edge's Envoy configuration is built into its image). Secrets count by their revisions.
  */
-export function configHash(service: ResolvedService): string {
+export function configHash(
+  service: ResolvedService,
+  revisions: Readonly<Record<string, string>> = {},
+): string {
   const effective = {
     image: service.image,
     command: service.command ?? null,
@@ -23,6 +26,14 @@ export function configHash(service: ResolvedService): string {
     networks: service.networks,
     labels: service.labels,
     user: service.user ?? null,
+    // A secret by its revision (a hash of the value, never the value): a changed secret recreates.
+    secrets: service.secrets.map((s) => ({ ...s, revision: revisions[s.secret] ?? null })),
+    readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+    tmpfs: service.tmpfs,
+    capDrop: service.capDrop,
+    capAdd: service.capAdd,
+    noNewPrivileges: service.noNewPrivileges,
+    limits: service.limits,
   };
   return sha256(canonicalJson(effective)).slice(0, 16);
 }

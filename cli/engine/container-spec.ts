@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model.js';
 import { labels } from './labels.js';
-import { containerName, networkName, volumeName } from './names.js';
+import { containerName, networkName, secretFilesVolumeName, volumeName } from './names.js';
 
 export interface ContainerSpecInput {
   readonly project: string;
@@ -12,6 +12,9 @@ export interface ContainerSpecInput {
   /** esteps' package version, for the version label. */
   readonly version: string;
 }
+
+/** Where a service's secret files are mounted, read-only. */
+export const secretsMountPoint = '/run/secrets';
 
 const ns = (ms: number) => ms * 1_000_000;
 
@@ -60,12 +63,36 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
         ]),
       ),
       RestartPolicy: { Name: service.restart === 'no' ? '' : service.restart },
-      Mounts: service.volumes.map((m) => ({
-        Type: 'volume' as const,
-        Source: volumeName(project, m.volume),
-        Target: m.target,
-        ReadOnly: m.readOnly,
-      })),
+      Mounts: [
+        ...service.volumes.map((m) => ({
+          Type: 'volume' as const,
+          Source: volumeName(project, m.volume),
+          Target: m.target,
+          ReadOnly: m.readOnly,
+        })),
+        // The secret files (cli/engine/secrets/stack-secrets.ts wrote them with their owner and
+        // mode); never the image's content at that path.
+        ...(service.secrets.length > 0
+          ? [
+              {
+                Type: 'volume' as const,
+                Source: secretFilesVolumeName(project, service.name),
+                Target: secretsMountPoint,
+                ReadOnly: true,
+                VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
+              },
+            ]
+          : []),
+      ],
+      ...(service.readOnlyRootFilesystem && { ReadonlyRootfs: true }),
+      ...(service.tmpfs.length > 0 && {
+        Tmpfs: Object.fromEntries(service.tmpfs.map((t) => [t.target, tmpfsOptions(t)])),
+      }),
+      ...(service.capDrop.length > 0 && { CapDrop: [...service.capDrop] }),
+      ...(service.capAdd.length > 0 && { CapAdd: [...service.capAdd] }),
+      ...(service.noNewPrivileges && { SecurityOpt: ['no-new-privileges:true'] }),
+      ...(service.limits.pids !== undefined && { PidsLimit: service.limits.pids }),
+      ...(service.limits.memoryBytes !== undefined && { Memory: service.limits.memoryBytes }),
       ...(first && { NetworkMode: networkName(project, first) }),
     },
     ...(first && {
@@ -74,4 +101,11 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
       },
     }),
   };
+}
+
+/** A tmpfs mount's options as the engine (and `docker run --tmpfs`) take them: `size=65536,mode=1777`. */
+export function tmpfsOptions(t: ResolvedService['tmpfs'][number]): string {
+  return [t.sizeBytes !== undefined && `size=${t.sizeBytes}`, `mode=${t.mode.toString(8)}`]
+    .filter(Boolean)
+    .join(',');
 }

@@ -19,6 +19,8 @@ export interface ConvergeInput {
   readonly contexts: () => Promise<Readonly<Record<string, BuildContext>>>;
   /** esteps' version, for the version label. */
   readonly version: string;
+  /** Revision of each secret by name (stack-secrets.ts), for the config hash. @default {} */
+  readonly secretRevisions?: Readonly<Record<string, string>>;
   /** Print the plan and change nothing. @default false */
   readonly dryRun?: boolean;
   readonly progress: Progress;
@@ -54,7 +56,12 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   progress.stop();
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
   const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
-  const plan = planStack({ stack, observed, contextDigests: digests });
+  const plan = planStack({
+    stack,
+    observed,
+    contextDigests: digests,
+    ...(input.secretRevisions && { secretRevisions: input.secretRevisions }),
+  });
   input.onPlan?.(plan, observed.images);
   const { images } = observed;
   if (input.dryRun) return { plan, containers: observed.containers, images };

@@ -17,6 +17,12 @@ export const labels = {
   version: 'com.esteps.version',
   /** Set on a throw-away container `up` runs to look into an image (`envoy`: is Envoy in it?). */
   probe: 'com.esteps.probe',
+  /**
+   * Secrets: on `<project>.secrets`, `values`; on a container, the revisions (hashes, never
+   * values) of the secrets it reads, `dbPassword=ab12...`; on a data volume, the revisions of
+   * the secrets of the services that initialised it.
+   */
+  secrets: 'com.esteps.secrets',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */

@@ -11,10 +11,10 @@ import {
 import type { ResolvedHotpatch } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
 import { httpRequest } from '../http.js';
-import { copyIntoContainer } from './copy.js';
 import { type ExecResult, type RunningExec, startExec } from './exec.js';
 import { retryUntil } from './retry.js';
 import type { RunningReplica } from './running-service.js';
+import { type ContainerFileWriter, startFileWriter } from './write-in-container.js';
 
 /** How long a patched replica may take to name the new version in its probe answer. */
 const verifyTimeoutMs = 15_000;
@@ -61,17 +61,31 @@ export async function preparePatch(
     });
   }
   const container = docker.getContainer(id);
-  const [reload, running] = await Promise.all([
+  const [reload, writer, running] = await Promise.all([
     startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
       timeoutMs: reloadTimeoutMs,
       failure: 'HOTPATCH_FAILED',
     }),
+    // The code is written by a process in the container, as its owner: releases/ may be a
+    // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
+    startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
     replica.baseUrl ? probeVersion(replica.baseUrl, hotpatch) : Promise.resolve(undefined),
   ]);
-  const target: Target = { container, name, baseUrl: replica.baseUrl, hotpatch, reload, running };
+  const target: Target = {
+    container,
+    name,
+    baseUrl: replica.baseUrl,
+    hotpatch,
+    reload,
+    writer,
+    running,
+  };
   return {
     apply: (code, version, signal) => applyPatch(target, code, version, signal),
-    cancel: () => reload.cancel(),
+    cancel: () => {
+      reload.cancel();
+      writer.cancel();
+    },
   };
 }
 
@@ -81,6 +95,7 @@ interface Target {
   readonly baseUrl: string | undefined;
   readonly hotpatch: ResolvedHotpatch;
   readonly reload: RunningExec;
+  readonly writer: ContainerFileWriter;
   readonly running: string | undefined;
 }
 
@@ -90,21 +105,21 @@ async function applyPatch(
   version: string,
   signal?: AbortSignal,
 ): Promise<PatchedReplica> {
-  const { container, name, baseUrl, hotpatch, reload, running } = target;
+  const { name, baseUrl, hotpatch, reload, writer, running } = target;
   if (running === version) {
     reload.cancel();
+    writer.cancel();
     return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
   }
   const started = performance.now();
   const file = releaseFile(hotpatch.path, version);
-  const { uid, gid } = hotpatch.owner;
   try {
-    await copyIntoContainer(container, posix.dirname(file), [
-      { path: posix.basename(file), data: code, mode: 0o644, uid, gid },
-    ]);
+    await writer.write(file, code);
   } catch (err) {
     reload.cancel();
     throw err;
+  } finally {
+    writer.cancel();
   }
   const copied = performance.now();
   reload.write(`${file}\n`);

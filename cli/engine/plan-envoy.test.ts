@@ -25,7 +25,6 @@ function stack(envoy: string, fromDotEnv = true) {
           ESTEPS_NODE_IMAGE: 'node:20.18',
         }
       : {},
-    secrets: { dbPassword: 'pw' },
   });
 }
 
@@ -162,7 +161,6 @@ describe('planStack: an edge whose image has no Envoy', () => {
       file: '/repo/stacks/step1.ts',
       project: 'demo',
       env: { ESTEPS_ENVOY_IMAGE: standIn },
-      secrets: { dbPassword: 'pw' },
     });
     const state = observed({
       [standIn]: { id: 'sha256:standin', buildHash: undefined, standInFor: 'envoyproxy/envoy' },

@@ -55,7 +55,7 @@ export function edgesWithoutEnvoy(
     const image = envoyImageOf(service);
     if (!image || !service.envoy) return [];
     const origin = stack.origins[`services.${service.name}.build.args.${service.envoy.imageArg}`];
-    const variable = origin && origin.kind !== 'secret' ? { variable: origin.variable } : {};
+    const variable = origin ? { variable: origin.variable } : {};
     const standInFor = observed.images[image]?.standInFor;
     if (standInFor) {
       const reason = `it is the local stand-in for ${standInFor} that \`npm run setup\` built, with no Envoy binary`;

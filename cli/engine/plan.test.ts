@@ -8,7 +8,7 @@ import { planStack } from './plan.js';
 const postgres: ResolvedService = {
   name: 'postgres',
   image: 'postgres:16-bookworm',
-  environment: { POSTGRES_PASSWORD: 'secret', POSTGRES_DB: 'users' },
+  environment: { POSTGRES_PASSWORD_FILE: '/run/secrets/db_password', POSTGRES_DB: 'users' },
   ports: [],
   healthcheck: {
     test: ['CMD', 'pg_isready', '-U', 'postgres'],
@@ -23,6 +23,15 @@ const postgres: ResolvedService = {
   volumes: [{ volume: 'pgdata', target: '/var/lib/postgresql/data', readOnly: false }],
   networks: ['appmesh'],
   labels: {},
+  secrets: [
+    { secret: 'dbPassword', target: '/run/secrets/db_password', uid: 999, gid: 999, mode: 0o400 },
+  ],
+  readOnlyRootFilesystem: false,
+  tmpfs: [],
+  capDrop: [],
+  capAdd: [],
+  noNewPrivileges: false,
+  limits: {},
 };
 
 const usersvc: ResolvedService = {
@@ -34,7 +43,7 @@ const usersvc: ResolvedService = {
     args: { ENVOY_IMAGE: 'envoy:base', NODE_IMAGE: 'node:20' },
     bundles: { 'app/service.js': { entry: '/service/main.ts', target: 'node18' } },
   },
-  environment: { PGHOST: 'postgres', PGPASSWORD: 'secret' },
+  environment: { PGHOST: 'postgres', PGPASSWORD_FILE: '/run/secrets/db_password' },
   ports: [{ hostIp: '127.0.0.1', hostPort: 5000, containerPort: 5000, protocol: 'tcp' }],
   httpProbe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000, expectJson: {} },
   dependsOn: [{ service: 'postgres', condition: 'healthy' }],
@@ -43,6 +52,21 @@ const usersvc: ResolvedService = {
   volumes: [],
   networks: ['appmesh'],
   labels: {},
+  secrets: [
+    {
+      secret: 'dbPassword',
+      target: '/run/secrets/db_password',
+      uid: 10001,
+      gid: 10001,
+      mode: 0o400,
+    },
+  ],
+  readOnlyRootFilesystem: false,
+  tmpfs: [],
+  capDrop: [],
+  capAdd: [],
+  noNewPrivileges: false,
+  limits: {},
   hotpatch: {
     bundle: 'app/service.js',
     path: '/app/service.js',
@@ -59,6 +83,7 @@ const stack: ResolvedStack = {
   services: [postgres, usersvc],
   networks: { appmesh: { driver: 'bridge' } },
   volumes: ['pgdata'],
+  secrets: ['dbPassword'],
   file: '/stacks/step1.ts',
   root: '/',
   origins: {},

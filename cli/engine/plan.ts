@@ -1,8 +1,10 @@
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import { buildHash, configHash } from './config-hash.js';
+import { labels } from './labels.js';
 import { containerName, networkName, volumeName } from './names.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { edgesWithoutEnvoy, envoyMissing } from './plan-envoy.js';
+import { dataVolumeSecretsLabel } from './secrets/secret-markers.js';
 
 /**
  * The planner: a pure function of the desired stack and the observed engine state that
@@ -19,7 +21,13 @@ export type Operation =
       readonly network: string;
       readonly cause: string;
     }
-  | { readonly kind: 'create-volume'; readonly name: string; readonly cause: string }
+  | {
+      readonly kind: 'create-volume';
+      readonly name: string;
+      readonly cause: string;
+      /** Extra labels: a data volume's secret revisions (stack-secrets.ts). */
+      readonly labels?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'pull-image'; readonly image: string; readonly cause: string }
   | {
       readonly kind: 'build-image';
@@ -89,6 +97,8 @@ export interface PlanInput {
   readonly observed: ObservedState;
   /** Digest of each built service's assembled build context, by service name. */
   readonly contextDigests: Readonly<Record<string, string>>;
+  /** Revision (hash, never the value) of each secret by name. @default {} */
+  readonly secretRevisions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -101,7 +111,7 @@ export function planStack(input: PlanInput): Plan {
   if (withoutEnvoy.length > 0) throw envoyMissing(withoutEnvoy);
   const ops: Operation[] = [
     ...planNetworks(stack, observed),
-    ...planVolumes(stack, observed),
+    ...planVolumes(stack, observed, input.secretRevisions ?? {}),
     ...planPulls(stack, observed),
   ];
   const builds = planBuilds(input);
@@ -109,7 +119,10 @@ export function planStack(input: PlanInput): Plan {
   const perService = new Map<string, Operation[]>();
   for (const service of stack.services) {
     const rebuilding = builds.get(service.name)?.kind === 'build-image';
-    perService.set(service.name, planContainers(stack.project, service, observed, rebuilding));
+    perService.set(
+      service.name,
+      planContainers(stack.project, service, observed, rebuilding, input.secretRevisions ?? {}),
+    );
   }
   const changed = new Set(
     [...perService]
@@ -173,12 +186,23 @@ function planNetworks(stack: ResolvedStack, observed: ObservedState): Operation[
   });
 }
 
-function planVolumes(stack: ResolvedStack, observed: ObservedState): Operation[] {
+function planVolumes(
+  stack: ResolvedStack,
+  observed: ObservedState,
+  revisions: Readonly<Record<string, string>>,
+): Operation[] {
   return stack.volumes.map((volume) => {
     const name = volumeName(stack.project, volume);
-    return observed.volumes.includes(name)
-      ? { kind: 'unchanged', resource: 'volume', name, cause: 'exists' }
-      : { kind: 'create-volume', name, cause: 'no existing volume' };
+    if (observed.volumes.includes(name)) {
+      return { kind: 'unchanged', resource: 'volume', name, cause: 'exists' };
+    }
+    const marker = dataVolumeSecretsLabel(stack, volume, revisions);
+    return {
+      kind: 'create-volume',
+      name,
+      cause: 'no existing volume',
+      ...(marker && { labels: { [labels.secrets]: marker } }),
+    };
   });
 }
 
@@ -227,8 +251,9 @@ function planContainers(
   service: ResolvedService,
   observed: ObservedState,
   rebuilding: boolean,
+  revisions: Readonly<Record<string, string>>,
 ): Operation[] {
-  const hash = configHash(service);
+  const hash = configHash(service, revisions);
   const image = observed.images[service.image];
   const ops: Operation[] = [];
   for (let replica = 1; replica <= service.replicas; replica++) {

@@ -2,7 +2,6 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { mergeEnvFile } from '../../stacks/env-file.js';
 import type { RenderedCompose } from '../../stacks/render-compose.js';
-import { secretVariable } from '../../stacks/variables.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import type { Project } from './load-project.js';
 
@@ -63,12 +62,9 @@ function envValues(
   project: Project,
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
-  const secretsByVariable = new Map(
-    Object.entries(project.secrets).map(([name, value]) => [secretVariable(name), value]),
-  );
   const out: Record<string, string> = {};
   for (const variable of rendered.variables) {
-    const value = secretsByVariable.get(variable) ?? (env[variable] || project.dotEnv[variable]);
+    const value = env[variable] || project.dotEnv[variable];
     if (value) out[variable] = value;
   }
   return out;

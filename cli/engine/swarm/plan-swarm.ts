@@ -6,7 +6,7 @@ import type { ResolvedStack } from '../../../stacks/model.js';
 import { networkName } from '../names.js';
 import type { ObservedSwarm } from './observe-swarm.js';
 import { type SwarmModes, swarmServiceName, swarmServiceSpec } from './service-spec.js';
-import { serviceSecrets } from './swarm-secrets.js';
+import { serviceSecretMounts } from './swarm-secrets.js';
 
 export type SwarmOperation =
   | { readonly kind: 'create-network'; readonly name: string; readonly cause: string }
@@ -66,8 +66,8 @@ export function planSwarm(input: PlanSwarmInput): SwarmPlan {
   const wantedSecrets = new Set<string>();
   const ready = observed.nodes.filter((n) => n.ready);
   for (const s of stack.services) {
-    const secrets = serviceSecrets(stack, s, input.secretValues);
-    for (const m of secrets.mounts) {
+    const mounts = serviceSecretMounts(stack, s, input.secretValues);
+    for (const m of mounts) {
       if (wantedSecrets.has(m.secretName)) continue;
       wantedSecrets.add(m.secretName);
       if (!observed.secrets[m.secretName]) {
@@ -91,8 +91,7 @@ export function planSwarm(input: PlanSwarmInput): SwarmPlan {
       stack,
       service: s,
       image: input.images[s.name] ?? s.image,
-      environment: secrets.environment,
-      secrets: secrets.mounts,
+      secrets: mounts,
       replicas: input.scale[s.name] ?? s.replicas,
       nodeCount: Math.max(1, ready.length),
       ...(pinnedNode && { pinnedNode }),

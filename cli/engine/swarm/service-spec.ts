@@ -36,8 +36,6 @@ export interface ServiceSpecInput {
   readonly service: ResolvedService;
   /** The image reference the nodes pull (registry, tag and digest). */
   readonly image: string;
-  /** Environment without secret values (those are files: `X_FILE`). */
-  readonly environment: Readonly<Record<string, string>>;
   readonly secrets: readonly SwarmSecretMount[];
   /** Tasks wanted (the stack's `replicas`, or `--scale`). */
   readonly replicas: number;
@@ -92,19 +90,34 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
       ContainerSpec: {
         Image: input.image,
         ...(s.command && { Args: [...s.command] }),
-        Env: Object.entries(input.environment)
+        Env: Object.entries(s.environment)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([k, v]) => `${k}=${v}`),
         Labels: { ...s.labels, [labels.project]: stack.project, [labels.service]: s.name },
         ...(s.user !== undefined && { User: s.user }),
         ...healthCheck(s),
-        Mounts: s.volumes.map((m) => ({
-          Type: 'volume',
-          Source: volumeName(stack.project, m.volume),
-          Target: m.target,
-          ReadOnly: m.readOnly,
-          VolumeOptions: { Labels: { [labels.project]: stack.project } },
-        })),
+        // Hardening as on one engine, but for no-new-privileges: engine API 1.41 has no
+        // per-service field for it (a node's dockerd --no-new-privileges sets it for all).
+        ...(s.readOnlyRootFilesystem && { ReadOnly: true }),
+        ...(s.capDrop.length > 0 && { CapabilityDrop: [...s.capDrop] }),
+        ...(s.capAdd.length > 0 && { CapabilityAdd: [...s.capAdd] }),
+        Mounts: [
+          ...s.volumes.map((m) => ({
+            Type: 'volume',
+            Source: volumeName(stack.project, m.volume),
+            Target: m.target,
+            ReadOnly: m.readOnly,
+            VolumeOptions: { Labels: { [labels.project]: stack.project } },
+          })),
+          ...s.tmpfs.map((t) => ({
+            Type: 'tmpfs',
+            Target: t.target,
+            TmpfsOptions: {
+              ...(t.sizeBytes !== undefined && { SizeBytes: t.sizeBytes }),
+              Mode: t.mode,
+            },
+          })),
+        ],
         Secrets: input.secrets.map((m) => ({
           SecretName: m.secretName,
           SecretID: '',
@@ -112,6 +125,12 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
         })),
       },
       RestartPolicy: restartPolicy(s.restart),
+      Resources: {
+        Limits: {
+          ...(s.limits.memoryBytes !== undefined && { MemoryBytes: s.limits.memoryBytes }),
+          ...(s.limits.pids !== undefined && { Pids: s.limits.pids }),
+        },
+      },
       Placement: {
         Constraints: constraints,
         ...(perNode !== undefined && { MaxReplicas: perNode }),

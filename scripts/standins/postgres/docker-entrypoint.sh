@@ -11,6 +11,16 @@ if [ "$1" = 'postgres' ] && [ "$(id -u)" = '0' ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
+# POSTGRES_PASSWORD_FILE: the password read from a file (a secret under /run/secrets), as the
+# official image's file_env does; giving both is an error.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    echo 'error: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)' >&2
+    exit 1
+  fi
+  POSTGRES_PASSWORD="$(<"$POSTGRES_PASSWORD_FILE")"
+fi
+
 if [ "$1" = 'postgres' ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   : "${POSTGRES_USER:=postgres}"
   : "${POSTGRES_DB:=$POSTGRES_USER}"

@@ -1,0 +1,132 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { engineMessage, statusCode } from '../engine-errors.js';
+import { labels } from '../labels.js';
+import { getVolumeFiles, putVolumeFiles, withVolumeHelper } from './volume-helper.js';
+
+/*
+ * A project's secret values live on the engine, with the project's data: in the volume
+ * `<project>.secrets` (labelled with the project), one file per secret, mode 0600, root's.
+ * Every checkout of the project on that engine, and a checkout whose `.esteps/` was deleted,
+ * reaches the same values; `esteps down --volumes` removes them with the data. They are read
+ * and written through a helper container that is created but never started
+ * (volume-helper.ts), so a value never appears in an argument, an environment, a log or
+ * `docker inspect`. Anyone with access to the engine can read them: the engine socket is
+ * root-equivalent on its host.
+ */
+
+/** `<project>.secrets`: the engine volume holding a project's secret values. */
+export function secretsVolumeName(project: string): string {
+  return `${project}.secrets`;
+}
+
+/** Bytes of randomness of a generated value when the stack does not say. */
+export const defaultSecretLengthBytes = 32;
+
+export interface LoadedProjectSecrets {
+  /** By secret name (`dbPassword`). */
+  readonly values: Record<string, string>;
+  /** Names generated (or imported) and stored by this call. */
+  readonly created: string[];
+}
+
+export interface LoadSecretsOptions {
+  /** Values to store for names the engine lacks, instead of generating (a legacy secrets file). */
+  readonly imports?: Readonly<Record<string, string>>;
+  /** Bytes of randomness per name. @default 32 */
+  readonly lengthBytes?: Readonly<Record<string, number>>;
+}
+
+/** The project's secret values, kept on the engine so every checkout of the project gets the same ones; generates (and stores) any missing. */
+export async function loadProjectSecrets(
+  docker: Docker,
+  project: string,
+  names: readonly string[],
+  options: LoadSecretsOptions = {},
+): Promise<{ values: Record<string, string>; created: string[] }> {
+  if (names.length === 0) return { values: {}, created: [] };
+  const volume = secretsVolumeName(project);
+  await ensureSecretsVolume(docker, project);
+  return withVolumeHelper(docker, project, volume, async (helper) => {
+    const stored = await getVolumeFiles(helper);
+    const values: Record<string, string> = {};
+    const created: string[] = [];
+    for (const name of names) {
+      const value = stored.get(name)?.toString('utf8');
+      if (value) {
+        values[name] = value;
+      } else {
+        values[name] =
+          options.imports?.[name] ||
+          randomBytes(options.lengthBytes?.[name] ?? defaultSecretLengthBytes).toString(
+            'base64url',
+          );
+        created.push(name);
+      }
+    }
+    if (created.length === 0) return { values, created };
+    await putVolumeFiles(
+      helper,
+      created.map((name) => ({ path: name, data: Buffer.from(values[name]!), mode: 0o600 })),
+    );
+    // Another command may have stored the same names at the same moment: the volume's copy wins.
+    const after = await getVolumeFiles(helper);
+    for (const name of created) values[name] = after.get(name)?.toString('utf8') ?? values[name]!;
+    return { values, created };
+  });
+}
+
+/**
+ * The project's stored secret values, without creating anything: {} when the secrets volume
+ * does not exist. For planning (`up --dry-run`) and for checking data volumes before `up`
+ * generates a value.
+ */
+export async function readProjectSecrets(
+  docker: Docker,
+  project: string,
+): Promise<Record<string, string>> {
+  const volume = secretsVolumeName(project);
+  try {
+    await docker.getVolume(volume).inspect();
+  } catch (err) {
+    if (statusCode(err) === 404) return {};
+    throw err;
+  }
+  return withVolumeHelper(docker, project, volume, async (helper) => {
+    const stored = await getVolumeFiles(helper);
+    return Object.fromEntries([...stored].map(([name, data]) => [name, data.toString('utf8')]));
+  });
+}
+
+/**
+ * A secret's revision: a short hash of its value, never the value. Container labels, the
+ * configuration hash and data volumes' labels carry revisions, so a changed secret recreates
+ * the containers that read it, and a data volume initialised with another value is found.
+ * The value is 32 random bytes, so its hash reveals nothing useful.
+ */
+export function secretRevision(value: string): string {
+  return createHash('sha256').update('esteps-secret\0').update(value).digest('hex').slice(0, 16);
+}
+
+async function ensureSecretsVolume(docker: Docker, project: string): Promise<void> {
+  const name = secretsVolumeName(project);
+  try {
+    const info = await docker.getVolume(name).inspect();
+    if (info.Labels?.[labels.project] !== project) {
+      throw new Error(
+        `volume ${name} exists but does not belong to project "${project}" (no ${labels.project}=${project} label)`,
+      );
+    }
+    return;
+  } catch (err) {
+    if (statusCode(err) !== 404) throw err;
+  }
+  try {
+    await docker.createVolume({
+      Name: name,
+      Labels: { [labels.project]: project, [labels.secrets]: 'values' },
+    });
+  } catch (err) {
+    throw new Error(`could not create volume ${name}: ${engineMessage(err)}`, { cause: err });
+  }
+}
