@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
 import { type CliRun, runCli } from './support/cli.js';
 import { repoRoot, stackImage, testEngine, uniqueName } from './support/engine.js';
-import { overlayLoad, publishedLoad } from './support/swarm-load.js';
 import {
   freePortBlock,
   nodeEngine,
@@ -20,6 +19,7 @@ import {
   runSwarmScript,
   type SwarmFacts,
 } from './support/swarm.js';
+import { overlayLoad, publishedLoad } from './support/swarm-load.js';
 
 const cluster = uniqueName(inject('swarmPrefix'));
 const project = uniqueName('sw3');

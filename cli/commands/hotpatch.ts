@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { upSwarmCommand } from './up-swarm.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
@@ -7,6 +6,7 @@ import { explainError } from '../errors.js';
 import { type HotpatchResult, hotpatchProject } from '../project/hotpatch-project.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
+import { upSwarmCommand } from './up-swarm.js';
 
 export interface HotpatchOptions extends ProjectOptions {
   /** A copy of the project's sources to patch from. @default the stack's own */

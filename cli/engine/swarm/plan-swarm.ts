@@ -136,7 +136,7 @@ export function formatSwarmPlan(plan: SwarmPlan): string {
         return `  create service ${op.service}${describeSpec(op.spec)}: ${op.cause}`;
       case 'update-service':
         return `  update service ${op.service}${describeSpec(op.spec)} (rolling): ${op.cause}`;
-      case 'remove-secret':
+      default:
         return `  remove secret ${op.name}: ${op.cause}`;
     }
   });

@@ -7,8 +7,8 @@
  */
 import type Docker from 'dockerode';
 import type { ResolvedStack } from '../../../stacks/model.js';
-import type { Progress } from '../../ui/progress.js';
 import { EstepsError } from '../../errors.js';
+import type { Progress } from '../../ui/progress.js';
 import { buildImage } from '../build.js';
 import type { BuildContext } from '../build-context.js';
 import { engineMessage } from '../engine-errors.js';

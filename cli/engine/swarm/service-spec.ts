@@ -4,8 +4,9 @@
  * planner compares: an equal hash leaves the service alone, a different one updates it in
  * place (rolling, with rollback), never remove and recreate.
  */
-import { readinessScript } from '../../../stacks/readiness.js';
+
 import type { ResolvedService, ResolvedStack } from '../../../stacks/model.js';
+import { readinessScript } from '../../../stacks/readiness.js';
 import { canonicalJson, sha256 } from '../config-hash.js';
 import { labels } from '../labels.js';
 import { networkName, volumeName } from '../names.js';
