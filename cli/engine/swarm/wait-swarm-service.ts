@@ -92,9 +92,11 @@ function rolledBack(service: string, info: ServiceInfo, tasks: readonly TaskInfo
 
 /** The newest failed task's error, e.g. "task: non-zero exit (1)". */
 function taskError(tasks: readonly TaskInfo[]): string | undefined {
+  // A task that ran and failed says more than one the scheduler could not place.
+  const rank = (t: TaskInfo) => (t.Status.State === 'failed' ? 0 : 1);
   const failed = tasks
     .filter((t) => t.Status.Err || ['failed', 'rejected'].includes(t.Status.State))
-    .sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
+    .sort((a, b) => rank(a) - rank(b) || b.CreatedAt.localeCompare(a.CreatedAt));
   const t = failed[0];
   return t ? (t.Status.Err ?? t.Status.Message ?? t.Status.State) : undefined;
 }
