@@ -36,7 +36,8 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   const settings = options.swarm ? await readSwarmSettings(ctx.env) : undefined;
   const rendered = settings
     ? renderSwarmStack(project.resolved, {
-        registry: settings.registry ?? '${ESTEPS_REGISTRY:?set ESTEPS_REGISTRY}',
+        // Unset here: the file reads it when deployed (docker stack deploy interpolates).
+        registry: settings.registry ?? `\${ESTEPS_REGISTRY:?set ESTEPS_REGISTRY}`,
         ...settings.modes,
       })
     : renderCompose(project.resolved);
