@@ -30,6 +30,8 @@ export function renderSwarmStack(
       build: _build,
       depends_on: _deps,
       restart: _restart,
+      mem_limit: _mem,
+      pids_limit: _pids,
       ports: _ports,
       ...out
     } = rendered.document.services[s.name]!;
