@@ -32,6 +32,7 @@ export function renderSwarmStack(
       restart: _restart,
       mem_limit: _mem,
       pids_limit: _pids,
+      scale: _scale,
       ports: _ports,
       ...out
     } = rendered.document.services[s.name]!;
