@@ -5,8 +5,11 @@
  * code under load, and a down that leaves nothing labelled. One cluster for the whole file,
  * removed in afterAll (and by the swarm project's global teardown) even on failure.
  */
+
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -279,6 +282,13 @@ describe('step3 on a 3-node Swarm', () => {
     const render = await cli(['render', '--swarm', '-o', file]);
     expect(render.exitCode, render.stderr).toBe(0);
     expect(await readFile(file, 'utf8')).toMatch(/deploy:\n/);
+    // `render -o` writes secret files only where the project's secrets module does so; a
+    // fresh stack deployment (its own volume) takes any value.
+    const secretFile = join(work, 'swarm', 'secrets', 'db_password');
+    if (!existsSync(secretFile)) {
+      await mkdir(dirname(secretFile), { recursive: true });
+      await writeFile(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    }
     const stackEnv = {
       ...process.env,
       DOCKER_HOST: facts.dockerHost,
