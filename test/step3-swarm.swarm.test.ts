@@ -111,6 +111,15 @@ describe('step3 on a 3-node Swarm', () => {
           .getImage(tag)
           .remove()
           .catch(() => undefined);
+    // Earlier builds of the project (replaced tags) stay as untagged images: all carry its label.
+    for (const i of await docker.listImages({
+      all: true,
+      filters: { label: [`${labels.project}=${project}`] },
+    }))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     const pushed = `${facts?.registryFromHost}/${postgresImage.replace(/^[^/]*\.[^/]*\//, '')}`;
     await docker
       .getImage(pushed)
