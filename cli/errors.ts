@@ -26,6 +26,9 @@ export const exitCodes = {
   SECRET_MISMATCH: 13,
   WRITE_FAILED: 14,
   NAME_CONFLICT: 15,
+  SWARM_UNAVAILABLE: 16,
+  PUSH_FAILED: 17,
+  ROLLED_BACK: 18,
   INTERRUPTED: 130,
 } as const;
 

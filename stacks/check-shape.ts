@@ -121,6 +121,7 @@ const service: Shape = {
       },
     },
     replicas: 'number',
+    maxReplicasPerNode: 'number',
     restart: { literal: ['no', 'always', 'unless-stopped', 'on-failure'] },
     volumes: {
       array: {

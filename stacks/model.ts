@@ -253,6 +253,13 @@ export interface ServiceSpec {
   readonly dependsOn?: readonly DependencySpec[];
   /** @default 1 */
   readonly replicas?: number;
+  /**
+   * On a Swarm (`--swarm`): at most this many of the service's tasks on one node, so replicas
+   * spread over the nodes (and each can publish the same host-mode port). More replicas asked
+   * for (`--scale`) than nodes times this lift the bound to what fits. Ignored on one engine.
+   * @default undefined: no bound
+   */
+  readonly maxReplicasPerNode?: number;
   /** @default 'unless-stopped' */
   readonly restart?: RestartPolicy;
   /** @default [] */
@@ -442,6 +449,7 @@ export interface ResolvedService {
   readonly httpProbe?: Required<HttpProbeSpec>;
   readonly dependsOn: readonly Required<DependencySpec>[];
   readonly replicas: number;
+  readonly maxReplicasPerNode?: number;
   readonly restart: RestartPolicy;
   readonly volumes: readonly Required<MountSpec>[];
   readonly networks: readonly string[];

@@ -187,6 +187,9 @@ function resolveService(
       condition: d.condition ?? defaults.condition,
     })),
     replicas: service.replicas ?? defaults.replicas,
+    ...(service.maxReplicasPerNode !== undefined && {
+      maxReplicasPerNode: service.maxReplicasPerNode,
+    }),
     restart: service.restart ?? defaults.restart,
     volumes: (service.volumes ?? []).map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
     networks: service.networks ?? Object.keys(spec.networks ?? {}),

@@ -82,6 +82,10 @@ function validateService(spec: StackSpec, name: string, service: ServiceSpec, re
   ) {
     report(`${at}.replicas`, `must be a whole number of at least 1, got ${service.replicas}`);
   }
+  const perNode = service.maxReplicasPerNode;
+  if (perNode !== undefined && !(Number.isInteger(perNode) && perNode >= 1)) {
+    report(`${at}.maxReplicasPerNode`, `must be a whole number of at least 1, got ${perNode}`);
+  }
   checkEnvironment(at, service, report);
   checkServiceSecrets(spec, at, service, report);
   checkHardening(at, service, report);
@@ -505,7 +509,8 @@ function checkHostPorts(spec: StackSpec, report: Report) {
       const first = seen.get(address);
       if (first) report(path, `host port ${address} is already published by ${first}`);
       else seen.set(address, path);
-      if ((service.replicas ?? 1) > 1) {
+      // One task per node (a Swarm) may publish the same port on each node.
+      if ((service.replicas ?? 1) > 1 && service.maxReplicasPerNode !== 1) {
         report(
           path,
           `${service.replicas} replicas cannot all publish host port ${hostPort}; use 0 to let the engine pick`,

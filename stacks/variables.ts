@@ -10,6 +10,12 @@ export const settingVariables = {
   ESTEPS_USERSVC_PORT:
     'Host port of the user service on 127.0.0.1 (default 5000; 0 = any free port).',
   ESTEPS_DEBUG: 'Print stack traces of errors.',
+  ESTEPS_REGISTRY:
+    '--swarm: the registry the Swarm nodes pull built images from (default: the test Swarm of npm run swarm:up).',
+  ESTEPS_BUILD_HOST: "--swarm: the engine that builds and pushes images (default: this machine's).",
+  ESTEPS_SWARM_ENDPOINT_MODE: '--swarm: vip (default) or dnsrr (default on a test Swarm: no IPVS).',
+  ESTEPS_SWARM_PUBLISH_MODE:
+    '--swarm: ingress (default) or host (default on a test Swarm: no routing mesh).',
 } as const;
 
 export type SettingVariable = keyof typeof settingVariables;

@@ -92,7 +92,12 @@ describe('esteps up with names it does not own', () => {
       removed: {
         containers: [`${p.project}-postgres-1`, `${p.project}-usersvc-1`],
         networks: [`${p.project}_appmesh`],
-        volumes: [`${p.project}_pgdata`],
+        volumes: [
+          `${p.project}.secrets`,
+          `${p.project}.secrets.postgres`,
+          `${p.project}.secrets.usersvc`,
+          `${p.project}_pgdata`,
+        ],
         images: [image],
       },
     });

@@ -4,6 +4,7 @@ import { connectEngine } from '../engine/client.js';
 import { removeProject } from '../engine/remove-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
+import { downSwarmCommand } from './swarm-read-commands.js';
 
 export interface DownOptions extends ProjectOptions {
   /** Also remove the project's named volumes (its data). @default false */
@@ -45,5 +46,10 @@ export const registerDown: RegisterCommand = (program: Command, run) => {
       ),
   )
     .option('--volumes', "also remove the project's named volumes (its data) and built images")
-    .action(run<DownOptions>(downCommand));
+    .option('--swarm', 'remove the project from the Swarm DOCKER_HOST points at')
+    .action(
+      run<DownOptions & { swarm?: boolean }>((ctx, options) =>
+        options.swarm ? downSwarmCommand(ctx, options) : downCommand(ctx, options),
+      ),
+    );
 };

@@ -7,6 +7,7 @@ import { explainError } from '../errors.js';
 import { type HotpatchResult, hotpatchProject } from '../project/hotpatch-project.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
+import { upSwarmCommand } from './up-swarm.js';
 
 export interface HotpatchOptions extends ProjectOptions {
   /** A copy of the project's sources to patch from. @default the stack's own */
@@ -98,10 +99,23 @@ export const registerHotpatch: RegisterCommand = (program, run) => {
       '--source <dir>',
       "a copy of the project's sources to patch from (default: the stack's own)",
     )
+    .option('--swarm', 'build, push and roll the new code out on the Swarm DOCKER_HOST points at')
     .action(
-      run(async (ctx, options: HotpatchOptions, args): Promise<CommandResult> => {
-        const result = await hotpatchCommand(ctx, options, args);
-        return { data: { ...result }, text: formatHotpatch(result) };
-      }),
+      run(
+        async (
+          ctx,
+          options: HotpatchOptions & { swarm?: boolean },
+          args,
+        ): Promise<CommandResult> => {
+          if (options.swarm) {
+            return upSwarmCommand(ctx, options, {
+              services: args,
+              ...sourceOption(ctx.cwd, options.source),
+            });
+          }
+          const result = await hotpatchCommand(ctx, options, args);
+          return { data: { ...result }, text: formatHotpatch(result) };
+        },
+      ),
     );
 };

@@ -3,6 +3,7 @@ import type { CommandContext, CommandResult, RegisterCommand } from '../command.
 import { connectEngine } from '../engine/client.js';
 import { followLogs, type LogLine, readLogs } from '../engine/container-logs.js';
 import { listProjectContainers } from '../engine/observe.js';
+import { readSwarmServiceLogs } from '../engine/swarm/swarm-service-logs.js';
 import { EstepsError } from '../errors.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 
@@ -11,6 +12,8 @@ export interface LogsOptions extends ProjectOptions {
   readonly follow?: boolean;
   /** Lines from the end of each container's log. @default all */
   readonly tail?: string;
+  /** The project's services on the Swarm DOCKER_HOST points at. @default false */
+  readonly swarm?: boolean;
 }
 
 /**
@@ -35,6 +38,24 @@ export async function logsCommand(
     );
   }
   const engine = await connectEngine(ctx.env);
+  if (options.swarm) {
+    const tail = parseTail(options.tail);
+    const logs = await readSwarmServiceLogs(engine.docker, project.name, {
+      ...(service && { service }),
+      ...(tail !== undefined && { tail }),
+    });
+    if (logs.length === 0) {
+      throw new EstepsError(
+        'NOT_RUNNING',
+        `Project ${project.name} has no services on the Swarm${service ? ` named ${service}` : ''}.`,
+        {
+          hint: 'Deploy it with esteps up --swarm; esteps ps --swarm lists its tasks.',
+        },
+      );
+    }
+    const text = logs.flatMap((l) => l.lines.map((line) => `${l.service} | ${line}`)).join('\n');
+    return { data: { project: project.name, services: logs }, text };
+  }
   const containers = (await listProjectContainers(engine.docker, project.name)).filter(
     (c) => !service || c.service === service,
   );
@@ -117,5 +138,6 @@ export const registerLogs: RegisterCommand = (program: Command, run) => {
   )
     .option('-f, --follow', 'keep streaming new lines')
     .option('--tail <lines>', 'lines from the end of each log (default: all)')
+    .option('--swarm', "the project's service logs on the Swarm DOCKER_HOST points at (every task)")
     .action(run<LogsOptions>(logsCommand));
 };

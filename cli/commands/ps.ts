@@ -6,6 +6,7 @@ import { listProjectContainers } from '../engine/observe.js';
 import type { ObservedContainer } from '../engine/observed-state.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
+import { psSwarmCommand } from './swarm-read-commands.js';
 
 /**
  * One row of `esteps ps --json` (a stable shape: fields are only ever added).
@@ -95,5 +96,11 @@ export function formatUptime(seconds: number): string {
 export const registerPs: RegisterCommand = (program: Command, run) => {
   withProjectOptions(
     program.command('ps').description("List the project's containers: state, health, address"),
-  ).action(run<ProjectOptions>(psCommand));
+  )
+    .option('--swarm', "list the project's tasks on the Swarm DOCKER_HOST points at")
+    .action(
+      run<ProjectOptions & { swarm?: boolean }>((ctx, options) =>
+        options.swarm ? psSwarmCommand(ctx, options) : psCommand(ctx, options),
+      ),
+    );
 };

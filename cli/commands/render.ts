@@ -2,9 +2,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import { renderCompose } from '../../stacks/render-compose.js';
+import { renderSwarmStack } from '../../stacks/render-swarm-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
+import { readSwarmSettings } from '../engine/swarm/swarm-settings.js';
 import { loadProject } from '../project/load-project.js';
 import { readLegacySecrets } from '../project/secrets-file.js';
 import { displayPath, writeCompose } from '../project/write-compose.js';
@@ -13,6 +15,8 @@ import { type ProjectOptions, stackChoice, withProjectOptions } from '../project
 export interface RenderOptions extends ProjectOptions {
   /** Write the compose file here, with `.env` and build contexts beside it. */
   readonly output?: string;
+  /** A file for `docker stack deploy` (stacks/render-swarm-stack.ts). @default false */
+  readonly swarm?: boolean;
 }
 
 /**
@@ -35,10 +39,22 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   });
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
-  const rendered = renderCompose(project.resolved);
+  const settings = options.swarm ? await readSwarmSettings(ctx.env) : undefined;
+  const rendered = settings
+    ? renderSwarmStack(project.resolved, {
+        // Unset here: the file reads it when deployed (docker stack deploy interpolates).
+        registry: settings.registry ?? `\${ESTEPS_REGISTRY:?set ESTEPS_REGISTRY}`,
+        ...settings.modes,
+      })
+    : renderCompose(project.resolved);
   // Loaded here: the YAML writer is large and only render needs it.
   const { toYaml } = await import('../../stacks/to-yaml.js');
-  const yaml = toYaml(rendered.document, header(project.resolved.name, project.name));
+  const yaml = toYaml(
+    rendered.document,
+    settings
+      ? swarmHeader(project.resolved.name, project.name)
+      : header(project.resolved.name, project.name),
+  );
   if (!options.output) {
     return { data: { stack: project.resolved }, text: yaml.trimEnd() };
   }
@@ -72,7 +88,9 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
       ? `  ${show(written.envFile)}: variable overrides`
       : '  .env not written: esteps reads the .env there; docker-compose reads it too',
     ...Object.values(written.contexts).map((dir) => `  ${show(dir)}/: build context`),
-    `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
+    settings
+      ? `Run (images pushed by esteps up --swarm): docker stack deploy -c ${show(written.file)} ${project.name}`
+      : `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
   ];
   return {
     data: {
@@ -94,11 +112,20 @@ function header(stack: string, project: string): string {
   ].join('\n');
 }
 
+function swarmHeader(stack: string, project: string): string {
+  return [
+    `Rendered by esteps from stack "${stack}" for project "${project}", for a Swarm.`,
+    `Run it with: docker stack deploy -c FILE ${project}`,
+    'Built images must be in the registry first (esteps up --swarm pushes them).',
+  ].join('\n');
+}
+
 export const registerRender: RegisterCommand = (program: Command, run) => {
   withProjectOptions(
     program.command('render').description('Print (or write with -o) the compose file of a stack'),
     'print the resolved stack as JSON instead of YAML',
   )
     .option('-o, --output <file>', 'write the compose file, its .env and build contexts here')
+    .option('--swarm', 'a file for docker stack deploy (deploy: keys, overlay networks, secrets)')
     .action(run<RenderOptions>(render));
 };

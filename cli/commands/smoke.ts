@@ -7,6 +7,7 @@ import { EstepsError } from '../errors.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { probeCheck, runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
+import { smokeSwarmCommand } from './swarm-read-commands.js';
 
 export interface SmokeResult {
   readonly project: string;
@@ -113,10 +114,13 @@ export const registerSmoke: RegisterCommand = (program, run) => {
         "Run the stack's smoke checks against it (step 1: the user story; step 2: through the edge)",
       ),
     'print one JSON document with a record per check',
-  ).action(
-    run(async (ctx, options: ProjectOptions): Promise<CommandResult> => {
-      const result = await smokeCommand(ctx, options);
-      return { data: { ...result }, text: formatChecks(result.checks) };
-    }),
-  );
+  )
+    .option('--swarm', 'run the checks against the project on the Swarm DOCKER_HOST points at')
+    .action(
+      run(async (ctx, options: ProjectOptions & { swarm?: boolean }): Promise<CommandResult> => {
+        if (options.swarm) return smokeSwarmCommand(ctx, options);
+        const result = await smokeCommand(ctx, options);
+        return { data: { ...result }, text: formatChecks(result.checks) };
+      }),
+    );
 };

@@ -18,10 +18,15 @@ import { acquireProjectLock } from '../project/project-lock.js';
 import { readLegacySecrets } from '../project/secrets-file.js';
 import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
+import { upSwarmCommand } from './up-swarm.js';
 
 export interface UpOptions extends ProjectOptions {
   /** Print the plan and change nothing. @default false */
   readonly dryRun?: boolean;
+  /** Deploy to the Swarm DOCKER_HOST points at (cli/commands/up-swarm.ts). @default false */
+  readonly swarm?: boolean;
+  /** With --swarm: `SERVICE=N`, repeatable. */
+  readonly scale?: readonly string[];
 }
 
 /** One service's image and where its reference came from, as `up` reports it. */
@@ -50,6 +55,7 @@ export interface ServiceReport {
  * images (stderr, before changing anything), then where the services answer (stdout).
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
+  if (options.swarm) return upSwarmCommand(ctx, options);
   const project = await loadProject({
     cwd: ctx.cwd,
     env: ctx.env,
@@ -235,5 +241,11 @@ export const registerUp: RegisterCommand = (program: Command, run) => {
       .description('Build, create and start the stack; converge what exists to what is defined'),
   )
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--swarm', 'deploy to the Swarm DOCKER_HOST points at (build, push, rolling update)')
+    .option(
+      '--scale <service=n...>',
+      'with --swarm: replicas of a service, overriding the stack',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(run<UpOptions>(upCommand));
 };

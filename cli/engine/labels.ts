@@ -31,6 +31,10 @@ export const labels = {
   standInHash: 'com.esteps.standin-hash',
   /** Set on everything `npm run swarm:up` creates: the test Swarm's cluster name. */
   swarm: 'com.esteps.swarm',
+  /** On a Swarm service with a volume: the node hostname it is pinned to (chosen at first deploy). */
+  swarmNode: 'com.esteps.swarm-node',
+  /** On a Swarm secret: the project secret it holds (its name carries a hash of the value). */
+  secret: 'com.esteps.secret',
   /** What a test-Swarm container is: `manager`, `worker` or `registry`. */
   swarmRole: 'com.esteps.swarm-role',
 } as const;

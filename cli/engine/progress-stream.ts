@@ -9,7 +9,7 @@ export interface ProgressMessage {
   readonly status?: string;
   readonly error?: string;
   readonly errorDetail?: { readonly message?: string };
-  readonly aux?: { readonly ID?: string };
+  readonly aux?: { readonly ID?: string; readonly Digest?: string };
 }
 
 /** Splits a JSON-lines stream into messages; calls `onMessage` for each, in order. */

@@ -1,0 +1,117 @@
+/**
+ * Where `--swarm` deploys and how: the Swarm manager (DOCKER_HOST), the engine that builds
+ * (this machine's), the registry the nodes pull from and the address to push to, the
+ * endpoint and publish modes. Read once per command from the environment and, when
+ * DOCKER_HOST is a test Swarm of `npm run swarm:up`, from the facts file it wrote.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EstepsError } from '../../errors.js';
+import { packageRoot } from '../../package-root.js';
+import type { SwarmModes } from './service-spec.js';
+
+/** The part of `.esteps/swarm/<cluster>.json` (scripts/swarm/cluster-facts.ts) esteps reads. */
+export interface TestSwarmFacts {
+  readonly cluster: string;
+  readonly dockerHost: string;
+  readonly registry: string;
+  readonly registryFromHost: string;
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly ports: readonly { readonly node: number; readonly host: number }[];
+  }[];
+}
+
+export interface SwarmSettings {
+  /** The registry as the nodes name it: services run `<registry>/<name>:<tag>@<digest>`. */
+  readonly registry: string | undefined;
+  /** The same registry as the build engine reaches it (pushes go there). */
+  readonly pushRegistry: string | undefined;
+  /** The build engine's DOCKER_HOST (undefined: this machine's socket). */
+  readonly buildHost: string | undefined;
+  readonly modes: SwarmModes;
+  /** Where each mode came from, for the plan: 'ESTEPS_…', 'test Swarm', 'default'. */
+  readonly modeSources: { readonly endpointMode: string; readonly publishMode: string };
+  /** Set when DOCKER_HOST is a test Swarm of `npm run swarm:up`. */
+  readonly testSwarm?: TestSwarmFacts;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function readSwarmSettings(env: Env): Promise<SwarmSettings> {
+  const testSwarm = env.DOCKER_HOST ? await findTestSwarm(env.DOCKER_HOST) : undefined;
+  const registry = env.ESTEPS_REGISTRY || testSwarm?.registry;
+  const pushRegistry =
+    testSwarm && registry === testSwarm.registry ? testSwarm.registryFromHost : registry;
+  const endpointMode = mode(
+    env,
+    'ESTEPS_SWARM_ENDPOINT_MODE',
+    ['vip', 'dnsrr'],
+    testSwarm,
+    'dnsrr',
+  );
+  let publishMode = mode(env, 'ESTEPS_SWARM_PUBLISH_MODE', ['ingress', 'host'], testSwarm, 'host');
+  if (endpointMode.value === 'dnsrr' && publishMode.value === 'ingress') {
+    if (env.ESTEPS_SWARM_PUBLISH_MODE) {
+      throw new EstepsError(
+        'CONFIG_INVALID',
+        'ESTEPS_SWARM_PUBLISH_MODE=ingress cannot serve a dnsrr service (the routing mesh needs a VIP).',
+        {
+          hint: 'Use ESTEPS_SWARM_PUBLISH_MODE=host with dnsrr, or ESTEPS_SWARM_ENDPOINT_MODE=vip.',
+        },
+      );
+    }
+    publishMode = { value: 'host', source: 'dnsrr needs it' };
+  }
+  return {
+    registry,
+    pushRegistry,
+    buildHost: env.ESTEPS_BUILD_HOST || undefined,
+    modes: {
+      endpointMode: endpointMode.value as SwarmModes['endpointMode'],
+      publishMode: publishMode.value as SwarmModes['publishMode'],
+    },
+    modeSources: { endpointMode: endpointMode.source, publishMode: publishMode.source },
+    ...(testSwarm && { testSwarm }),
+  };
+}
+
+function mode(
+  env: Env,
+  variable: string,
+  allowed: readonly [string, string],
+  testSwarm: TestSwarmFacts | undefined,
+  onTestSwarm: string,
+): { value: string; source: string } {
+  const given = env[variable];
+  if (given) {
+    if (!allowed.includes(given)) {
+      throw new EstepsError(
+        'CONFIG_INVALID',
+        `${variable}=${given} is not ${allowed.join(' or ')}.`,
+        {
+          hint: `Set ${variable} to ${allowed.join(' or ')}, or unset it for the default.`,
+        },
+      );
+    }
+    return { value: given, source: variable };
+  }
+  // The test Swarm runs on a kernel without IPVS: no VIP, no routing mesh.
+  if (testSwarm) return { value: onTestSwarm, source: 'test Swarm: no IPVS' };
+  return { value: allowed[0], source: 'default' };
+}
+
+/** The facts of the test Swarm whose manager is `dockerHost`, if swarm:up made one. */
+async function findTestSwarm(dockerHost: string): Promise<TestSwarmFacts | undefined> {
+  const dir = join(packageRoot(), '.esteps', 'swarm');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const f of files.filter((n) => n.endsWith('.json')).sort()) {
+    try {
+      const facts = JSON.parse(await readFile(join(dir, f), 'utf8')) as TestSwarmFacts;
+      if (facts.dockerHost === dockerHost) return facts;
+    } catch {
+      // A file being rewritten by swarm:up: not this one.
+    }
+  }
+  return undefined;
+}
