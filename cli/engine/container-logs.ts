@@ -61,13 +61,25 @@ export async function followLogs(
   options: { tail?: number; signal?: AbortSignal },
   onLine: (line: LogLine) => void,
 ): Promise<void> {
-  const stream = (await docker.getContainer(containerId).logs({
-    stdout: true,
-    stderr: true,
-    follow: true,
-    ...(options.tail !== undefined && { tail: options.tail }),
-    ...(options.signal && { abortSignal: options.signal }),
-  })) as unknown as NodeJS.ReadableStream;
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await docker.getContainer(containerId).logs({
+      stdout: true,
+      stderr: true,
+      follow: true,
+      ...(options.tail !== undefined && { tail: options.tail }),
+      ...(options.signal && { abortSignal: options.signal }),
+    })) as unknown as NodeJS.ReadableStream;
+  } catch (err) {
+    // Aborted before the engine answered (Ctrl-C, or stdout closed while another
+    // container's stream was still opening): nothing to follow, not a failure.
+    if (options.signal?.aborted) return;
+    throw err;
+  }
+  if (options.signal?.aborted) {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    return;
+  }
   const parser = new LogFrameParser();
   const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   await new Promise<void>((resolve, reject) => {
