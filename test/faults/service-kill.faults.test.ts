@@ -34,9 +34,10 @@ describe('the user service killed', () => {
 
     const load = healthLoad(p.url(''), 40);
     await sleep(2000);
-    // The image has no kill(1): Node sends the signal.
+    // The image has no kill(1): Node sends the signal, as the service's own user (the
+    // container drops every capability: root in an exec may not signal another user's process).
     const pid = status.workers[0]!.pid;
-    await execIn(usersvc.id, ['node', '-e', `process.kill(${pid}, 'SIGKILL')`]);
+    await execIn(usersvc.id, ['node', '-e', `process.kill(${pid}, 'SIGKILL')`], 'usersvc');
     await sleep(4000);
     const report = await load.stop();
     console.log(`worker-kill: ${report.answers.length} requests ${JSON.stringify(report.counts)}`);
