@@ -12,7 +12,7 @@ import {
   secretsVolumeName,
 } from './project-secrets.js';
 import { dataVolumeSecrets, findSecretMismatches, type SecretMismatch } from './secret-markers.js';
-import { putVolumeFiles, withVolumeHelper } from './volume-helper.js';
+import { putVolumeFiles, volumeMountPoint, withVolumeHelper } from './volume-helper.js';
 
 export interface StackSecretsInput {
   readonly docker: Docker;
@@ -62,27 +62,30 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
       s.lengthBytes === undefined ? [] : [[n, s.lengthBytes]],
     ),
   );
-  const { values, created } = await loadProjectSecrets(docker, stack.project, names, {
-    imports: input.legacy,
-    lengthBytes,
+  // Every value already stored (the usual `up`): no second read of the secrets volume.
+  const { values, created } = names.every((name) => stored[name])
+    ? { values: Object.fromEntries(names.map((name) => [name, stored[name]!])), created: [] }
+    : await loadProjectSecrets(docker, stack.project, names, {
+        imports: input.legacy,
+        lengthBytes,
+      });
+  // Each service's files, written through one helper container that mounts every volume.
+  const services = stack.services.filter((s) => s.secrets.length > 0);
+  const volumes = services.map((s) => secretFilesVolumeName(stack.project, s.name));
+  for (const volume of volumes) await ensureVolume(docker, stack.project, volume, 'files');
+  if (volumes.length === 0) return { revisions: revisionsOf(values), created };
+  await withVolumeHelper(docker, stack.project, volumes, async (helper) => {
+    for (const [i, service] of services.entries()) {
+      const files = service.secrets.map((s) => ({
+        path: s.target.slice(s.target.lastIndexOf('/') + 1),
+        data: Buffer.from(values[s.secret] ?? ''),
+        mode: s.mode,
+        uid: s.uid,
+        gid: s.gid,
+      }));
+      await putVolumeFiles(helper, files, volumeMountPoint(i));
+    }
   });
-  for (const service of stack.services) {
-    if (service.secrets.length === 0) continue;
-    const volume = secretFilesVolumeName(stack.project, service.name);
-    await ensureVolume(docker, stack.project, volume, 'files');
-    await withVolumeHelper(docker, stack.project, volume, (helper) =>
-      putVolumeFiles(
-        helper,
-        service.secrets.map((s) => ({
-          path: s.target.slice(s.target.lastIndexOf('/') + 1),
-          data: Buffer.from(values[s.secret] ?? ''),
-          mode: s.mode,
-          uid: s.uid,
-          gid: s.gid,
-        })),
-      ),
-    );
-  }
   return { revisions: revisionsOf(values), created };
 }
 

@@ -48,15 +48,16 @@ export async function ensureVolumeHelperImage(docker: Docker): Promise<void> {
 
 /**
  * Runs `work` with a created (never started) helper container that mounts `volume` at
- * /volume, and removes the container afterwards whatever happened. The container carries the
+ * /volume (several volumes: the i-th at /volume/i, see `volumeMountPoint`), and removes the container afterwards whatever happened. The container carries the
  * project's label, so one left behind by a killed command is removed by the next `up`/`down`.
  */
 export async function withVolumeHelper<T>(
   docker: Docker,
   project: string,
-  volume: string,
+  volume: string | readonly string[],
   work: (container: Docker.Container) => Promise<T>,
 ): Promise<T> {
+  const volumes = typeof volume === 'string' ? [volume] : volume;
   await ensureVolumeHelperImage(docker);
   const container = await docker.createContainer({
     Image: volumeHelperImage,
@@ -66,14 +67,12 @@ export async function withVolumeHelper<T>(
     HostConfig: {
       NetworkMode: 'none',
       // NoCopy: the image's content at the mount point never lands in the volume.
-      Mounts: [
-        {
-          Type: 'volume',
-          Source: volume,
-          Target: mountPoint,
-          VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
-        },
-      ],
+      Mounts: volumes.map((source, i) => ({
+        Type: 'volume' as const,
+        Source: source,
+        Target: typeof volume === 'string' ? mountPoint : volumeMountPoint(i),
+        VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
+      })),
     },
   });
   try {
@@ -85,12 +84,18 @@ export async function withVolumeHelper<T>(
   }
 }
 
+/** Where a helper of several volumes mounts the i-th. */
+export function volumeMountPoint(i: number): string {
+  return `${mountPoint}/${i}`;
+}
+
 /** Writes files (paths relative to the volume's root) with their owner and mode. */
 export async function putVolumeFiles(
   container: Docker.Container,
   files: readonly TarEntry[],
+  at: string = mountPoint,
 ): Promise<void> {
-  await container.putArchive(createTar(files), { path: mountPoint });
+  await container.putArchive(createTar(files), { path: at });
 }
 
 /** Every regular file at the volume's root, by name. Empty when there is none. */
