@@ -43,6 +43,9 @@ export async function resolveHostname(): Promise<{
   }
 }
 
+/** How long a health answer may wait for a fresh look at a database this worker saw down. */
+const healthRefreshMs = 1000;
+
 function health(options: AppOptions, host: { hostname: string; resolvedname: string | null }) {
   return {
     status: 200,
@@ -72,6 +75,7 @@ async function withBody(
   if (name === 'createUser') {
     const user = checkNewUser(body);
     if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
+    await db.refresh();
     if (db.state === 'down') throw new DatabaseUnavailable();
     return createUser(db, username, user.value, wanted);
   }
@@ -98,7 +102,10 @@ function dispatch(
   }
   switch (route.name) {
     case 'health':
-      return health(options, host);
+      // Down here may only mean this worker is still backing off: look now, briefly.
+      return options.db.state === 'up'
+        ? health(options, host)
+        : options.db.refresh(healthRefreshMs).then(() => health(options, host));
     case 'getUser':
       return getUser(reader, route.username);
     case 'deleteUser':

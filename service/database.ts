@@ -115,9 +115,9 @@ export class Database {
    * database is up), and a database that is really away still costs a request no more than
    * the bound before its 503.
    */
-  private nextAttempt(): Promise<void> {
+  private nextAttempt(maxWaitMs = this.config.connectTimeoutMs): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.config.connectTimeoutMs);
+      const timer = setTimeout(done, maxWaitMs);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -126,6 +126,15 @@ export class Database {
       if (!this.bootstrapping && !this.stopped) void this.bootstrapLoop();
       this.wakeRetry();
     });
+  }
+
+  /**
+   * While down: asks for a connection attempt now and waits for its outcome, at most
+   * `maxWaitMs`, so `state` is fresh. Another worker of the same container may already know
+   * the database is up; this one must not say otherwise for the length of its back-off.
+   */
+  async refresh(maxWaitMs?: number): Promise<void> {
+    if (!this.ready) await this.nextAttempt(maxWaitMs);
   }
 
   private attemptEnded(): void {

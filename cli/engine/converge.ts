@@ -68,7 +68,12 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
     planStack({ stack, observed, contextDigests: digests, secretRevisions });
   // Planned first with the secrets as they are (read only): a refused plan changes nothing.
   const checked = planWith((await input.secrets?.(true)) ?? {});
-  const plan = input.dryRun || !input.secrets ? checked : planWith(await input.secrets(false));
+  // Nothing to change: every container already runs with these revisions, and its secret
+  // files were written before it was created, so there is nothing to generate or write.
+  const plan =
+    input.dryRun || !input.secrets || !checked.changed
+      ? checked
+      : planWith(await input.secrets(false));
   input.onPlan?.(plan, observed.images);
   const { images } = observed;
   if (input.dryRun) return { plan, containers: observed.containers, images };
