@@ -432,10 +432,11 @@ try {
   ];
   const perCore = results.find((r) => r.scenario === 'raw scrypt, 1 at a time');
   const twoAtOnce = results.find((r) => r.scenario === 'raw scrypt, 2 at a time');
-  if (perCore && twoAtOnce) lines.push(
-    '',
-    `machine: ${perCore.rps} hashes/s per core; ${twoAtOnce.rps} hashes/s two at a time (the service's concurrency)`,
-  );
+  if (perCore && twoAtOnce)
+    lines.push(
+      '',
+      `machine: ${perCore.rps} hashes/s per core; ${twoAtOnce.rps} hashes/s two at a time (the service's concurrency)`,
+    );
   for (const path of paths) {
     for (const name of ['PUT /user/<new name>', 'POST /user/<name>/login']) {
       const r = results.find((x) => x.path === path && x.scenario === name);
