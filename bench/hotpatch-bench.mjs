@@ -110,7 +110,8 @@ async function answeredAfter(base, message, start) {
           bodyTimeout: 1000,
         });
         const body = JSON.parse(await res.body.text());
-        if (body.msg === message && body.database === 'up') {
+        const wanted = typeof message === 'function' ? message(body) : body.msg === message;
+        if (wanted && body.database === 'up') {
           return Math.round(performance.now() - start);
         }
       } catch {
@@ -139,15 +140,28 @@ async function viaEsteps(base, message) {
 async function viaRestart(base, message, bundleCode) {
   await setMessage(message);
   const start = performance.now();
-  const answered = answeredAfter(base, message, start);
   const entry = { entry: join(source, 'service', 'main.ts'), target: 'node18' };
   const service = await bundleCode(entry, source);
   const file = join(source, 'service.js');
   await writeFile(file, service);
-  await execa('docker', ['cp', file, `${container}:/app/service.js`]);
+  const copied = await execa('docker', ['cp', file, `${container}:/app/service.js`], {
+    reject: false,
+  });
+  // The hardened container's root filesystem is read-only: `docker cp` cannot deliver the
+  // code at all (and a tmpfs does not survive the restart). What is left to compare is the
+  // restart itself: until health answers again with its database up, on the old code.
+  const restartOnly = copied.exitCode !== 0 && /read-only/.test(copied.stderr);
+  if (copied.exitCode !== 0 && !restartOnly) throw new Error(copied.stderr);
+  // Restart only: polled from the moment `docker restart` returns (a restarted container
+  // has the same pids), so the figure may be a few ms late.
+  const answered = restartOnly ? undefined : answeredAfter(base, message, start);
   await execa('docker', ['restart', container]);
   const command = Math.round(performance.now() - start);
-  return { answered: await answered, command };
+  return {
+    answered: await (answered ?? answeredAfter(base, () => true, start)),
+    command,
+    restartOnly,
+  };
 }
 
 const median = (xs) => {
@@ -195,7 +209,9 @@ async function main() {
       const extra =
         way === 'esteps'
           ? ` (reports ${timing.reported} ms: ${JSON.stringify(timing.phases)})`
-          : '';
+          : timing.restartOnly
+            ? ' (read-only root: docker cp refused, restart only)'
+            : '';
       process.stderr.write(
         `round ${round} ${way.padEnd(7)} answered ${timing.answered} ms, command ${timing.command} ms${extra}, failed ${load.failed}/${load.sent} ${JSON.stringify(load.failures)}\n`,
       );

@@ -5,6 +5,12 @@
 //
 //   npm run build && node bench/service-bench.mjs [--duration S] [--rounds R] [--connections C]
 //     [--paths bridge,published] [--hash-connections H] [--hash-duration HS]
+//     [--workers W] [--scenarios get,health,put,login,bare]
+//
+// --workers W (default: the image's SERVICE_WORKERS, 2) runs the service with W workers and
+// the bare server as W node:cluster workers behind one primary, as the service's supervisor
+// does, so both sides run the same number of processes (W=1: one bare process, no cluster).
+// --scenarios runs only those (the bare server always runs).
 //
 // Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 5,
 // after a 2 s warm-up in the first round): bare server GET; GET /user/health;
@@ -51,6 +57,9 @@ const connections = Number(arg('--connections', '50'));
 const paths = arg('--paths', 'bridge,published').split(',');
 const hashConnections = Number(arg('--hash-connections', '4'));
 const hashDurationS = Number(arg('--hash-duration', '10'));
+const workers = Number(arg('--workers', '2'));
+const only = new Set(arg('--scenarios', 'bare,health,get,put,login').split(','));
+only.add('bare');
 const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
 const label = `com.esteps.test=${runId}`;
 const image = `esteps-bench/usersvc:${runId}`;
@@ -126,12 +135,23 @@ async function buildImage() {
   return bundle.version;
 }
 
-const bareScript = `
+const bareServer = `
 const body = JSON.stringify({ ok: true, fullname: 'Bench User', uuid: '0123456789ABCDEF0123456789ABCDEF' });
 require('http').createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }).listen(5000, '0.0.0.0');`;
+// W > 1: a node:cluster primary forking W workers that run the same server from a file.
+const bareScript =
+  workers > 1
+    ? `
+const cluster = require('cluster');
+if (cluster.isPrimary) {
+require('fs').writeFileSync('/tmp/bare.js', ${JSON.stringify(bareServer)});
+cluster.setupPrimary({ exec: '/tmp/bare.js', execArgv: [] });
+for (let i = 0; i < ${workers}; i++) cluster.fork();
+}`
+    : bareServer;
 
 /** CPU time (µs) a container has used so far, from its cgroup (v1 or v2); undefined if unreadable. */
 function cpuMicros(id) {
@@ -308,7 +328,15 @@ async function main() {
     `POSTGRES_PASSWORD=${pgPassword}`,
     imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm'),
   ]);
-  const svc = run('usersvc', ['-p', '127.0.0.1::5000', '-e', `PGPASSWORD=${pgPassword}`, image]);
+  const svc = run('usersvc', [
+    '-p',
+    '127.0.0.1::5000',
+    '-e',
+    `PGPASSWORD=${pgPassword}`,
+    '-e',
+    `SERVICE_WORKERS=${workers}`,
+    image,
+  ]);
   const bare = run('bare', [
     '-p',
     '127.0.0.1::5000',
@@ -334,10 +362,11 @@ async function main() {
   let counter = 0;
   const json = { 'content-type': 'application/json' };
   const requests = {
-    'bare node GET': { target: bare, path: '/', method: 'GET' },
-    'GET /user/health': { target: svc, path: '/user/health', method: 'GET' },
-    'GET /user/<name>': { target: svc, path: '/user/bench-user', method: 'GET' },
+    'bare node GET': { key: 'bare', target: bare, path: '/', method: 'GET' },
+    'GET /user/health': { key: 'health', target: svc, path: '/user/health', method: 'GET' },
+    'GET /user/<name>': { key: 'get', target: svc, path: '/user/bench-user', method: 'GET' },
     'PUT /user/<new name>': {
+      key: 'put',
       target: svc,
       path: '/user/x',
       hashBound: true,
@@ -351,6 +380,7 @@ async function main() {
       ],
     },
     'POST /user/<name>/login': {
+      key: 'login',
       target: svc,
       path: '/user/bench-user/login',
       hashBound: true,
@@ -362,7 +392,8 @@ async function main() {
   const runs = new Map();
   for (let round = 0; round < rounds; round++) {
     for (const path of paths) {
-      for (const [name, { target, ...request }] of Object.entries(requests)) {
+      for (const [name, { target, key: short, ...request }] of Object.entries(requests)) {
+        if (!only.has(short)) continue;
         const result = await scenario(name, target, target[path], request, round === 0, database);
         const key = `${path}\t${name}`;
         runs.set(key, [...(runs.get(key) ?? []), result]);
@@ -371,7 +402,7 @@ async function main() {
         );
       }
     }
-    for (const lanes of [1, 2]) {
+    for (const lanes of only.has('put') || only.has('login') ? [1, 2] : []) {
       const result = rawScrypt(params, lanes);
       const key = `machine\t${result.scenario}`;
       runs.set(key, [...(runs.get(key) ?? []), result]);
@@ -379,7 +410,7 @@ async function main() {
     }
   }
   const results = [...runs].map(([key, list]) => ({ path: key.split('\t')[0], ...median(list) }));
-  return { version, params, results };
+  return { version, params, results, runs };
 }
 
 const started = new Date().toISOString();
@@ -388,9 +419,9 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 try {
-  const { version, params, results } = await main();
+  const { version, params, results, runs } = await main();
   const lines = [
-    `service ${version}; ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
+    `service ${version}, ${workers} worker(s), bare server ${workers} process(es); ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
     '',
     '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
@@ -401,13 +432,15 @@ try {
   ];
   const perCore = results.find((r) => r.scenario === 'raw scrypt, 1 at a time');
   const twoAtOnce = results.find((r) => r.scenario === 'raw scrypt, 2 at a time');
-  lines.push(
-    '',
-    `machine: ${perCore.rps} hashes/s per core; ${twoAtOnce.rps} hashes/s two at a time (the service's concurrency)`,
-  );
+  if (perCore && twoAtOnce)
+    lines.push(
+      '',
+      `machine: ${perCore.rps} hashes/s per core; ${twoAtOnce.rps} hashes/s two at a time (the service's concurrency)`,
+    );
   for (const path of paths) {
     for (const name of ['PUT /user/<new name>', 'POST /user/<name>/login']) {
       const r = results.find((x) => x.path === path && x.scenario === name);
+      if (!r || !twoAtOnce) continue;
       lines.push(
         `${path}: ${name} at ${r.rps} req/s, ${((100 * r.rps) / twoAtOnce.rps).toFixed(0)}% of the machine's ${twoAtOnce.rps} hashes/s two at a time`,
       );
@@ -415,7 +448,17 @@ try {
   }
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
+    for (const name of ['GET /user/health', 'GET /user/<name>']) {
+      const rounds = runs.get(`${path}\t${name}`);
+      const bareRounds = runs.get(`${path}\tbare node GET`);
+      if (!rounds) continue;
+      const ratios = rounds.map((r, i) => r.rps / bareRounds[i].rps).sort((a, b) => a - b);
+      lines.push(
+        `${path}: ${name} against the bare server, round by round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)})`,
+      );
+    }
     const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
+    if (!get) continue;
     lines.push(
       '',
       `${path}: GET /user/<name> at ${((100 * get.rps) / bare.rps).toFixed(0)}% of the bare server's rate` +
