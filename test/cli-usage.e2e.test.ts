@@ -179,7 +179,9 @@ describe('esteps usage', () => {
         input: '',
         reject: false,
         timeout: 60_000,
-        env: { ESTEPS_USERSVC_PORT: '0', NO_COLOR: '' },
+        // A developer's terminal: TERM names one, and no CI variable (with CI set, ora's
+        // colour library turns colour off, as CI logs want).
+        env: { ESTEPS_USERSVC_PORT: '0', NO_COLOR: '', TERM: 'xterm-256color', CI: undefined },
       });
     };
     // An SGR (colour) escape: ESC [ ... m.

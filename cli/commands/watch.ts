@@ -1,7 +1,7 @@
 import { sep } from 'node:path';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
-import { toEstepsError } from '../errors.js';
+import { EstepsError, toEstepsError } from '../errors.js';
 import {
   hotpatchableServices,
   hotpatchProject,
@@ -16,8 +16,8 @@ import { sourceOption } from './hotpatch.js';
 export interface WatchOptions extends ProjectOptions {
   /** A copy of the project's sources to watch and patch from. @default the stack's own */
   readonly source?: string;
-  /** Quiet time that ends a burst of editor events (one save: a write or two). @default 50 */
-  readonly debounceMs?: number;
+  /** Quiet time in ms that ends a burst of editor events (`--debounce`). @default 50 */
+  readonly debounce?: string | number;
 }
 
 export interface WatchResult {
@@ -41,11 +41,11 @@ export async function watchCommand(
   options: WatchOptions,
   names: readonly string[] = [],
 ): Promise<WatchResult> {
+  const debounceMs = debounceOption(options.debounce);
   const [project, engine] = await Promise.all([readProject(ctx, options), connectEngine(ctx.env)]);
   const source = sourceOption(ctx.cwd, options.source).source;
   const services = hotpatchableServices(project, names);
   const folders = watchedFolders(services, sourceRebase(project, source));
-  const debounceMs = options.debounceMs ?? 50;
   // Patch progress would fight the one-line-per-patch output.
   const progress = createProgress({ quiet: true });
   const counts = { patches: 0, failures: 0 };
@@ -116,6 +116,18 @@ export async function watchCommand(
   return counts;
 }
 
+/** `--debounce MS`: a whole number of milliseconds, 1 to 10000. */
+export function debounceOption(value: string | number | undefined): number {
+  if (value === undefined) return 50;
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(ms) || ms < 1 || ms > 10_000) {
+    throw new EstepsError('USAGE', `--debounce takes milliseconds from 1 to 10000, not "${value}".`, {
+      hint: 'For example --debounce 200 for an editor that saves in several slow writes.',
+    });
+  }
+  return ms;
+}
+
 /**
  * The first patch also proves the stack is up: refuse at once rather than watch in vain.
  * Code that does not bundle or start is another matter: the next save may fix it.
@@ -178,6 +190,7 @@ export const registerWatch: RegisterCommand = (program, run) => {
     false,
   )
     .option('--source <dir>', "a copy of the project's sources to watch and patch from")
+    .option('--debounce <ms>', 'quiet time that ends a burst of saves (default: 50)')
     .action(
       run(async (ctx, options: WatchOptions, args): Promise<CommandResult> => {
         const result = await watchCommand(ctx, options, args);
