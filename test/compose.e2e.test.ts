@@ -79,7 +79,7 @@ async function renderEject(): Promise<string> {
     signal: new AbortController().signal,
   };
   const result = await render(ctx, { stack: 'step1', project, output: file });
-  return result.text;
+  return result.text ?? '';
 }
 
 /** `docker-compose up -d --build`, then the service's health: once for the tests that need it. */
