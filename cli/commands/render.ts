@@ -40,19 +40,20 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
   const settings = options.swarm ? await readSwarmSettings(ctx.env) : undefined;
-  const rendered = settings
+  const swarm = settings
     ? renderSwarmStack(project.resolved, {
         // Unset here: the file reads it when deployed (docker stack deploy interpolates).
         registry: settings.registry ?? `\${ESTEPS_REGISTRY:?set ESTEPS_REGISTRY}`,
         ...settings.modes,
       })
-    : renderCompose(project.resolved);
+    : undefined;
+  const rendered = swarm ?? renderCompose(project.resolved);
   // Loaded here: the YAML writer is large and only render needs it.
   const { toYaml } = await import('../../stacks/to-yaml.js');
   const yaml = toYaml(
     rendered.document,
-    settings
-      ? swarmHeader(project.resolved.name, project.name)
+    swarm
+      ? swarmHeader(project.resolved.name, project.name, swarm.notes)
       : header(project.resolved.name, project.name),
   );
   if (!options.output) {
@@ -112,11 +113,14 @@ function header(stack: string, project: string): string {
   ].join('\n');
 }
 
-function swarmHeader(stack: string, project: string): string {
+function swarmHeader(stack: string, project: string, notes: readonly string[]): string {
   return [
     `Rendered by esteps from stack "${stack}" for project "${project}", for a Swarm.`,
     `Run it with: docker stack deploy -c FILE ${project}`,
     'Built images must be in the registry first (esteps up --swarm pushes them).',
+    'Variables come from the environment of docker stack deploy (it reads no .env); secrets',
+    'from the files under secrets/.',
+    ...notes.map((n) => `Note: ${n}.`),
   ].join('\n');
 }
 
