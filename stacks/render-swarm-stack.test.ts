@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { renderSwarmStack } from './render-swarm-stack.js';
+import { renderSwarmStack, type SwarmStackOptions } from './render-swarm-stack.js';
 import { resolveStack } from './resolve-stack.js';
 import step3 from './step3.js';
 
 const stack = resolveStack(step3, { file: '/repo/stacks/stack.ts', project: 'demo', env: {} });
-const render = (modes = { endpointMode: 'dnsrr', publishMode: 'host' } as const) =>
-  renderSwarmStack(stack, { registry: 'registry:5000', ...modes });
+const render = (
+  modes: Pick<SwarmStackOptions, 'endpointMode' | 'publishMode'> = {
+    endpointMode: 'dnsrr',
+    publishMode: 'host',
+  },
+) => renderSwarmStack(stack, { registry: 'registry:5000', ...modes });
 
 describe('renderSwarmStack', () => {
   it('writes tmpfs mounts as long-syntax volumes: docker stack deploy drops a tmpfs: key', () => {
@@ -38,7 +42,13 @@ describe('renderSwarmStack', () => {
       update_config: { order: 'start-first', failure_action: 'rollback' },
     });
     expect(usersvc.ports).toEqual([
-      { target: 5000, published: '${ESTEPS_USERSVC_PORT:-30000}', protocol: 'tcp', mode: 'ingress' },
+      {
+        target: 5000,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose variable
+        published: '${ESTEPS_USERSVC_PORT:-30000}',
+        protocol: 'tcp',
+        mode: 'ingress',
+      },
     ]);
     expect(document.services.postgres!.deploy).toMatchObject({
       placement: { constraints: ['node.role==manager'] },
