@@ -73,27 +73,43 @@ async function health(url) {
 }
 
 /**
- * Runs `commands` in turn, then polls every node until each answers as asked: ms from the
- * start until then (the first poll answers at once when the command waited for its tasks).
+ * Runs `commands` in turn while polling every node: `{ total, answered }`, ms from the start
+ * until the commands exited and every node answered as asked (`total`), and until every node
+ * first answered so (`answered`: before the commands exited when they wait beyond that).
  */
 async function timed(urls, commands, message) {
   const start = performance.now();
-  for (const command of commands) {
-    const r = await command();
-    if (r.exitCode !== 0) throw new Error(`${r.command} failed:\n${r.all}`);
+  let answeredAt;
+  let done = false;
+  const poll = (async () => {
+    while (answeredAt === undefined && performance.now() - start < 600_000) {
+      const all = await Promise.all(urls.map(health));
+      const ok = all.every(
+        (h) => h && h.database === 'up' && (message === undefined || h.msg === message),
+      );
+      if (ok) answeredAt = performance.now();
+      else await sleep(done ? 100 : 200);
+    }
+  })();
+  try {
+    for (const command of commands) {
+      const r = await command();
+      if (r.exitCode !== 0) throw new Error(`${r.command} failed:\n${r.all}`);
+    }
+  } finally {
+    done = true;
   }
-  while (performance.now() - start < 600_000) {
-    const all = await Promise.all(urls.map(health));
-    const ok = all.every(
-      (h) => h && h.database === 'up' && (message === undefined || h.msg === message),
-    );
-    if (ok) return Math.round(performance.now() - start);
-    await sleep(100);
-  }
-  throw new Error('the nodes never answered as expected within 600 s');
+  const exitedAt = performance.now();
+  await poll;
+  if (answeredAt === undefined) throw new Error('the nodes never answered as expected in 600 s');
+  return {
+    total: Math.round(Math.max(exitedAt, answeredAt) - start),
+    answered: Math.round(answeredAt - start),
+  };
 }
 
 async function main() {
+  const loadAtStart = await loadavg();
   const facts = await clusterFacts();
   const images = envFile(await readFile(join(root, '.env'), 'utf8').catch(() => ''));
   const postgres = images.ESTEPS_POSTGRES_IMAGE ?? 'postgres:16-bookworm';
@@ -212,21 +228,21 @@ async function main() {
     for (let i = 0; i < runs; i++) await removeImages(`bsw-${tag}-${i}`);
     await rm(work, { recursive: true, force: true });
   }
-  await report(results, noopChanged);
+  await report(results, noopChanged, loadAtStart);
 }
 
-/** The services' version indexes, joined: a change means the deploy updated a service. */
+/** The stack's running tasks, sorted: a change means the deploy replaced a task. */
 async function versions(docker, stack) {
   const r = await docker([
-    'service',
-    'ls',
+    'stack',
+    'ps',
     '--filter',
-    `label=com.docker.stack.namespace=${stack}`,
-    '-q',
+    'desired-state=running',
+    '--format',
+    '{{.ID}}',
+    stack,
   ]);
-  const ids = r.stdout.split('\n').filter(Boolean);
-  const inspect = await docker(['service', 'inspect', '--format', '{{.Version.Index}}', ...ids]);
-  return inspect.stdout;
+  return r.stdout.split('\n').filter(Boolean).sort().join(',');
 }
 
 /** docker stack rm, then the stack's volume once its database container is gone. */
@@ -265,21 +281,33 @@ function median(values) {
   return s[Math.floor(s.length / 2)];
 }
 
-async function report(results, noopChanged) {
-  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+const loadavg = async () =>
+  (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+
+async function report(results, noopChanged, loadAtStart) {
+  const rows = [
+    ['cold, until exited and every node answers', 'cold', 'total'],
+    ['nothing to change, until exited', 'noop', 'total'],
+    ['rolling update, until every replica answers the new code', 'rolling', 'answered'],
+    ['rolling update, until that and the command exited', 'rolling', 'total'],
+  ];
   const lines = [
     '| case | esteps (ms) | docker stack deploy (ms) | ratio | all esteps runs | all stack deploy runs |',
     '| --- | ---: | ---: | ---: | --- | --- |',
   ];
-  for (const c of ['cold', 'noop', 'rolling']) {
-    const [e, s] = [median(results.esteps[c]), median(results.stack[c])];
+  for (const [label, c, field] of rows) {
+    const [es, ss] = [
+      results.esteps[c].map((r) => r[field]),
+      results.stack[c].map((r) => r[field]),
+    ];
+    const [e, s] = [median(es), median(ss)];
     lines.push(
-      `| ${c} | ${e} | ${s} | ${(e / s).toFixed(2)}x | ${results.esteps[c].join(', ')} | ${results.stack[c].join(', ')} |`,
+      `| ${label} | ${e} | ${s} | ${(e / s).toFixed(2)}x | ${es.join(', ')} | ${ss.join(', ')} |`,
     );
   }
   process.stdout.write(
-    `${lines.join('\n')}\n\nmedian of ${runs} runs; ${new Date().toISOString()}; load average ${load}; ` +
-      `docker stack deploy with nothing changed updated a service: ${noopChanged.join(', ')}\n`,
+    `${lines.join('\n')}\n\nmedian of ${runs} runs; ended ${new Date().toISOString()}; load average ${loadAtStart} at the start, ${await loadavg()} at the end; ` +
+      `docker stack deploy with nothing changed replaced a task: ${noopChanged.join(', ')}\n`,
   );
 }
 
