@@ -23,8 +23,8 @@
 // Both sides publish in host mode with dnsrr (this kernel has no IPVS), update one task at a
 // time, stop-first (a host-mode port cannot be bound twice on a node), with a 5 s monitor.
 // Cleanup, also on failure: esteps down --swarm --volumes, docker stack rm and the stack's
-// volume, the local images of the run. The registry keeps the pushed images until
-// `npm run swarm:down`.
+// volume, the local images of the run. The registry and the nodes keep the images pushed and
+// pulled until `npm run swarm:down`.
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
