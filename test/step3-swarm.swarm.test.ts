@@ -291,6 +291,11 @@ describe('step3 on a 3-node Swarm', () => {
     const render = await cli(['render', '--swarm', '-o', file]);
     expect(render.exitCode, render.stderr).toBe(0);
     expect(await readFile(file, 'utf8')).toMatch(/deploy:\n/);
+    // The command it prints names the stand-in by its place in the registry (no .env read).
+    if (postgresImage.startsWith('esteps-local/'))
+      expect(render.stdout).toContain(
+        `ESTEPS_POSTGRES_IMAGE=${facts.registry}/${postgresImage} docker stack deploy -c`,
+      );
     // `render -o` writes secret files only where the project's secrets module does so; a
     // fresh stack deployment (its own volume) takes any value.
     const secretFile = join(work, 'swarm', 'secrets', 'db_password');

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
+import type { ResolvedStack } from '../../stacks/model.js';
 import { renderCompose } from '../../stacks/render-compose.js';
 import { renderSwarmStack } from '../../stacks/render-swarm-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
@@ -90,7 +91,7 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
       : '  .env not written: esteps reads the .env there; docker-compose reads it too',
     ...Object.values(written.contexts).map((dir) => `  ${show(dir)}/: build context`),
     settings
-      ? `Run (images pushed by esteps up --swarm): docker stack deploy -c ${show(written.file)} ${project.name}`
+      ? `Run (images pushed by esteps up --swarm): ${standInVariables(project.resolved, settings.registry)}docker stack deploy -c ${show(written.file)} ${project.name}`
       : `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
   ];
   return {
@@ -111,6 +112,21 @@ function header(stack: string, project: string): string {
     `Run it with: docker-compose -p ${project} -f FILE up -d --build`,
     'Variables come from the .env beside this file; secrets from the files under secrets/.',
   ].join('\n');
+}
+
+/**
+ * `ESTEPS_POSTGRES_IMAGE=<registry>/esteps-local/postgres:15-bookworm ` for each image a
+ * variable names that is a stand-in of setup (`esteps-local/...`): no registry but the Swarm's
+ * serves it (`up --swarm` pushed it there), and docker stack deploy reads no `.env`.
+ */
+function standInVariables(stack: ResolvedStack, registry: string | undefined): string {
+  const assignments = stack.services.flatMap((s) => {
+    const origin = stack.origins[`services.${s.name}.image`];
+    return !s.build && origin && s.image.startsWith('esteps-local/')
+      ? [`${origin.variable}=${registry ?? '$ESTEPS_REGISTRY'}/${s.image} `]
+      : [];
+  });
+  return [...new Set(assignments)].join('');
 }
 
 function swarmHeader(stack: string, project: string, notes: readonly string[]): string {
