@@ -143,19 +143,27 @@ async function readSecretsOnEngine(
   );
   if (!exists[0]) return { values: {}, files: {} };
   const existing = fileVolumes.filter((_, i) => exists[i + 1]);
-  return withVolumeHelper(docker, project, [valuesVolume, ...existing], async (helper) => {
-    const values = await getVolumeEntries(helper, volumeMountPoint(0));
-    const files: Record<string, ReadonlyMap<string, VolumeFile>> = {};
-    for (const [i, volume] of existing.entries()) {
-      files[volume] = await getVolumeEntries(helper, volumeMountPoint(i + 1));
-    }
-    return {
-      values: Object.fromEntries(
-        [...values].map(([name, file]) => [name, file.data.toString('utf8')]),
-      ),
-      files,
-    };
-  });
+  const entries = await withVolumeHelper(docker, project, [valuesVolume, ...existing], (helper) =>
+    getVolumeEntries(helper),
+  );
+  // `i/name`: the i-th mount (0 the values, then the existing files volumes in order).
+  const mount = (i: number) =>
+    new Map(
+      [...entries].flatMap(([path, file]) => {
+        const [index, name, ...rest] = path.split('/');
+        return index === String(i) && name !== undefined && rest.length === 0
+          ? [[name, file] as const]
+          : [];
+      }),
+    );
+  const files: Record<string, ReadonlyMap<string, VolumeFile>> = {};
+  for (const [i, volume] of existing.entries()) files[volume] = mount(i + 1);
+  return {
+    values: Object.fromEntries(
+      [...mount(0)].map(([name, file]) => [name, file.data.toString('utf8')]),
+    ),
+    files,
+  };
 }
 
 async function volumeExists(docker: Docker, name: string): Promise<boolean> {

@@ -100,8 +100,10 @@ export async function putVolumeFiles(
 
 /** Every regular file at the volume's root, by name. Empty when there is none. */
 export async function getVolumeFiles(container: Docker.Container): Promise<Map<string, Buffer>> {
-  const entries = await getVolumeEntries(container, mountPoint);
-  return new Map([...entries].map(([name, entry]) => [name, entry.data]));
+  const entries = await getVolumeEntries(container);
+  return new Map(
+    [...entries].filter(([path]) => !path.includes('/')).map(([name, e]) => [name, e.data]),
+  );
 }
 
 /** A file read back from a volume, with the owner and mode the engine's archive gives. */
@@ -113,14 +115,16 @@ export interface VolumeFile {
   readonly gid: number;
 }
 
-/** Every regular file directly under `at` (a mount point of the helper), by name. */
+/**
+ * Every regular file under the helper's mount point, by path below it (`name`, or `i/name`
+ * for the i-th of several volumes): one archive, so the engine mounts the volumes once.
+ */
 export async function getVolumeEntries(
   container: Docker.Container,
-  at: string,
 ): Promise<Map<string, VolumeFile>> {
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await container.getArchive({ path: at })) as NodeJS.ReadableStream;
+    stream = (await container.getArchive({ path: mountPoint })) as NodeJS.ReadableStream;
   } catch (err) {
     if (statusCode(err) === 404) return new Map();
     throw err;
@@ -136,10 +140,14 @@ export async function getVolumeEntries(
  * GNU/PAX long-name records skipped (secret names are short).
  */
 export function readTarFiles(archive: Buffer): Map<string, Buffer> {
-  return new Map([...readTarEntries(archive)].map(([name, entry]) => [name, entry.data]));
+  return new Map(
+    [...readTarEntries(archive)]
+      .filter(([path]) => !path.includes('/'))
+      .map(([name, entry]) => [name, entry.data]),
+  );
 }
 
-/** As readTarFiles, with each file's permission bits and owner. */
+/** Every regular file below the top folder, by its path there, with permission bits and owner. */
 export function readTarEntries(archive: Buffer): Map<string, VolumeFile> {
   const files = new Map<string, VolumeFile>();
   let offset = 0;
@@ -158,8 +166,8 @@ export function readTarEntries(archive: Buffer): Map<string, VolumeFile> {
     const type = text(156, 1) || '0';
     const data = archive.subarray(offset + 512, offset + 512 + size);
     const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-    if ((type === '0' || type === '\0') && parts.length === 2)
-      files.set(parts[1]!, {
+    if ((type === '0' || type === '\0') && parts.length >= 2)
+      files.set(parts.slice(1).join('/'), {
         data: Buffer.from(data),
         mode: octal(100) & 0o7777,
         uid: octal(108),
