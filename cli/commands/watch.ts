@@ -121,9 +121,13 @@ export function debounceOption(value: string | number | undefined): number {
   if (value === undefined) return 50;
   const ms = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(ms) || ms < 1 || ms > 10_000) {
-    throw new EstepsError('USAGE', `--debounce takes milliseconds from 1 to 10000, not "${value}".`, {
-      hint: 'For example --debounce 200 for an editor that saves in several slow writes.',
-    });
+    throw new EstepsError(
+      'USAGE',
+      `--debounce takes milliseconds from 1 to 10000, not "${value}".`,
+      {
+        hint: 'For example --debounce 200 for an editor that saves in several slow writes.',
+      },
+    );
   }
   return ms;
 }
