@@ -113,6 +113,11 @@ async function main() {
           results[name].noop.push(await timed(port, t.up));
         } finally {
           await t.down(true);
+          // `esteps render` stored the project's secrets on the engine (volume
+          // <project>.secrets); docker-compose's `down -v` does not know that volume.
+          if (name === 'compose') {
+            await execa('docker', ['volume', 'rm', `${project}.secrets`], { reject: false });
+          }
           await removeImage(project);
         }
         process.stderr.write(

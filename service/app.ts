@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { type Database, DatabaseUnavailable } from './database.js';
-import { HttpError, type Reply, readJsonBody } from './http-io.js';
+import { HttpError, type Reply, readJsonBody, withJson } from './http-io.js';
 import { describeError, log } from './log.js';
 import { matchRoute } from './route.js';
 import {
@@ -46,18 +46,34 @@ export async function resolveHostname(): Promise<{
 /** How long a health answer may wait for a fresh look at a database this worker saw down. */
 const healthRefreshMs = 1000;
 
-function health(options: AppOptions, host: { hostname: string; resolvedname: string | null }) {
-  return {
-    status: 200,
-    body: {
-      ok: true,
-      msg: 'user health check OK',
-      hostname: host.hostname,
-      resolvedname: host.resolvedname,
-      version: options.version,
-      database: options.db.state,
-      pid: process.pid,
-    },
+interface Host {
+  hostname: string;
+  resolvedname: string | null;
+}
+
+/**
+ * The health answer, serialised once per content: it changes only with the database's state
+ * (read at every request) and once when the host's address is known.
+ */
+function healthAnswers(options: AppOptions) {
+  let last: { host: Host; state: string; reply: Reply } | undefined;
+  return (host: Host): Reply => {
+    const state = options.db.state;
+    if (last?.host === host && last.state === state) return last.reply;
+    const reply = withJson({
+      status: 200,
+      body: {
+        ok: true,
+        msg: 'user health check OK',
+        hostname: host.hostname,
+        resolvedname: host.resolvedname,
+        version: options.version,
+        database: state,
+        pid: process.pid,
+      },
+    });
+    last = { host, state, reply };
+    return reply;
   };
 }
 
@@ -87,8 +103,9 @@ async function withBody(
 function dispatch(
   req: IncomingMessage,
   options: AppOptions,
-  host: { hostname: string; resolvedname: string | null },
+  host: Host,
   reader: ReturnType<typeof userReader>,
+  health: (host: Host) => Reply,
 ): Reply | Promise<Reply> {
   if (req.headers.host === undefined && req.httpVersionMinor === 1) {
     return { status: 400, body: { ok: false, error: 'missing Host header' } };
@@ -104,8 +121,8 @@ function dispatch(
     case 'health':
       // Down here may only mean this worker is still backing off: look now, briefly.
       return options.db.state === 'up'
-        ? health(options, host)
-        : options.db.refresh(healthRefreshMs).then(() => health(options, host));
+        ? health(host)
+        : options.db.refresh(healthRefreshMs).then(() => health(host));
     case 'getUser':
       return getUser(reader, route.username);
     case 'deleteUser':
@@ -140,14 +157,15 @@ function failure(err: unknown, req: IncomingMessage): Reply {
 }
 
 export function createApp(options: AppOptions): Handler {
-  let host = { hostname: hostname(), resolvedname: null as string | null };
+  let host: Host = { hostname: hostname(), resolvedname: null };
   void resolveHostname().then((resolved) => {
     host = resolved;
   });
   const reader = userReader(options.db);
+  const health = healthAnswers(options);
   return (req) => {
     try {
-      const reply = dispatch(req, options, host, reader);
+      const reply = dispatch(req, options, host, reader, health);
       return reply instanceof Promise ? reply.catch((err: unknown) => failure(err, req)) : reply;
     } catch (err) {
       return failure(err, req);

@@ -9,6 +9,17 @@ export interface Reply {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly headers?: Record<string, string> | undefined;
+  /**
+   * `body` already serialised (with its byte length), for an answer shared by many requests:
+   * a user read by a whole batch, the health answer. See `withJson`.
+   */
+  readonly json?: { readonly text: string; readonly bytes: number } | undefined;
+}
+
+/** `reply` with its body serialised once, to be sent any number of times unchanged. */
+export function withJson<R extends Reply>(reply: R): R {
+  const text = JSON.stringify(reply.body);
+  return { ...reply, json: { text, bytes: Buffer.byteLength(text) } };
 }
 
 /** A client mistake: becomes `{"ok": false, "error": message}` with `status`. */
@@ -128,11 +139,12 @@ export function sendJson(
   body: unknown,
   close: boolean,
   extraHeaders?: Record<string, string>,
+  json?: Reply['json'],
 ): void {
-  const text = JSON.stringify(body);
+  const text = json?.text ?? JSON.stringify(body);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    'content-length': json?.bytes ?? Buffer.byteLength(text),
   };
   if (extraHeaders !== undefined) Object.assign(headers, extraHeaders);
   if (close) headers.connection = 'close';

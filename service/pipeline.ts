@@ -179,8 +179,8 @@ export class ConnectionPipeline {
     const close = this.options.closing() || closesConnection(head.reply) || !this.socket.writable;
     // Node closes the connection after this answer: what waits behind it never runs.
     if (close) this.closed = true;
-    const { status, body, headers } = head.reply;
-    sendJson(head.res, status, body, close, headers);
+    const { status, body, headers, json } = head.reply;
+    sendJson(head.res, status, body, close, headers, json);
   }
 
   /** Starts what may run now: a change alone at the head, reads side by side behind reads. */

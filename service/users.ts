@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { BatchLookup } from './batch-lookup.js';
 import type { Database } from './database.js';
-import { HttpError } from './http-io.js';
+import { HttpError, type Reply, withJson } from './http-io.js';
 import { describeError, log } from './log.js';
 import { dummyHash, hashPassword, verifyLogin } from './password.js';
 import type { NewUser } from './validate.js';
@@ -127,22 +127,26 @@ interface UserRow {
   fullname: string;
 }
 
-/** Reads users by name, many concurrent GETs per query (see BatchLookup). */
-export function userReader(db: Database): BatchLookup<UserRow> {
-  return new BatchLookup(async (usernames) => {
+/**
+ * Reads users by name, many concurrent GETs per query (see BatchLookup). Every GET of one
+ * name in a batch gets the same answer, serialised once: the rows of that one query.
+ */
+export function userReader(db: Database): BatchLookup<Reply> {
+  return new BatchLookup<Reply>(async (usernames) => {
     const result = await db.query<UserRow>('select-users', sql.selectMany, [usernames]);
-    return new Map(result.rows.map((row) => [row.username, row]));
+    return new Map(
+      result.rows.map((row) => [
+        row.username,
+        withJson({ status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } }),
+      ]),
+    );
   });
 }
 
-export function getUser(reader: BatchLookup<UserRow>, username: string): Promise<Answer> {
-  return reader
-    .get(username)
-    .then((row) =>
-      row === undefined
-        ? { status: 404, body: { ok: false, error: 'user not found' } }
-        : { status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } },
-    );
+const userNotFound: Reply = withJson({ status: 404, body: { ok: false, error: 'user not found' } });
+
+export function getUser(reader: BatchLookup<Reply>, username: string): Promise<Reply> {
+  return reader.get(username).then((answer) => answer ?? userNotFound);
 }
 
 export async function deleteUser(db: Database, username: string): Promise<Answer> {

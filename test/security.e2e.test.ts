@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
+import { secretFilesVolumeName } from '../cli/engine/names.js';
 import { readProjectSecrets, secretsVolumeName } from '../cli/engine/secrets/project-secrets.js';
 import { imageVariables } from '../stacks/images.js';
 import { runCli } from './support/cli.js';
@@ -127,6 +128,38 @@ describe('security of a step 1 project', () => {
     expect(postgres.HostConfig.PidsLimit).toBe(512);
     // The database is never published.
     expect(postgres.HostConfig.PortBindings ?? {}).toEqual({});
+  });
+
+  it('rewrites a secret file that changed on the engine: a warm up writes only what differs', async () => {
+    const postgresImage = (
+      await execa('docker', ['inspect', '-f', '{{.Config.Image}}', `${p.project}-postgres-1`])
+    ).stdout;
+    expect((await p.cli(['down'])).exitCode).toBe(0);
+    // The service's files volume (kept by `down`) now holds a wrong value, readable by all.
+    await execa('docker', [
+      'run',
+      '--rm',
+      '--user',
+      '0',
+      '--network',
+      'none',
+      '-v',
+      `${secretFilesVolumeName(p.project, 'usersvc')}:/s`,
+      '--entrypoint',
+      'sh',
+      postgresImage,
+      '-c',
+      'echo wrong > /s/db_password && chmod 0644 /s/db_password',
+    ]);
+    const up = await p.cli(['up', '--json']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const file = (command: string[]) =>
+      execa('docker', ['exec', `${p.project}-usersvc-1`, ...command]).then((r) => r.stdout);
+    expect(await file(['stat', '-c', '%a %u:%g', '/run/secrets/db_password'])).toBe(
+      '400 10001:10001',
+    );
+    expect(await file(['cat', '/run/secrets/db_password'])).toBe(password);
+    expect(await call('GET', p.url('/user/sec-alice'))).toMatchObject({ status: 200 });
   });
 
   it('reaches the same data after .esteps/ is deleted and from a second checkout', async () => {

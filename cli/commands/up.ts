@@ -9,7 +9,7 @@ import { connectEngine, type Engine } from '../engine/client.js';
 import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
 import { secretsVolumeName } from '../engine/secrets/project-secrets.js';
-import { prepareStackSecrets } from '../engine/secrets/stack-secrets.js';
+import { prepareStackSecrets, type SecretsOnEngine } from '../engine/secrets/stack-secrets.js';
 import { serviceUrls } from '../engine/service-urls.js';
 import { explainError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
@@ -65,7 +65,13 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   // An edge's Envoy configuration is checked against Envoy's API before the engine is touched.
   await assertStackEdges(project.resolved);
   const engine = await connectEngine(ctx.env);
-  const secrets = (dryRun: boolean) => prepareStackSecretsFor(ctx, engine, project, dryRun);
+  // The read-only pass's values serve the real pass: both run under the project's lock.
+  let stored: SecretsOnEngine | undefined;
+  const secrets = async (dryRun: boolean) => {
+    const result = await prepareStackSecretsFor(ctx, engine, project, dryRun, stored);
+    stored = result.stored;
+    return result.revisions;
+  };
   if (options.dryRun) return runUp(ctx, engine, project.resolved, true, secrets);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // Awaited here: the lock is released when this scope ends.
@@ -87,8 +93,9 @@ async function prepareStackSecretsFor(
   engine: Engine,
   project: Project,
   dryRun: boolean,
-): Promise<Readonly<Record<string, string>>> {
-  if (project.resolved.secrets.length === 0) return {};
+  stored: SecretsOnEngine | undefined,
+): Promise<{ revisions: Readonly<Record<string, string>>; stored?: SecretsOnEngine }> {
+  if (project.resolved.secrets.length === 0) return { revisions: {} };
   if (!dryRun) ctx.progress.start('secrets');
   const result = await prepareStackSecrets({
     docker: engine.docker,
@@ -96,6 +103,7 @@ async function prepareStackSecretsFor(
     specs: project.stack.secrets ?? {},
     legacy: await readLegacySecrets(project.legacySecretsFile, project.resolved.secrets),
     dryRun,
+    ...(stored && { stored }),
   });
   if (!dryRun) {
     ctx.progress.stop();
@@ -105,7 +113,7 @@ async function prepareStackSecretsFor(
       );
     }
   }
-  return result.revisions;
+  return result;
 }
 
 /** The part of `up` after loading the project (and taking its lock). */

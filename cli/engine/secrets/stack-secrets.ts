@@ -5,14 +5,22 @@ import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
 import { secretFilesVolumeName, volumeName } from '../names.js';
-import {
-  loadProjectSecrets,
-  readProjectSecrets,
-  secretRevision,
-  secretsVolumeName,
-} from './project-secrets.js';
+import { loadProjectSecrets, secretRevision, secretsVolumeName } from './project-secrets.js';
 import { dataVolumeSecrets, findSecretMismatches, type SecretMismatch } from './secret-markers.js';
-import { putVolumeFiles, volumeMountPoint, withVolumeHelper } from './volume-helper.js';
+import {
+  getVolumeEntries,
+  putVolumeFiles,
+  type VolumeFile,
+  volumeMountPoint,
+  withVolumeHelper,
+} from './volume-helper.js';
+
+/** What the engine holds: the project's values, and the files each service's volume has now. */
+export interface SecretsOnEngine {
+  readonly values: Readonly<Record<string, string>>;
+  /** By files volume name; a volume that does not exist yet is absent. */
+  readonly files: Readonly<Record<string, ReadonlyMap<string, VolumeFile>>>;
+}
 
 export interface StackSecretsInput {
   readonly docker: Docker;
@@ -23,6 +31,11 @@ export interface StackSecretsInput {
   readonly legacy: Readonly<Record<string, string>>;
   /** Plan only: create, generate and write nothing. */
   readonly dryRun: boolean;
+  /**
+   * The values an earlier call of the same command read (`StackSecrets.stored`), under the
+   * same project lock: not read again. @default read from the engine
+   */
+  readonly stored?: SecretsOnEngine;
 }
 
 export interface StackSecrets {
@@ -30,6 +43,8 @@ export interface StackSecrets {
   readonly revisions: Readonly<Record<string, string>>;
   /** Names generated or imported by this call. */
   readonly created: readonly string[];
+  /** What the engine held before this call (for `StackSecretsInput.stored`). */
+  readonly stored: SecretsOnEngine;
 }
 
 /**
@@ -42,8 +57,12 @@ export interface StackSecrets {
 export async function prepareStackSecrets(input: StackSecretsInput): Promise<StackSecrets> {
   const { docker, stack } = input;
   const names = stack.secrets;
-  if (names.length === 0) return { revisions: {}, created: [] };
-  const stored = await readProjectSecrets(docker, stack.project);
+  if (names.length === 0) return { revisions: {}, created: [], stored: { values: {}, files: {} } };
+  const services = stack.services.filter((s) => s.secrets.length > 0);
+  const volumes = services.map((s) => secretFilesVolumeName(stack.project, s.name));
+  // A warm `up` plans once read-only, then again for real: one read serves both.
+  const onEngine = input.stored ?? (await readSecretsOnEngine(docker, stack.project, volumes));
+  const stored = onEngine.values;
   const candidate: Record<string, string> = {};
   for (const name of names) {
     const value = stored[name] || input.legacy[name];
@@ -56,7 +75,7 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
     revisionsOf(candidate),
   );
   if (mismatches.length > 0) throw secretMismatch(stack.project, mismatches);
-  if (input.dryRun) return { revisions: revisionsOf(candidate), created: [] };
+  if (input.dryRun) return { revisions: revisionsOf(candidate), created: [], stored: onEngine };
   const lengthBytes = Object.fromEntries(
     Object.entries(input.specs).flatMap(([n, s]) =>
       s.lengthBytes === undefined ? [] : [[n, s.lengthBytes]],
@@ -69,24 +88,92 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
         imports: input.legacy,
         lengthBytes,
       });
-  // Each service's files, written through one helper container that mounts every volume.
-  const services = stack.services.filter((s) => s.secrets.length > 0);
-  const volumes = services.map((s) => secretFilesVolumeName(stack.project, s.name));
+  // Each service's files, written through one helper container that mounts every volume;
+  // not at all when every volume already holds exactly these files (a warm `up`).
+  const wanted = services.map((service) =>
+    service.secrets.map((s) => ({
+      path: s.target.slice(s.target.lastIndexOf('/') + 1),
+      data: Buffer.from(values[s.secret] ?? ''),
+      mode: s.mode,
+      uid: s.uid,
+      gid: s.gid,
+    })),
+  );
+  const current = volumes.every((volume, i) => holdsFiles(onEngine.files[volume], wanted[i]!));
+  if (volumes.length === 0 || current)
+    return { revisions: revisionsOf(values), created, stored: onEngine };
   for (const volume of volumes) await ensureVolume(docker, stack.project, volume, 'files');
-  if (volumes.length === 0) return { revisions: revisionsOf(values), created };
   await withVolumeHelper(docker, stack.project, volumes, async (helper) => {
-    for (const [i, service] of services.entries()) {
-      const files = service.secrets.map((s) => ({
-        path: s.target.slice(s.target.lastIndexOf('/') + 1),
-        data: Buffer.from(values[s.secret] ?? ''),
-        mode: s.mode,
-        uid: s.uid,
-        gid: s.gid,
-      }));
+    for (const [i, files] of wanted.entries()) {
       await putVolumeFiles(helper, files, volumeMountPoint(i));
     }
   });
-  return { revisions: revisionsOf(values), created };
+  return { revisions: revisionsOf(values), created, stored: onEngine };
+}
+
+/** True when `held` has every file of `files` with the same bytes, mode and owner. */
+function holdsFiles(
+  held: ReadonlyMap<string, VolumeFile> | undefined,
+  files: readonly { path: string; data: Buffer; mode?: number; uid?: number; gid?: number }[],
+): boolean {
+  return files.every((file) => {
+    const found = held?.get(file.path);
+    return (
+      found?.data.equals(file.data) === true &&
+      found.mode === (file.mode ?? 0o644) &&
+      found.uid === (file.uid ?? 0) &&
+      found.gid === (file.gid ?? 0)
+    );
+  });
+}
+
+/**
+ * The project's stored values and the files its services' volumes hold now, through one
+ * helper container (nothing created: volumes that do not exist are not mounted). Nothing
+ * when the values volume does not exist.
+ */
+async function readSecretsOnEngine(
+  docker: Docker,
+  project: string,
+  fileVolumes: readonly string[],
+): Promise<SecretsOnEngine> {
+  const valuesVolume = secretsVolumeName(project);
+  const exists = await Promise.all(
+    [valuesVolume, ...fileVolumes].map((v) => volumeExists(docker, v)),
+  );
+  if (!exists[0]) return { values: {}, files: {} };
+  const existing = fileVolumes.filter((_, i) => exists[i + 1]);
+  const entries = await withVolumeHelper(docker, project, [valuesVolume, ...existing], (helper) =>
+    getVolumeEntries(helper),
+  );
+  // `i/name`: the i-th mount (0 the values, then the existing files volumes in order).
+  const mount = (i: number) =>
+    new Map(
+      [...entries].flatMap(([path, file]) => {
+        const [index, name, ...rest] = path.split('/');
+        return index === String(i) && name !== undefined && rest.length === 0
+          ? [[name, file] as const]
+          : [];
+      }),
+    );
+  const files: Record<string, ReadonlyMap<string, VolumeFile>> = {};
+  for (const [i, volume] of existing.entries()) files[volume] = mount(i + 1);
+  return {
+    values: Object.fromEntries(
+      [...mount(0)].map(([name, file]) => [name, file.data.toString('utf8')]),
+    ),
+    files,
+  };
+}
+
+async function volumeExists(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await docker.getVolume(name).inspect();
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    throw err;
+  }
 }
 
 /** The com.esteps.secrets label of each existing data volume that a secret concerns. */

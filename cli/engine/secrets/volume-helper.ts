@@ -100,6 +100,28 @@ export async function putVolumeFiles(
 
 /** Every regular file at the volume's root, by name. Empty when there is none. */
 export async function getVolumeFiles(container: Docker.Container): Promise<Map<string, Buffer>> {
+  const entries = await getVolumeEntries(container);
+  return new Map(
+    [...entries].filter(([path]) => !path.includes('/')).map(([name, e]) => [name, e.data]),
+  );
+}
+
+/** A file read back from a volume, with the owner and mode the engine's archive gives. */
+export interface VolumeFile {
+  readonly data: Buffer;
+  /** Permission bits. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Every regular file under the helper's mount point, by path below it (`name`, or `i/name`
+ * for the i-th of several volumes): one archive, so the engine mounts the volumes once.
+ */
+export async function getVolumeEntries(
+  container: Docker.Container,
+): Promise<Map<string, VolumeFile>> {
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await container.getArchive({ path: mountPoint })) as NodeJS.ReadableStream;
@@ -109,7 +131,7 @@ export async function getVolumeFiles(container: Docker.Container): Promise<Map<s
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
-  return readTarFiles(Buffer.concat(chunks));
+  return readTarEntries(Buffer.concat(chunks));
 }
 
 /**
@@ -118,7 +140,16 @@ export async function getVolumeFiles(container: Docker.Container): Promise<Map<s
  * GNU/PAX long-name records skipped (secret names are short).
  */
 export function readTarFiles(archive: Buffer): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
+  return new Map(
+    [...readTarEntries(archive)]
+      .filter(([path]) => !path.includes('/'))
+      .map(([name, entry]) => [name, entry.data]),
+  );
+}
+
+/** Every regular file below the top folder, by its path there, with permission bits and owner. */
+export function readTarEntries(archive: Buffer): Map<string, VolumeFile> {
+  const files = new Map<string, VolumeFile>();
   let offset = 0;
   while (offset + 512 <= archive.length) {
     const header = archive.subarray(offset, offset + 512);
@@ -131,11 +162,17 @@ export function readTarFiles(archive: Buffer): Map<string, Buffer> {
     const prefix = text(345, 155);
     const name = prefix ? `${prefix}/${text(0, 100)}` : text(0, 100);
     const size = Number.parseInt(text(124, 12).trim() || '0', 8);
+    const octal = (start: number) => Number.parseInt(text(start, 8).trim() || '0', 8);
     const type = text(156, 1) || '0';
     const data = archive.subarray(offset + 512, offset + 512 + size);
     const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-    if ((type === '0' || type === '\0') && parts.length === 2)
-      files.set(parts[1]!, Buffer.from(data));
+    if ((type === '0' || type === '\0') && parts.length >= 2)
+      files.set(parts.slice(1).join('/'), {
+        data: Buffer.from(data),
+        mode: octal(100) & 0o7777,
+        uid: octal(108),
+        gid: octal(116),
+      });
     offset += 512 + Math.ceil(size / 512) * 512;
   }
   return files;
