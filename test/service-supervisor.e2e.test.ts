@@ -141,6 +141,44 @@ describe('supervisor', () => {
     expect(readFileSync(sup.serviceFile, 'utf8')).not.toContain('boom');
   });
 
+  it('runs a reload in a standby worker started ahead, broken code included', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    const standbyPids = async (): Promise<number[]> => {
+      for (let i = 0; i < 100; i += 1) {
+        const pids = (await sup.client('status')).answer.standby as number[];
+        if (pids.length > 0) return pids;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no standby worker started\n${sup.output()}`);
+    };
+    const waiting = await standbyPids();
+    const v2 = await variant(sup.dir, 'standby-v2');
+    const reload = await sup.client('reload', v2);
+    expect(reload.answer).toMatchObject({ ok: true });
+    const version = reload.answer.version;
+    // A connection made as the answer leaves may still reach an old worker that is closing.
+    for (let i = 0; i < 20 && (await healthVersion(sup)) !== version; i += 1);
+    expect(await healthVersion(sup)).toBe(version);
+    const status = await sup.client('status');
+    // The new code runs in the process that was waiting, not in a newly forked one.
+    expect(status.answer.workers).toContainEqual({
+      pid: waiting[0],
+      version,
+      state: 'serving',
+    });
+
+    // A new standby is started for the next reload; code that throws in it is reported.
+    const next = await standbyPids();
+    expect(next).not.toContain(waiting[0]);
+    const broken = join(sup.dir, 'broken-in-standby.js');
+    writeFileSync(broken, "console.error('standby about to fail');\nthrow new Error('boom');\n");
+    const failed = await sup.client('reload', broken);
+    expect(failed.answer).toMatchObject({ ok: false, error: expect.stringMatching(/exited/) });
+    expect(failed.answer.output).toContain('standby about to fail');
+    expect(failed.answer.output).toContain('boom');
+    expect(await healthVersion(sup)).toBe(version);
+  });
+
   it('keeps the old code serving when the new code never becomes ready', async () => {
     await using sup = await startSupervisor({ ...databaseEnv(pg), READY_TIMEOUT_MS: '3000' });
     const before = await healthVersion(sup);

@@ -8,6 +8,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ipcMessages as messages, versionVariable } from './contract.js';
+import { loadStandby } from './standby.js';
+import { routeOutput, setOutputTail } from './worker-output.js';
 
 export type GenerationState = 'starting' | 'serving' | 'draining';
 
@@ -47,25 +49,41 @@ export class Generation {
   fork(extraEnv: Record<string, string> = {}): Worker {
     cluster.setupPrimary({ exec: this.file, args: [], silent: true });
     const worker = cluster.fork({ ...this.env, ...extraEnv, [versionVariable]: this.version });
-    for (const [stream, target] of [
-      [worker.process.stdout, process.stdout],
-      [worker.process.stderr, process.stderr],
-    ] as const) {
-      stream?.on('data', (chunk: Buffer) => {
-        target.write(chunk);
-        if (this.state === 'starting') this.output.push(chunk);
-      });
-    }
+    routeOutput(worker);
+    this.adopt(worker);
+    return worker;
+  }
+
+  /** The environment this generation's code runs with (beside the supervisor's own). */
+  codeEnv(): Record<string, string> {
+    return { ...this.env, [versionVariable]: this.version };
+  }
+
+  /** Makes `worker` (forked for us, or a standby about to load our code) one of ours. */
+  adopt(worker: Worker): void {
+    setOutputTail(worker, (chunk) => {
+      if (this.state === 'starting') this.output.push(chunk);
+    });
     worker.on('message', (message: unknown) => {
       if ((message as { type?: unknown })?.type === messages.ready) speaksContract.add(worker);
     });
     this.workers.add(worker);
-    return worker;
   }
 
   /** Starts `count` workers; resolves once all said ready, or with the reason one did not. */
-  async start(count: number, readyTimeoutMs: number): Promise<StartFailure | undefined> {
-    const started = Array.from({ length: count }, () => this.fork());
+  async start(
+    count: number,
+    readyTimeoutMs: number,
+    /** Standby workers to run this generation's code in (standby.ts); the rest are forked. */
+    standby: readonly Worker[] = [],
+  ): Promise<StartFailure | undefined> {
+    const loaded = standby.slice(0, count).map((worker) => {
+      this.adopt(worker);
+      loadStandby(worker, this.file, this.codeEnv());
+      return worker;
+    });
+    const forked = Array.from({ length: count - loaded.length }, () => this.fork());
+    const started = [...loaded, ...forked];
     const outcomes = await Promise.all(started.map((w) => waitReady(w, readyTimeoutMs)));
     const failed = outcomes.find((outcome) => outcome !== undefined);
     if (failed === undefined) {
