@@ -29,6 +29,16 @@ export const ipcMessages = {
    * handle it is disconnected (its servers close) and killed after the drain bound.
    */
   drain: 'esteps:drain',
+  /**
+   * Worker → supervisor, once drained: about to exit. The supervisor answers `released`.
+   * A connection the supervisor handed over just before the worker stopped listening is still
+   * on its way; the worker exits only once it got the answer (or after a bound), so that it
+   * had that connection in hand and declined it, and the supervisor gave it to another
+   * worker. Exiting at once loses it: the client waits forever.
+   */
+  drained: 'esteps:drained',
+  /** Supervisor → worker: everything sent to you before this arrived; exit now. */
+  released: 'esteps:released',
 } as const;
 
 /** The environment variable naming the code version a worker runs. */
