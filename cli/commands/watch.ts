@@ -1,4 +1,5 @@
 import { sep } from 'node:path';
+import { type IncrementalBundler, incrementalBundler } from '../bundle/bundle-code.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { EstepsError, toEstepsError } from '../errors.js';
@@ -53,6 +54,8 @@ export async function watchCommand(
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  // One esbuild context per bundle, kept between saves: a save rebuilds only what changed.
+  const bundler = incrementalBundler();
   const patch = async (only: readonly string[]): Promise<void> => {
     try {
       const result = await hotpatchProject(project, engine, {
@@ -60,6 +63,7 @@ export async function watchCommand(
         ...(source !== undefined && { source }),
         progress,
         signal: ctx.signal,
+        bundler,
       });
       counts.patches += 1;
       for (const s of result.services) {
@@ -100,7 +104,7 @@ export async function watchCommand(
     changed,
   );
   try {
-    await firstPatch(project, engine, services, source, counts);
+    await firstPatch(project, engine, services, source, counts, bundler);
     running = undefined;
     print(`watching ${folders.flatMap((f) => f.folders).join(', ')}`);
     schedule();
@@ -112,6 +116,7 @@ export async function watchCommand(
     clearTimeout(timer);
     await watcher.close();
     await running;
+    await bundler.dispose();
   }
   return counts;
 }
@@ -121,9 +126,13 @@ export function debounceOption(value: string | number | undefined): number {
   if (value === undefined) return 50;
   const ms = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(ms) || ms < 1 || ms > 10_000) {
-    throw new EstepsError('USAGE', `--debounce takes milliseconds from 1 to 10000, not "${value}".`, {
-      hint: 'For example --debounce 200 for an editor that saves in several slow writes.',
-    });
+    throw new EstepsError(
+      'USAGE',
+      `--debounce takes milliseconds from 1 to 10000, not "${value}".`,
+      {
+        hint: 'For example --debounce 200 for an editor that saves in several slow writes.',
+      },
+    );
   }
   return ms;
 }
@@ -138,12 +147,14 @@ async function firstPatch(
   services: readonly { name: string }[],
   source: string | undefined,
   counts: { patches: number; failures: number },
+  bundler: IncrementalBundler,
 ): Promise<void> {
   try {
     const first = await hotpatchProject(project, engine, {
       services: services.map((s) => s.name),
       ...(source !== undefined && { source }),
       progress: createProgress({ quiet: true }),
+      bundler,
     });
     counts.patches += 1;
     for (const s of first.services) print(`${s.service} serves ${s.version}`);

@@ -167,11 +167,12 @@ function reloadFailure(
 async function probeVersion(
   baseUrl: string,
   hotpatch: ResolvedHotpatch,
+  timeoutMs = 2000,
 ): Promise<string | undefined> {
   try {
     const res = await httpRequest(`${baseUrl}${hotpatch.probe.path}`, {
-      headersTimeout: 2000,
-      bodyTimeout: 2000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     const body = (await res.body.json()) as Record<string, unknown>;
     const version = body?.[hotpatch.versionField];
@@ -190,12 +191,15 @@ async function waitForVersion(
 ): Promise<void> {
   const result = await retryUntil(
     async () => {
-      const seen = await probeVersion(baseUrl, hotpatch);
+      // Bounded tighter than the first probe: a probe that gets no answer is tried again
+      // rather than waited for (a connection made as the workers switch can be lost:
+      // bench/README.md, "Hot patch").
+      const seen = await probeVersion(baseUrl, hotpatch, 1000);
       return seen === version
         ? { done: true, value: seen }
         : { done: false, reason: `the probe reports version ${seen ?? '(no answer)'}` };
     },
-    { timeoutMs: verifyTimeoutMs, intervalMs: 50, signal },
+    { timeoutMs: verifyTimeoutMs, intervalMs: 10, signal },
   );
   if (!result.ok) {
     throw new EstepsError(
