@@ -44,14 +44,52 @@ export interface PreparedPatch {
 }
 
 /**
- * Refuses containers esteps did not create, then starts the reload client in the container
- * (service/supervisor/contract.ts) and reads the running version through the probe, so that
- * both are ready by the time the new code is bundled.
+ * The two processes a patch runs in a container, started before the code is ready: the
+ * reload client (service/supervisor/contract.ts) and the file writer, each waiting on stdin.
+ */
+export interface PatchProcesses {
+  readonly reload: RunningExec;
+  readonly writer: ContainerFileWriter;
+  /** When they were started (performance.now()): they give up after reloadTimeoutMs. */
+  readonly startedAt: number;
+  /** True once either process ended (it can no longer serve a patch). */
+  ended(): boolean;
+}
+
+export async function startPatchProcesses(
+  container: Docker.Container,
+  hotpatch: ResolvedHotpatch,
+): Promise<PatchProcesses> {
+  const startedAt = performance.now();
+  const [reload, writer] = await Promise.all([
+    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
+      timeoutMs: reloadTimeoutMs,
+      failure: 'HOTPATCH_FAILED',
+    }),
+    // The code is written by a process in the container, as its owner: releases/ may be a
+    // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
+    startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
+  ]);
+  let ended = false;
+  for (const result of [reload.result, writer.result]) {
+    void result.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+  }
+  return { reload, writer, startedAt, ended: () => ended };
+}
+
+/**
+ * Refuses containers esteps did not create, then starts the patch's processes in the
+ * container (or takes those started ahead, `processes`) and reads the running version
+ * through the probe, so that both are ready by the time the new code is bundled.
  */
 export async function preparePatch(
   docker: Docker,
   replica: RunningReplica,
   hotpatch: ResolvedHotpatch,
+  processes?: Promise<PatchProcesses>,
 ): Promise<PreparedPatch> {
   const { name, id, configHash } = replica.container;
   if (configHash === undefined) {
@@ -60,14 +98,8 @@ export async function preparePatch(
     });
   }
   const container = docker.getContainer(id);
-  const [reload, writer, running] = await Promise.all([
-    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
-      timeoutMs: reloadTimeoutMs,
-      failure: 'HOTPATCH_FAILED',
-    }),
-    // The code is written by a process in the container, as its owner: releases/ may be a
-    // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
-    startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
+  const [{ reload, writer }, running] = await Promise.all([
+    processes ?? startPatchProcesses(container, hotpatch),
     replica.baseUrl ? probeVersion(replica.baseUrl, hotpatch) : Promise.resolve(undefined),
   ]);
   const target: Target = {

@@ -5,6 +5,7 @@ import { bundleCode, type IncrementalBundler } from '../bundle/bundle-code.js';
 import type { Engine } from '../engine/client.js';
 import { type HotpatchOutcome, hotpatchServices } from '../engine/hotpatch-services.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
+import type { PatchesAhead } from '../engine/patches-ahead.js';
 import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import type { Project } from './load-project.js';
@@ -22,6 +23,8 @@ export interface HotpatchProjectOptions {
   readonly signal?: AbortSignal;
   /** Bundles incrementally with this (`esteps watch`). @default a build from scratch */
   readonly bundler?: IncrementalBundler;
+  /** Patch processes started ahead in the containers (`esteps watch`). @default none */
+  readonly ahead?: PatchesAhead;
 }
 
 /** What `esteps hotpatch --json` prints (a stable shape: fields are only ever added). */
@@ -65,6 +68,7 @@ export async function hotpatchProject(
     },
     progress: options.progress,
     ...(options.signal && { signal: options.signal }),
+    ...(options.ahead && { ahead: options.ahead }),
   });
   const first = outcome.services[0]!;
   return {

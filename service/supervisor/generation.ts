@@ -74,12 +74,18 @@ export class Generation {
     this.workers.add(worker);
   }
 
-  /** Starts `count` workers; resolves once all said ready, or with the reason one did not. */
+  /**
+   * Starts `count` workers; resolves once all said ready (`readyWhen: 'all'`) or the first
+   * did (`'first'`), or with the reason one did not. With `'first'`, the others join the
+   * serving generation as they become ready (each takes connections once it listens); one
+   * that then fails is killed, and the supervisor replaces it like any serving worker.
+   */
   async start(
     count: number,
     readyTimeoutMs: number,
     /** Standby workers to run this generation's code in (standby.ts); the rest are forked. */
     standby: readonly Worker[] = [],
+    readyWhen: 'all' | 'first' = 'all',
   ): Promise<StartFailure | undefined> {
     const loaded = standby.slice(0, count).map((worker) => {
       this.adopt(worker);
@@ -88,10 +94,20 @@ export class Generation {
     });
     const forked = Array.from({ length: count - loaded.length }, () => this.fork());
     const started = [...loaded, ...forked];
-    const outcomes = await Promise.all(started.map((w) => waitReady(w, readyTimeoutMs)));
-    const failed = outcomes.find((outcome) => outcome !== undefined);
+    const waits = started.map((worker) =>
+      waitReady(worker, readyTimeoutMs).then((outcome) => ({ worker, outcome })),
+    );
+    const failed =
+      readyWhen === 'first'
+        ? (await Promise.race(waits)).outcome
+        : (await Promise.all(waits)).find((w) => w.outcome !== undefined)?.outcome;
     if (failed === undefined) {
       this.state = 'serving';
+      for (const wait of waits) {
+        void wait.then(({ worker, outcome }) => {
+          if (outcome !== undefined && this.workers.has(worker)) worker.process.kill('SIGKILL');
+        });
+      }
       return undefined;
     }
     await this.kill();

@@ -1,8 +1,10 @@
 /**
  * Runs the service as cluster workers and swaps code without dropping a request: a reload
- * starts the new generation beside the serving one, switches once every new worker said it
- * is ready (listening), then drains the old. A new generation that exits or is not ready in
- * time is killed before it ever served, and the old keeps serving.
+ * starts the new generation beside the serving one (in standby workers started ahead, when
+ * there are: standby.ts), switches once its first worker said it is ready (listening), then
+ * drains the old; the other new workers take connections as they become ready. A new
+ * generation whose first outcome is a worker that exits or is not ready in time is killed
+ * before it ever served, and the old keeps serving.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
@@ -102,7 +104,14 @@ export class Supervisor {
     // not turn requests the old code answers into 503s while the new one connects.
     const next = new Generation(file, version, { WAIT_DB_BEFORE_LISTEN_MS: '5000' });
     const standby = this.standby?.take(this.options.workers) ?? [];
-    const failure = await next.start(this.options.workers, this.options.readyTimeoutMs, standby);
+    // The switch happens once the first new worker is ready: the old workers drain while
+    // it takes the connections, and the other new workers join as they become ready.
+    const failure = await next.start(
+      this.options.workers,
+      this.options.readyTimeoutMs,
+      standby,
+      'first',
+    );
     this.refillStandby();
     if (failure) {
       log('warn', 'reload failed, old code keeps serving', { version, error: failure.error });
