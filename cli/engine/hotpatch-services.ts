@@ -3,7 +3,7 @@ import { codeVersion } from '../../service/supervisor/contract.js';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import type { Progress } from '../ui/progress.js';
 import { listProjectContainers } from './observe.js';
-import { type PatchedReplica, preparePatch } from './patch-replica.js';
+import { type PatchedReplica, type PatchSpec, preparePatch } from './patch-replica.js';
 import type { PatchesAhead } from './patches-ahead.js';
 import { runningReplicas } from './running-service.js';
 
@@ -71,8 +71,8 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
       preparePatch(
         input.docker,
         r,
-        service.hotpatch!,
-        input.ahead?.take(input.docker.getContainer(r.container.id), service.hotpatch!),
+        patchSpec(service),
+        input.ahead?.take(input.docker.getContainer(r.container.id), patchSpec(service)),
       ),
     ),
   );
@@ -109,9 +109,19 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
       targets.flatMap(({ service, replicas }) =>
         replicas.map((r) => ({
           container: input.docker.getContainer(r.container.id),
-          hotpatch: service.hotpatch!,
+          hotpatch: patchSpec(service),
         })),
       ),
     );
   }
+}
+
+/**
+ * How a service's patches are taken in: when its containers run as the release's owner
+ * (`user` is the owner's uid:gid), the reload client writes the code itself.
+ */
+function patchSpec(service: ResolvedService): PatchSpec {
+  const hotpatch = service.hotpatch!;
+  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
+  return { ...hotpatch, clientWrites: service.user === owner };
 }

@@ -43,13 +43,23 @@ export interface PreparedPatch {
   cancel(): void;
 }
 
+/** A service's hot-patch settings, and how its patches are taken in. */
+export interface PatchSpec extends ResolvedHotpatch {
+  /**
+   * The container runs as the release's owner: the reload client itself writes the code (one
+   * process in the container per patch, not two).
+   */
+  readonly clientWrites: boolean;
+}
+
 /**
- * The two processes a patch runs in a container, started before the code is ready: the
- * reload client (service/supervisor/contract.ts) and the file writer, each waiting on stdin.
+ * The processes a patch runs in a container, started before the code is ready: the reload
+ * client (service/supervisor/contract.ts) and, unless the client writes the code itself,
+ * the file writer, each waiting on stdin.
  */
 export interface PatchProcesses {
   readonly reload: RunningExec;
-  readonly writer: ContainerFileWriter;
+  readonly writer: ContainerFileWriter | undefined;
   /** When they were started (performance.now()): they give up after reloadTimeoutMs. */
   readonly startedAt: number;
   /** True once either process ended (it can no longer serve a patch). */
@@ -58,20 +68,22 @@ export interface PatchProcesses {
 
 export async function startPatchProcesses(
   container: Docker.Container,
-  hotpatch: ResolvedHotpatch,
+  hotpatch: PatchSpec,
 ): Promise<PatchProcesses> {
   const startedAt = performance.now();
+  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
+  // The code is written by a process in the container, as its owner: releases/ may be a
+  // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
   const [reload, writer] = await Promise.all([
     startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
       timeoutMs: reloadTimeoutMs,
       failure: 'HOTPATCH_FAILED',
+      ...(hotpatch.clientWrites && { user: owner }),
     }),
-    // The code is written by a process in the container, as its owner: releases/ may be a
-    // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
-    startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
+    hotpatch.clientWrites ? undefined : startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
   ]);
   let ended = false;
-  for (const result of [reload.result, writer.result]) {
+  for (const result of [reload.result, writer?.result ?? new Promise(() => undefined)]) {
     void result.then(
       () => (ended = true),
       () => (ended = true),
@@ -88,7 +100,7 @@ export async function startPatchProcesses(
 export async function preparePatch(
   docker: Docker,
   replica: RunningReplica,
-  hotpatch: ResolvedHotpatch,
+  hotpatch: PatchSpec,
   processes?: Promise<PatchProcesses>,
 ): Promise<PreparedPatch> {
   const { name, id, configHash } = replica.container;
@@ -115,7 +127,7 @@ export async function preparePatch(
     apply: (code, version, signal) => applyPatch(target, code, version, signal),
     cancel: () => {
       reload.cancel();
-      writer.cancel();
+      writer?.cancel();
     },
   };
 }
@@ -124,9 +136,9 @@ interface Target {
   readonly container: Docker.Container;
   readonly name: string;
   readonly baseUrl: string | undefined;
-  readonly hotpatch: ResolvedHotpatch;
+  readonly hotpatch: PatchSpec;
   readonly reload: RunningExec;
-  readonly writer: ContainerFileWriter;
+  readonly writer: ContainerFileWriter | undefined;
   readonly running: string | undefined;
 }
 
@@ -139,25 +151,32 @@ async function applyPatch(
   const { name, baseUrl, hotpatch, reload, writer, running } = target;
   if (running === version) {
     reload.cancel();
-    writer.cancel();
+    writer?.cancel();
     return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
   }
   const started = performance.now();
   const file = releaseFile(hotpatch.path, version);
-  try {
-    await writer.write(file, code);
-  } catch (err) {
-    reload.cancel();
-    throw err;
-  } finally {
-    writer.cancel();
+  if (writer) {
+    try {
+      await writer.write(file, code);
+    } catch (err) {
+      reload.cancel();
+      throw err;
+    } finally {
+      writer.cancel();
+    }
+    reload.write(`${file}\n`);
+  } else {
+    reload.write(`${JSON.stringify({ file, data: code.toString('base64') })}\n`);
   }
-  const copied = performance.now();
-  reload.write(`${file}\n`);
+  let copied = performance.now();
   // The answer line is all we need; the process exiting and the engine saying so come later.
   const answer = parseControlAnswer((await reload.firstLine) ?? '');
   const reloaded = performance.now();
+  if (answer?.writeFailed) throw writeFailed(name, file, hotpatch, answer.error);
   if (!answer?.ok) throw reloadFailure(name, answer, await reload.result);
+  // The client wrote the code: the copy is the sending plus its own write.
+  if (!writer) copied = Math.min(reloaded, started + Number(answer.writeMs ?? 0));
   if (baseUrl) await waitForVersion(baseUrl, hotpatch, version, name, signal);
   const done = performance.now();
   return {
@@ -173,6 +192,18 @@ async function applyPatch(
       verifyMs: Math.round(done - reloaded),
     },
   };
+}
+
+function writeFailed(
+  name: string,
+  file: string,
+  hotpatch: PatchSpec,
+  error: string | undefined,
+): EstepsError {
+  const { uid, gid } = hotpatch.owner;
+  return new EstepsError('HOTPATCH_FAILED', `Writing ${file} in ${name} failed: ${error}.`, {
+    hint: `Check that ${file}'s folder exists and is writable by ${uid}:${gid} (a tmpfs on a read-only root filesystem).`,
+  });
 }
 
 /** The new code did not start: the supervisor's reason and the new code's output. */

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { reloadTimeoutMs } from '../../service/supervisor/contract.js';
-import type { ResolvedHotpatch } from '../../stacks/model.js';
-import { type PatchProcesses, startPatchProcesses } from './patch-replica.js';
+import { type PatchProcesses, type PatchSpec, startPatchProcesses } from './patch-replica.js';
 
 /** Processes started ahead are used while this much of their time is left, else replaced. */
 const marginMs = 15_000;
@@ -17,7 +16,7 @@ export class PatchesAhead {
   private readonly started = new Map<string, Promise<PatchProcesses>>();
 
   /** The processes for a patch of container `id`: those started ahead, or new ones. */
-  take(container: Docker.Container, hotpatch: ResolvedHotpatch): Promise<PatchProcesses> {
+  take(container: Docker.Container, hotpatch: PatchSpec): Promise<PatchProcesses> {
     const ahead = this.started.get(container.id);
     this.started.delete(container.id);
     if (ahead === undefined) return startPatchProcesses(container, hotpatch);
@@ -33,7 +32,7 @@ export class PatchesAhead {
   }
 
   /** Starts the processes of the next patch in each container (replacing any not taken). */
-  startFor(targets: readonly { container: Docker.Container; hotpatch: ResolvedHotpatch }[]): void {
+  startFor(targets: readonly { container: Docker.Container; hotpatch: PatchSpec }[]): void {
     for (const { container, hotpatch } of targets) {
       void this.started.get(container.id)?.then(cancel, () => undefined);
       const processes = startPatchProcesses(container, hotpatch);
@@ -51,5 +50,5 @@ export class PatchesAhead {
 
 function cancel(processes: PatchProcesses): void {
   processes.reload.cancel();
-  processes.writer.cancel();
+  processes.writer?.cancel();
 }
