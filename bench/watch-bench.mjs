@@ -68,7 +68,13 @@ async function edit(run, message) {
   try {
     while (performance.now() - start < 30_000) {
       try {
-        const res = await pool.request({ path: '/user/health', method: 'GET' });
+        // Bounded: a connection made as the workers switch can be lost (bench/README.md).
+        const res = await pool.request({
+          path: '/user/health',
+          method: 'GET',
+          headersTimeout: 1000,
+          bodyTimeout: 1000,
+        });
         const body = JSON.parse(await res.body.text());
         if (body.msg === message && body.database === 'up') {
           return Math.round(performance.now() - start);
