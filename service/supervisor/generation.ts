@@ -67,9 +67,10 @@ export class Generation {
     worker.on('message', (message: unknown) => {
       const type = (message as { type?: unknown })?.type;
       if (type === messages.ready) speaksContract.add(worker);
-      else if (type === messages.drained) {
-        void handlesDelivered(worker).then(() => sendQuietly(worker, { type: messages.released }));
-      }
+      // IPC messages keep their order (node queues even plain ones behind a handle still
+      // waiting for its acknowledgement): by the time the worker reads this, it has read
+      // every connection handed to it before, and declined those that came after its close.
+      else if (type === messages.drained) sendQuietly(worker, { type: messages.released });
     });
     this.workers.add(worker);
   }
@@ -145,26 +146,6 @@ export class Generation {
 
 /** Workers that sent the contract's ready message, and so handle its drain message. */
 const speaksContract = new WeakSet<Worker>();
-
-/**
- * Resolves once no connection handed to `worker` is still on its way (bounded, 1 s). The
- * cluster hands a connection over as a message carrying it, and such messages wait in
- * `_handleQueue` for the previous one's acknowledgement while plain messages overtake them
- * (node lib/internal/child_process.js): a worker told "released" at once could exit with a
- * connection still queued for it, which would then hang unanswered. Past the queue, the
- * worker received every connection meant for it, and declined those after its close.
- */
-function handlesDelivered(worker: Worker): Promise<void> {
-  const child = worker.process as unknown as { _handleQueue?: unknown };
-  const deadline = Date.now() + 1000;
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!child._handleQueue || Date.now() > deadline) resolve();
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}
 
 function sendQuietly(worker: Worker, message: object): void {
   try {
