@@ -14,7 +14,9 @@ import {
 const older = { N: 16384, r: 8, p: 1 };
 const cheap = { N: 1024, r: 8, p: 1 };
 
-describe('password hashing', () => {
+// Real hashes at today's cost (128 MiB, a few hundred ms each on a quiet core): on a busy CI
+// machine several in one test outlast the default 5 s.
+describe('password hashing', { timeout: 30_000 }, () => {
   it('stores scrypt at OWASP minimum with its parameters, a random salt, never the password', async () => {
     expect(defaultParams).toEqual({ N: 131072, r: 8, p: 1 });
     expect(hashMemoryBytes(defaultParams)).toBeLessThan(129 * 2 ** 20);
@@ -71,7 +73,7 @@ describe('password hashing', () => {
   });
 });
 
-describe('verifyLogin', () => {
+describe('verifyLogin', { timeout: 30_000 }, () => {
   it('re-makes a matching hash of an older cost at today’s cost', async () => {
     const stored = await hashPassword('carolrules', older);
     const check = await verifyLogin('carolrules', stored);

@@ -79,7 +79,10 @@ async function boundedHashWork<T>(work: () => Promise<T>, wanted: StillWanted): 
   }
 }
 
+const userExists: Answer = { status: 409, body: { ok: false, error: 'user already exists' } };
+
 const sql = {
+  exists: 'SELECT 1 FROM users WHERE username = $1',
   insert: 'INSERT INTO users (uuid, username, fullname, password) VALUES ($1, $2, $3, $4)',
   selectMany: 'SELECT username, uuid, fullname FROM users WHERE username = ANY($1::varchar[])',
   selectForLogin: 'SELECT uuid, fullname, password FROM users WHERE username = $1',
@@ -95,7 +98,14 @@ export async function createUser(
   user: NewUser,
   wanted: StillWanted,
 ): Promise<Answer> {
-  const hash = await boundedHashWork(() => hashPassword(user.password), wanted);
+  // A name already taken needs no hash: checked once the request's turn to hash comes, a
+  // burst of PUTs of one name costs one or two hashes and an indexed read each, not a queue
+  // of hashes. The unique constraint still decides a race between two that both hashed.
+  const hash = await boundedHashWork(async () => {
+    const taken = await db.query('user-exists', sql.exists, [username]);
+    return taken.rowCount ? undefined : hashPassword(user.password);
+  }, wanted);
+  if (hash === undefined) return userExists;
   for (let attempt = 0; ; attempt++) {
     const uuid = newUuid();
     try {
@@ -106,7 +116,7 @@ export async function createUser(
       if (code !== '23505') throw err;
       // A primary-key clash needs two equal random UUIDs: try once more, then give up.
       if (constraint === 'users_pkey' && attempt === 0) continue;
-      return { status: 409, body: { ok: false, error: 'user already exists' } };
+      return userExists;
     }
   }
 }

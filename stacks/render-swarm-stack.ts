@@ -16,14 +16,20 @@ export interface SwarmStackOptions {
  * updates with rollback, restart policy, limits), ports use the long syntax with their
  * publish mode, networks are overlays, secrets stay files beside it. A service with a volume
  * runs on a manager (`node.role==manager`): `up --swarm` pins it to one node, which a file
- * written before the deployment cannot know. `docker stack deploy` ignores `cap_add`,
- * `cap_drop` and `depends_on` (it says so). Pure.
+ * written before the deployment cannot know. tmpfs mounts are long-syntax volumes (the
+ * service key `tmpfs:` is dropped by `docker stack deploy`). `docker stack deploy` ignores
+ * `security_opt` (it says so). Pure.
  */
 export function renderSwarmStack(
   stack: ResolvedStack,
   options: SwarmStackOptions,
-): RenderedCompose & { document: ComposeDocument & { version: string } } {
+): RenderedCompose & {
+  document: ComposeDocument & { version: string };
+  /** What the file cannot say as the stack does, one line each (render puts them in its header). */
+  notes: readonly string[];
+} {
   const rendered = renderCompose(stack);
+  const notes: string[] = [];
   const services: ComposeDocument['services'] = {};
   for (const s of stack.services) {
     const {
@@ -34,6 +40,7 @@ export function renderSwarmStack(
       pids_limit: _pids,
       scale: _scale,
       ports: _ports,
+      tmpfs: _tmpfs,
       ...out
     } = rendered.document.services[s.name]!;
     if (s.build) out.image = `${options.registry}/${repository(s.image)}`;
@@ -44,6 +51,25 @@ export function renderSwarmStack(
         protocol: p.protocol,
         mode: options.publishMode,
       }));
+    }
+    // `docker stack deploy` drops a service's `tmpfs:` key without a word, and a read-only
+    // root then has no writable /tmp: tmpfs mounts are long-syntax volumes, which carry only
+    // a size in format 3.8 (a tmpfs is then mode 1777, owned by root).
+    if (s.tmpfs.length > 0) {
+      out.volumes = [
+        ...((out.volumes as unknown[] | undefined) ?? []),
+        ...s.tmpfs.map((t) => ({
+          type: 'tmpfs',
+          target: t.target,
+          ...(t.sizeBytes !== undefined && { tmpfs: { size: t.sizeBytes } }),
+        })),
+      ];
+      for (const t of s.tmpfs) {
+        if (t.mode !== 0o1777 || t.uid !== undefined || t.gid !== undefined)
+          notes.push(
+            `${s.name}: tmpfs ${t.target} is mode 1777, owned by root (format 3.8 has no tmpfs mode, uid or gid)`,
+          );
+      }
     }
     const publishesHost = options.publishMode === 'host' && s.ports.length > 0;
     const order = publishesHost || s.volumes.length > 0 ? 'stop-first' : 'start-first';
@@ -79,6 +105,7 @@ export function renderSwarmStack(
   );
   return {
     ...rendered,
+    notes,
     document: {
       version: '3.8',
       ...rendered.document,

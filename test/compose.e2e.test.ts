@@ -30,6 +30,7 @@ const project = uniqueName('esteps-compose');
 let dir: string;
 let file: string;
 let port: number;
+let rendered: string;
 
 /** docker-compose with this test's project and file, from the compose file's directory. */
 function compose(...args: string[]) {
@@ -63,6 +64,38 @@ async function waitForHealth(timeoutMs: number): Promise<Record<string, unknown>
   throw new Error(`usersvc never answered /user/health: ${last}\n${logs.all}`);
 }
 
+/** `esteps render -o` of step1 into the test's folder; returns what render prints. */
+async function renderEject(): Promise<string> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ESTEPS_USERSVC_PORT: String(port),
+  };
+  for (const variable of imageVariables) env[variable] = stackImage(variable);
+  const ctx: CommandContext = {
+    cwd: dir,
+    env,
+    json: false,
+    progress: createProgress({ quiet: true }),
+    signal: new AbortController().signal,
+  };
+  const result = await render(ctx, { stack: 'step1', project, output: file });
+  return result.text ?? '';
+}
+
+/** `docker-compose up -d --build`, then the service's health: once for the tests that need it. */
+let upOnce: Promise<void> | undefined;
+function composeUp(): Promise<void> {
+  upOnce ??= (async () => {
+    const up = await compose('up', '-d', '--build');
+    expect(up.exitCode, up.all).toBe(0);
+    const health = await waitForHealth(120_000);
+    expect(health.ok).toBe(true);
+  })();
+  return upOnce;
+}
+
+// Each test stands alone (`-t` may pick any): the render is done before them all, and the
+// stack is brought up by whichever test needs it first.
 describe('render -o, then docker-compose up --build', () => {
   beforeAll(async () => {
     await ensureDockerCompose();
@@ -70,6 +103,7 @@ describe('render -o, then docker-compose up --build', () => {
     // A folder of its own: the `.env` beside the compose file is not the one esteps reads.
     file = join(dir, 'eject', 'docker-compose.yml');
     port = await freePort();
+    rendered = await renderEject();
   });
 
   afterAll(async () => {
@@ -89,20 +123,7 @@ describe('render -o, then docker-compose up --build', () => {
   });
 
   it('writes the compose file, a .env without secrets, the secret files, and the build context', async () => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      ESTEPS_USERSVC_PORT: String(port),
-    };
-    for (const variable of imageVariables) env[variable] = stackImage(variable);
-    const ctx: CommandContext = {
-      cwd: dir,
-      env,
-      json: false,
-      progress: createProgress({ quiet: true }),
-      signal: new AbortController().signal,
-    };
-    const result = await render(ctx, { stack: 'step1', project, output: file });
-    expect(result.text).toContain(`docker-compose -p ${project}`);
+    expect(rendered).toContain(`docker-compose -p ${project}`);
 
     const out = dirname(file);
     const envFile = join(out, '.env');
@@ -135,12 +156,7 @@ describe('render -o, then docker-compose up --build', () => {
   });
 
   it('comes up with docker-compose up -d --build and serves a user round trip', async () => {
-    const up = await compose('up', '-d', '--build');
-    expect(up.exitCode, up.all).toBe(0);
-
-    const health = await waitForHealth(120_000);
-    expect(health.ok).toBe(true);
-
+    await composeUp();
     const name = `alice${Date.now() % 100000}`;
     const created = await request(`http://127.0.0.1:${port}/user/${name}`, {
       method: 'PUT',
@@ -156,6 +172,7 @@ describe('render -o, then docker-compose up --build', () => {
   });
 
   it('publishes only on 127.0.0.1 and runs the service as a non-root user', async () => {
+    await composeUp();
     const { docker } = await testEngine();
     const [container] = await docker.listContainers({
       filters: {

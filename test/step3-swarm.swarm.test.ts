@@ -286,11 +286,16 @@ describe('step3 on a 3-node Swarm', () => {
     }
   });
 
-  it('render --swarm writes a file docker stack deploy accepts on the same Swarm', async () => {
+  it('render --swarm: docker stack deploy of the file gives a stack that answers, and stack rm removes it', async () => {
     const file = join(work, 'swarm', 'stack.yml');
     const render = await cli(['render', '--swarm', '-o', file]);
     expect(render.exitCode, render.stderr).toBe(0);
     expect(await readFile(file, 'utf8')).toMatch(/deploy:\n/);
+    // The command it prints names the stand-in by its place in the registry (no .env read).
+    if (postgresImage.startsWith('esteps-local/'))
+      expect(render.stdout).toContain(
+        `ESTEPS_POSTGRES_IMAGE=${facts.registry}/${postgresImage} docker stack deploy -c`,
+      );
     // `render -o` writes secret files only where the project's secrets module does so; a
     // fresh stack deployment (its own volume) takes any value.
     const secretFile = join(work, 'swarm', 'secrets', 'db_password');
@@ -298,40 +303,89 @@ describe('step3 on a 3-node Swarm', () => {
       await mkdir(dirname(secretFile), { recursive: true });
       await writeFile(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
     }
+    // A stack of its own name: nothing of esteps' deployment of the project can answer for it.
+    const stack = `${project}-stk`;
+    const port = 30001;
     const stackEnv = {
       ...process.env,
       DOCKER_HOST: facts.dockerHost,
+      // The stand-in is in the registry (up --swarm pushed it); docker stack deploy reads no .env.
       ESTEPS_POSTGRES_IMAGE: `${facts.registry}/${postgresImage}`,
-      ESTEPS_USERSVC_PORT: '30001',
+      ESTEPS_USERSVC_PORT: String(port),
     };
+    const docker = (args: string[]) =>
+      execa('docker', args, { env: stackEnv, reject: false, cwd: join(work, 'swarm') });
+    const byStack = { label: [`com.docker.stack.namespace=${stack}`] };
+    const urls = facts.nodes.map(
+      (n) => `http://127.0.0.1:${n.ports.find((p) => p.node === port)!.host}`,
+    );
     const started = Date.now();
-    const deploy = await execa('docker', ['stack', 'deploy', '-c', file, project], {
-      env: stackEnv,
-      reject: false,
-      cwd: join(work, 'swarm'),
-    });
+    const deploy = await docker(['stack', 'deploy', '-c', file, stack]);
     expect(deploy.exitCode, deploy.stderr).toBe(0);
     try {
-      // What was deployed carries the rendered deploy: settings. (Waiting for it to answer
-      // timed out at 240 s in the one run that tried; not yet understood.)
-      const services = (await manager.listServices({
-        filters: { label: [`com.docker.stack.namespace=${project}`] },
-      })) as {
+      const services = (await manager.listServices({ filters: byStack })) as {
         Spec: {
           Name: string;
           Mode: { Replicated?: { Replicas?: number } };
           UpdateConfig?: { FailureAction?: string };
         };
       }[];
-      const usersvc = services.find((x) => x.Spec.Name === `${project}_usersvc`);
+      const usersvc = services.find((x) => x.Spec.Name === `${stack}_usersvc`);
       expect(services).toHaveLength(2);
       expect(usersvc?.Spec.Mode.Replicated?.Replicas).toBe(3);
       expect(usersvc?.Spec.UpdateConfig?.FailureAction).toBe('rollback');
+      // Every node answers, with the database up (one replica a node, host-mode ports).
+      for (const url of urls) {
+        await until(`${url} answers with the database up`, 120_000, async () => {
+          const r = await fetch(`${url}/user/health`, { signal: AbortSignal.timeout(3000) });
+          const body = (await r.json()) as { database?: string };
+          return r.status === 200 && body.database === 'up' ? true : undefined;
+        });
+      }
       console.info(
-        `docker stack deploy of the rendered file accepted in ${Date.now() - started} ms`,
+        `docker stack deploy of the rendered file answered on every node in ${Date.now() - started} ms`,
       );
+      // A user written through one node is read through another: one database behind them all.
+      const name = `stk-${randomBytes(4).toString('hex')}`;
+      const put = await fetch(`${urls[0]}/user/${name}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          fullname: 'Stack Deployed',
+          password: `pw-${randomBytes(6).toString('hex')}`,
+        }),
+      });
+      const created = (await put.json()) as { uuid?: string };
+      expect(put.status, JSON.stringify(created)).toBe(201);
+      expect(created.uuid).toMatch(/^[0-9A-F]{32}$/);
+      const get = await fetch(`${urls[1]}/user/${name}`);
+      const read = (await get.json()) as Record<string, unknown>;
+      expect(get.status).toBe(200);
+      expect(read).toMatchObject({ uuid: created.uuid, fullname: 'Stack Deployed' });
+      expect(read).not.toHaveProperty('password');
     } finally {
-      await execa('docker', ['stack', 'rm', project], { env: stackEnv, reject: false });
+      await docker(['stack', 'rm', stack]);
+    }
+    // Nothing of the stack is left: services, secrets, networks, task containers; its volume
+    // (docker stack rm keeps volumes) is removed by hand and was the only one.
+    expect(await manager.listServices({ filters: byStack })).toEqual([]);
+    expect(await manager.listSecrets({ filters: byStack })).toEqual([]);
+    await until('the stack network is gone', 60_000, async () =>
+      (await manager.listNetworks({ filters: byStack })).length === 0 ? true : undefined,
+    );
+    for (const node of facts.nodes) {
+      const engine = nodeEngine(node.dockerHost);
+      await until(`no container of the stack on ${node.name}`, 60_000, async () =>
+        (await engine.listContainers({ all: true, filters: byStack })).length === 0
+          ? true
+          : undefined,
+      );
+      const volumes = (await engine.listVolumes({ filters: byStack })).Volumes ?? [];
+      expect(volumes.map((v) => v.Name)).toEqual(
+        node.role === 'manager' ? [`${stack}_pgdata`] : [],
+      );
+      for (const v of volumes) await engine.getVolume(v.Name).remove();
+      expect((await engine.listVolumes({ filters: byStack })).Volumes ?? []).toEqual([]);
     }
   });
 });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertStackEdges } from '../../stacks/check-edges.js';
+import type { ResolvedStack } from '../../stacks/model.js';
 import { renderCompose } from '../../stacks/render-compose.js';
 import { renderSwarmStack } from '../../stacks/render-swarm-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
@@ -40,19 +41,20 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
   // An edge's Envoy configuration is checked against Envoy's API before anything is written.
   await assertStackEdges(project.resolved);
   const settings = options.swarm ? await readSwarmSettings(ctx.env) : undefined;
-  const rendered = settings
+  const swarm = settings
     ? renderSwarmStack(project.resolved, {
         // Unset here: the file reads it when deployed (docker stack deploy interpolates).
         registry: settings.registry ?? `\${ESTEPS_REGISTRY:?set ESTEPS_REGISTRY}`,
         ...settings.modes,
       })
-    : renderCompose(project.resolved);
+    : undefined;
+  const rendered = swarm ?? renderCompose(project.resolved);
   // Loaded here: the YAML writer is large and only render needs it.
   const { toYaml } = await import('../../stacks/to-yaml.js');
   const yaml = toYaml(
     rendered.document,
-    settings
-      ? swarmHeader(project.resolved.name, project.name)
+    swarm
+      ? swarmHeader(project.resolved.name, project.name, swarm.notes)
       : header(project.resolved.name, project.name),
   );
   if (!options.output) {
@@ -89,7 +91,7 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
       : '  .env not written: esteps reads the .env there; docker-compose reads it too',
     ...Object.values(written.contexts).map((dir) => `  ${show(dir)}/: build context`),
     settings
-      ? `Run (images pushed by esteps up --swarm): docker stack deploy -c ${show(written.file)} ${project.name}`
+      ? `Run (images pushed by esteps up --swarm): ${standInVariables(project.resolved, settings.registry)}docker stack deploy -c ${show(written.file)} ${project.name}`
       : `Run: docker-compose -p ${project.name} -f ${show(written.file)} up -d --build`,
   ];
   return {
@@ -112,11 +114,29 @@ function header(stack: string, project: string): string {
   ].join('\n');
 }
 
-function swarmHeader(stack: string, project: string): string {
+/**
+ * `ESTEPS_POSTGRES_IMAGE=<registry>/esteps-local/postgres:15-bookworm ` for each image a
+ * variable names that is a stand-in of setup (`esteps-local/...`): no registry but the Swarm's
+ * serves it (`up --swarm` pushed it there), and docker stack deploy reads no `.env`.
+ */
+function standInVariables(stack: ResolvedStack, registry: string | undefined): string {
+  const assignments = stack.services.flatMap((s) => {
+    const origin = stack.origins[`services.${s.name}.image`];
+    return !s.build && origin && s.image.startsWith('esteps-local/')
+      ? [`${origin.variable}=${registry ?? '$ESTEPS_REGISTRY'}/${s.image} `]
+      : [];
+  });
+  return [...new Set(assignments)].join('');
+}
+
+function swarmHeader(stack: string, project: string, notes: readonly string[]): string {
   return [
     `Rendered by esteps from stack "${stack}" for project "${project}", for a Swarm.`,
     `Run it with: docker stack deploy -c FILE ${project}`,
     'Built images must be in the registry first (esteps up --swarm pushes them).',
+    'Variables come from the environment of docker stack deploy (it reads no .env); secrets',
+    'from the files under secrets/.',
+    ...notes.map((n) => `Note: ${n}.`),
   ].join('\n');
 }
 

@@ -61,7 +61,7 @@ let sent = 0, failed = 0, retried = 0, done = 0; const started = Date.now();
 function once(avoid) {
   return new Promise((resolve) => dns.lookup(${JSON.stringify(host)}, { all: true }, (err, addrs) => {
     if (err || !addrs.length) return resolve({ ok: false });
-    const pool = addrs.filter((a) => a.address !== avoid); const list = pool.length ? pool : addrs;
+    const pool = addrs.filter((a) => !avoid.includes(a.address)); const list = pool.length ? pool : addrs;
     const address = list[Math.floor(Math.random() * list.length)].address;
     const req = http.get({ host: address, port: ${port}, path: '/user/health', timeout: 3000, agent: false }, (res) => {
       res.resume(); res.on('end', () => resolve({ ok: res.statusCode < 300, address }));
@@ -72,8 +72,16 @@ function once(avoid) {
 }
 async function one() {
   sent++;
-  const first = await once();
-  if (!first.ok) { retried++; const second = await once(first.address); if (!second.ok) failed++; }
+  // Envoy's retry policy at the edge: retry_on connect-failure/5xx, num_retries 2, each on a
+  // host not tried yet (the previous_hosts predicate).
+  const tried = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) retried++;
+    const answer = await once(tried);
+    if (answer.ok) break;
+    if (answer.address) tried.push(answer.address);
+    if (attempt === 2) failed++;
+  }
   done++;
 }
 const timer = setInterval(() => {
