@@ -26,7 +26,12 @@ export interface PatchedReplica {
   readonly durationMs: number;
   /** True when the container already ran this version: nothing was copied. */
   readonly unchanged: boolean;
-  /** Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's own switch, verify. */
+  /**
+   * Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's
+   * own switch, verify. Where the reload client writes the code itself (PatchSpec), copy is
+   * its write in the container, and reload includes sending the code and waiting for the
+   * client to have started.
+   */
   readonly phases?: {
     readonly copyMs: number;
     readonly reloadMs: number;
