@@ -21,7 +21,7 @@ function stopOnRequest(drain: () => Promise<void>, db: Database): void {
     stopping = true;
     log('info', 'draining', { reason });
     void drain()
-      .then(() => Promise.race([db.stop(), sleep(1000)]))
+      .then(() => Promise.all([Promise.race([db.stop(), sleep(1000)]), released()]))
       .then(() => {
         log('info', 'drained, exiting');
         process.exit(0);
@@ -33,6 +33,30 @@ function stopOnRequest(drain: () => Promise<void>, db: Database): void {
     if ((message as { type?: unknown })?.type === messages.drain) stop('supervisor');
   });
   process.on('disconnect', () => stop('supervisor gone'));
+}
+
+/**
+ * Under the supervisor: says it is drained and resolves once the supervisor answers (at most
+ * 1 s), so that a connection handed over just before the server closed is declined and
+ * goes to another worker rather than lost with this process (contract.ts, `drained`).
+ */
+function released(): Promise<void> {
+  if (!process.send || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve();
+    };
+    const timer = setTimeout(done, 1000);
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown })?.type === messages.released) done();
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: messages.drained }, (err: Error | null) => {
+      if (err) done();
+    });
+  });
 }
 
 function main(): void {

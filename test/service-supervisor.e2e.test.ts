@@ -4,6 +4,7 @@
  * and reports why, and SIGTERM drains in-flight requests and exits 0 within its bound.
  */
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -68,6 +69,39 @@ async function undiciLoad(url: string, until: Promise<unknown>) {
   return counts;
 }
 
+/**
+ * A new connection per request, one every 5 ms, each bounded (3 s), until `until` settles:
+ * connections made while the workers switch must be answered too, not only kept-alive ones.
+ */
+async function newConnectionLoad(url: string, until: Promise<unknown>) {
+  let done = false;
+  void until.then(() => (done = true));
+  const counts = { ok: 0, failed: [] as string[] };
+  const pending: Promise<void>[] = [];
+  while (!done) {
+    pending.push(
+      new Promise<void>((resolve) => {
+        const req = http.get(`${url}/user/health`, { agent: false, timeout: 3000 }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) counts.ok++;
+            else counts.failed.push(`status ${res.statusCode}`);
+            resolve();
+          });
+        });
+        req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+        req.on('error', (err) => {
+          counts.failed.push(String(err));
+          resolve();
+        });
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(pending);
+  return counts;
+}
+
 describe('supervisor', () => {
   it('runs the bundled code and reports its version', async () => {
     await using sup = await startSupervisor(databaseEnv(pg));
@@ -120,6 +154,23 @@ describe('supervisor', () => {
     expect(readFileSync(sup.serviceFile).equals(readFileSync(v2))).toBe(true);
   });
 
+  it('answers every request on a new connection while it reloads', async () => {
+    await using sup = await startSupervisor({ ...databaseEnv(pg), SERVICE_WORKERS: '2' });
+    await waitDatabaseUp(sup.url);
+    const files = [await variant(sup.dir, 'nc2'), await variant(sup.dir, 'nc3')];
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const load = newConnectionLoad(sup.url, stopped);
+    for (let i = 0; i < 8; i += 1) {
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await sup.client('reload', files[i % 2]!)).answer).toMatchObject({ ok: true });
+    }
+    stop();
+    const counts = await load;
+    expect(counts.failed).toEqual([]);
+    expect(counts.ok).toBeGreaterThan(200);
+  });
+
   it('keeps the old code serving when the new code throws at start-up', async () => {
     await using sup = await startSupervisor(databaseEnv(pg));
     const before = await healthVersion(sup);
@@ -139,6 +190,44 @@ describe('supervisor', () => {
       { pid: expect.any(Number), version: before, state: 'serving' },
     ]);
     expect(readFileSync(sup.serviceFile, 'utf8')).not.toContain('boom');
+  });
+
+  it('runs a reload in a standby worker started ahead, broken code included', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    const standbyPids = async (): Promise<number[]> => {
+      for (let i = 0; i < 100; i += 1) {
+        const pids = (await sup.client('status')).answer.standby as number[];
+        if (pids.length > 0) return pids;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no standby worker started\n${sup.output()}`);
+    };
+    const waiting = await standbyPids();
+    const v2 = await variant(sup.dir, 'standby-v2');
+    const reload = await sup.client('reload', v2);
+    expect(reload.answer).toMatchObject({ ok: true });
+    const version = reload.answer.version;
+    // A connection made as the answer leaves may still reach an old worker that is closing.
+    for (let i = 0; i < 20 && (await healthVersion(sup)) !== version; i += 1);
+    expect(await healthVersion(sup)).toBe(version);
+    const status = await sup.client('status');
+    // The new code runs in the process that was waiting, not in a newly forked one.
+    expect(status.answer.workers).toContainEqual({
+      pid: waiting[0],
+      version,
+      state: 'serving',
+    });
+
+    // A new standby is started for the next reload; code that throws in it is reported.
+    const next = await standbyPids();
+    expect(next).not.toContain(waiting[0]);
+    const broken = join(sup.dir, 'broken-in-standby.js');
+    writeFileSync(broken, "console.error('standby about to fail');\nthrow new Error('boom');\n");
+    const failed = await sup.client('reload', broken);
+    expect(failed.answer).toMatchObject({ ok: false, error: expect.stringMatching(/exited/) });
+    expect(failed.answer.output).toContain('standby about to fail');
+    expect(failed.answer.output).toContain('boom');
+    expect(await healthVersion(sup)).toBe(version);
   });
 
   it('keeps the old code serving when the new code never becomes ready', async () => {

@@ -7,11 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { BuildFailure } from 'esbuild';
+import type { BuildContext, BuildFailure, BuildOptions } from 'esbuild';
 import type { ResolvedBundle } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 import { buildCache, cacheKey, cacheRoot } from './build-cache.js';
+import { loadEsbuild } from './load-esbuild.js';
 
 /** The entries esteps itself provides to stacks (`{ entry: 'esteps/supervisor' }`). */
 export const packageEntries: Readonly<Record<string, string>> = {
@@ -30,61 +31,155 @@ export function entryFile(entry: string): string {
  * the project and reading the engine. Failures are left to the bundling itself to report.
  */
 export function prewarmBundler(): void {
-  void import('esbuild').then(
-    (esbuild) => esbuild.transform('').catch(() => undefined),
-    () => undefined,
-  );
+  try {
+    loadEsbuild()
+      .transform('')
+      .catch(() => undefined);
+  } catch {
+    // Reported by the bundling itself.
+  }
+}
+
+export interface BundleOptions {
+  /**
+   * The code most likely changed (a hot patch): build at once, beside the cache lookup,
+   * rather than after it. The cache still answers first when the code did not change.
+   * @default false
+   */
+  readonly changed?: boolean;
+  /** Builds with this incremental bundler (`esteps watch`) rather than from scratch. */
+  readonly bundler?: IncrementalBundler;
 }
 
 /**
  * Bundles one entry; `workingDir` is the stack's root. The output is cached by the content of
- * every file it was made from (build-cache.ts): unchanged code costs a few file reads.
+ * every file it was made from (build-cache.ts): unchanged code costs a few file reads. A new
+ * output is stored in the background: the caller has it at once, and the process ends only
+ * once the store did.
  */
-export async function bundleCode(bundle: ResolvedBundle, workingDir: string): Promise<Buffer> {
+export async function bundleCode(
+  bundle: ResolvedBundle,
+  workingDir: string,
+  options: BundleOptions = {},
+): Promise<Buffer> {
   const file = entryFile(bundle.entry);
   const cache = buildCache(join(cacheRoot(), 'bundles'));
   const key = cacheKey(packageVersion(), file, bundle.target, workingDir);
-  const cached = await cache.lookup(key);
-  if (cached) return readFile(cached);
-  try {
-    // Loaded on use: esbuild is the heaviest module esteps has, and most commands never bundle.
-    const { build } = await import('esbuild');
-    const result = await build({
-      absWorkingDir: workingDir,
-      entryPoints: [file],
-      bundle: true,
-      platform: 'node',
-      target: bundle.target,
-      format: 'cjs',
-      minify: false,
-      write: false,
-      // pg loads pg-native only when asked to; images carry no native modules.
-      external: ['pg-native'],
-      logLevel: 'silent',
-      legalComments: 'none',
-      metafile: true,
-    });
-    const output = result.outputFiles[0];
-    if (output === undefined) throw new Error(`esbuild produced no output for ${file}`);
-    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(workingDir, input));
+  const run = async () => {
+    const result = await (options.bundler?.rebuild(bundle, file, workingDir) ??
+      build(bundle, file, workingDir));
     // The cache only saves time: a store that fails (no writable home) changes nothing.
-    await cache.store(key, output.contents, inputs, '.js').catch(() => undefined);
-    return Buffer.from(output.contents);
-  } catch (err) {
-    const first = (err as BuildFailure).errors?.[0];
-    const where = first?.location
-      ? ` (${first.location.file}:${first.location.line}:${first.location.column + 1})`
-      : '';
-    const shown = relative(process.cwd(), file) || file;
-    throw new EstepsError(
-      'BUILD_FAILED',
-      `Bundling ${shown} failed: ${first?.text ?? String(err)}${where}.`,
-      {
-        hint: `Fix the error in ${shown} and run the command again.`,
-        cause: err,
-      },
-    );
+    void cache.store(key, result.code, result.inputs, '.js').catch(() => undefined);
+    return result.code;
+  };
+  const lookup = cache.lookup(key).then((cached) => (cached ? readFile(cached) : undefined));
+  if (options.changed) {
+    const building = run();
+    building.catch(() => undefined);
+    const cached = await lookup.catch(() => undefined);
+    return cached ?? building;
   }
+  return (await lookup) ?? run();
+}
+
+interface Bundled {
+  readonly code: Buffer;
+  /** Every file the code was made from, absolute. */
+  readonly inputs: readonly string[];
+}
+
+/** esbuild's options for one entry: the same for a build and for an incremental context. */
+function buildOptions(bundle: ResolvedBundle, file: string, workingDir: string) {
+  return {
+    metafile: true,
+    write: false,
+    absWorkingDir: workingDir,
+    entryPoints: [file],
+    bundle: true,
+    platform: 'node',
+    target: bundle.target,
+    format: 'cjs',
+    minify: false,
+    // pg loads pg-native only when asked to; images carry no native modules.
+    external: ['pg-native'],
+    logLevel: 'silent',
+    legalComments: 'none',
+  } satisfies BuildOptions;
+}
+
+async function build(bundle: ResolvedBundle, file: string, workingDir: string): Promise<Bundled> {
+  try {
+    return bundled(
+      await loadEsbuild().build(buildOptions(bundle, file, workingDir)),
+      file,
+      workingDir,
+    );
+  } catch (err) {
+    throw buildFailed(err, file);
+  }
+}
+
+function bundled(
+  result: { outputFiles?: { contents: Uint8Array }[]; metafile?: { inputs: object } },
+  file: string,
+  workingDir: string,
+): Bundled {
+  const output = result.outputFiles?.[0];
+  if (output === undefined) throw new Error(`esbuild produced no output for ${file}`);
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((input) =>
+    resolve(workingDir, input),
+  );
+  return { code: Buffer.from(output.contents), inputs };
+}
+
+function buildFailed(err: unknown, file: string): EstepsError {
+  if (err instanceof EstepsError) return err;
+  const first = (err as BuildFailure).errors?.[0];
+  const where = first?.location
+    ? ` (${first.location.file}:${first.location.line}:${first.location.column + 1})`
+    : '';
+  const shown = relative(process.cwd(), file) || file;
+  return new EstepsError(
+    'BUILD_FAILED',
+    `Bundling ${shown} failed: ${first?.text ?? String(err)}${where}.`,
+    {
+      hint: `Fix the error in ${shown} and run the command again.`,
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Keeps one esbuild context per entry between builds (`esteps watch`): a rebuild parses again
+ * only the files whose content changed, and makes the same bytes a build from scratch would.
+ */
+export interface IncrementalBundler {
+  rebuild(bundle: ResolvedBundle, file: string, workingDir: string): Promise<Bundled>;
+  dispose(): Promise<void>;
+}
+
+export function incrementalBundler(): IncrementalBundler {
+  const contexts = new Map<string, Promise<BuildContext>>();
+  return {
+    async rebuild(bundle, file, workingDir) {
+      const key = JSON.stringify([file, bundle.target, workingDir]);
+      let context = contexts.get(key);
+      if (context === undefined) {
+        context = loadEsbuild().context(buildOptions(bundle, file, workingDir));
+        contexts.set(key, context);
+      }
+      try {
+        return bundled(await (await context).rebuild(), file, workingDir);
+      } catch (err) {
+        throw buildFailed(err, file);
+      }
+    },
+    async dispose() {
+      const all = [...contexts.values()];
+      contexts.clear();
+      await Promise.all(all.map((c) => c.then((ctx) => ctx.dispose()).catch(() => undefined)));
+    },
+  };
 }
 
 /** Every bundle of a build, by its path in the context. */

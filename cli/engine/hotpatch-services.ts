@@ -3,7 +3,8 @@ import { codeVersion } from '../../service/supervisor/contract.js';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import type { Progress } from '../ui/progress.js';
 import { listProjectContainers } from './observe.js';
-import { type PatchedReplica, preparePatch } from './patch-replica.js';
+import { type PatchedReplica, type PatchSpec, preparePatch } from './patch-replica.js';
+import type { PatchesAhead } from './patches-ahead.js';
 import { runningReplicas } from './running-service.js';
 
 export interface HotpatchInput {
@@ -15,6 +16,8 @@ export interface HotpatchInput {
   readonly bundle: (service: ResolvedService) => Promise<Buffer>;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
+  /** Takes the patch's processes from those started ahead, and starts the next patch's (watch). */
+  readonly ahead?: PatchesAhead;
 }
 
 export interface ServicePatch {
@@ -64,7 +67,14 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
   const located = performance.now();
   input.progress.start(`bundling ${input.services.map((s) => s.name).join(', ')}`);
   const prepared = targets.flatMap(({ service, replicas }) =>
-    replicas.map((r) => preparePatch(input.docker, r, service.hotpatch!)),
+    replicas.map((r) =>
+      preparePatch(
+        input.docker,
+        r,
+        patchSpec(service),
+        input.ahead?.take(input.docker.getContainer(r.container.id), patchSpec(service)),
+      ),
+    ),
   );
   const [bundled, ...patches] = await Promise.allSettled([bundling, ...prepared]);
   const ready = patches.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
@@ -95,5 +105,23 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
     };
   } finally {
     for (const patch of ready) patch.cancel();
+    input.ahead?.startFor(
+      targets.flatMap(({ service, replicas }) =>
+        replicas.map((r) => ({
+          container: input.docker.getContainer(r.container.id),
+          hotpatch: patchSpec(service),
+        })),
+      ),
+    );
   }
+}
+
+/**
+ * How a service's patches are taken in: when its containers run as the release's owner
+ * (`user` is the owner's uid:gid), the reload client writes the code itself.
+ */
+function patchSpec(service: ResolvedService): PatchSpec {
+  const hotpatch = service.hotpatch!;
+  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
+  return { ...hotpatch, clientWrites: service.user === owner };
 }

@@ -26,7 +26,12 @@ export interface PatchedReplica {
   readonly durationMs: number;
   /** True when the container already ran this version: nothing was copied. */
   readonly unchanged: boolean;
-  /** Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's own switch, verify. */
+  /**
+   * Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's
+   * own switch, verify. Where the reload client writes the code itself (PatchSpec), copy is
+   * its write in the container, and reload includes sending the code and waiting for the
+   * client to have started.
+   */
   readonly phases?: {
     readonly copyMs: number;
     readonly reloadMs: number;
@@ -43,15 +48,65 @@ export interface PreparedPatch {
   cancel(): void;
 }
 
+/** A service's hot-patch settings, and how its patches are taken in. */
+export interface PatchSpec extends ResolvedHotpatch {
+  /**
+   * The container runs as the release's owner: the reload client itself writes the code (one
+   * process in the container per patch, not two).
+   */
+  readonly clientWrites: boolean;
+}
+
 /**
- * Refuses containers esteps did not create, then starts the reload client in the container
- * (service/supervisor/contract.ts) and reads the running version through the probe, so that
- * both are ready by the time the new code is bundled.
+ * The processes a patch runs in a container, started before the code is ready: the reload
+ * client (service/supervisor/contract.ts) and, unless the client writes the code itself,
+ * the file writer, each waiting on stdin.
+ */
+export interface PatchProcesses {
+  readonly reload: RunningExec;
+  readonly writer: ContainerFileWriter | undefined;
+  /** When they were started (performance.now()): they give up after reloadTimeoutMs. */
+  readonly startedAt: number;
+  /** True once either process ended (it can no longer serve a patch). */
+  ended(): boolean;
+}
+
+export async function startPatchProcesses(
+  container: Docker.Container,
+  hotpatch: PatchSpec,
+): Promise<PatchProcesses> {
+  const startedAt = performance.now();
+  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
+  // The code is written by a process in the container, as its owner: releases/ may be a
+  // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
+  const [reload, writer] = await Promise.all([
+    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
+      timeoutMs: reloadTimeoutMs,
+      failure: 'HOTPATCH_FAILED',
+      ...(hotpatch.clientWrites && { user: owner }),
+    }),
+    hotpatch.clientWrites ? undefined : startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
+  ]);
+  let ended = false;
+  for (const result of [reload.result, writer?.result ?? new Promise(() => undefined)]) {
+    void result.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+  }
+  return { reload, writer, startedAt, ended: () => ended };
+}
+
+/**
+ * Refuses containers esteps did not create, then starts the patch's processes in the
+ * container (or takes those started ahead, `processes`) and reads the running version
+ * through the probe, so that both are ready by the time the new code is bundled.
  */
 export async function preparePatch(
   docker: Docker,
   replica: RunningReplica,
-  hotpatch: ResolvedHotpatch,
+  hotpatch: PatchSpec,
+  processes?: Promise<PatchProcesses>,
 ): Promise<PreparedPatch> {
   const { name, id, configHash } = replica.container;
   if (configHash === undefined) {
@@ -60,14 +115,8 @@ export async function preparePatch(
     });
   }
   const container = docker.getContainer(id);
-  const [reload, writer, running] = await Promise.all([
-    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
-      timeoutMs: reloadTimeoutMs,
-      failure: 'HOTPATCH_FAILED',
-    }),
-    // The code is written by a process in the container, as its owner: releases/ may be a
-    // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
-    startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
+  const [{ reload, writer }, running] = await Promise.all([
+    processes ?? startPatchProcesses(container, hotpatch),
     replica.baseUrl ? probeVersion(replica.baseUrl, hotpatch) : Promise.resolve(undefined),
   ]);
   const target: Target = {
@@ -83,7 +132,7 @@ export async function preparePatch(
     apply: (code, version, signal) => applyPatch(target, code, version, signal),
     cancel: () => {
       reload.cancel();
-      writer.cancel();
+      writer?.cancel();
     },
   };
 }
@@ -92,9 +141,9 @@ interface Target {
   readonly container: Docker.Container;
   readonly name: string;
   readonly baseUrl: string | undefined;
-  readonly hotpatch: ResolvedHotpatch;
+  readonly hotpatch: PatchSpec;
   readonly reload: RunningExec;
-  readonly writer: ContainerFileWriter;
+  readonly writer: ContainerFileWriter | undefined;
   readonly running: string | undefined;
 }
 
@@ -107,25 +156,32 @@ async function applyPatch(
   const { name, baseUrl, hotpatch, reload, writer, running } = target;
   if (running === version) {
     reload.cancel();
-    writer.cancel();
+    writer?.cancel();
     return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
   }
   const started = performance.now();
   const file = releaseFile(hotpatch.path, version);
-  try {
-    await writer.write(file, code);
-  } catch (err) {
-    reload.cancel();
-    throw err;
-  } finally {
-    writer.cancel();
+  if (writer) {
+    try {
+      await writer.write(file, code);
+    } catch (err) {
+      reload.cancel();
+      throw err;
+    } finally {
+      writer.cancel();
+    }
+    reload.write(`${file}\n`);
+  } else {
+    reload.write(`${JSON.stringify({ file, data: code.toString('base64') })}\n`);
   }
-  const copied = performance.now();
-  reload.write(`${file}\n`);
+  let copied = performance.now();
   // The answer line is all we need; the process exiting and the engine saying so come later.
   const answer = parseControlAnswer((await reload.firstLine) ?? '');
   const reloaded = performance.now();
+  if (answer?.writeFailed) throw writeFailed(name, file, hotpatch, answer.error);
   if (!answer?.ok) throw reloadFailure(name, answer, await reload.result);
+  // The client wrote the code: the copy is the sending plus its own write.
+  if (!writer) copied = Math.min(reloaded, started + Number(answer.writeMs ?? 0));
   if (baseUrl) await waitForVersion(baseUrl, hotpatch, version, name, signal);
   const done = performance.now();
   return {
@@ -141,6 +197,18 @@ async function applyPatch(
       verifyMs: Math.round(done - reloaded),
     },
   };
+}
+
+function writeFailed(
+  name: string,
+  file: string,
+  hotpatch: PatchSpec,
+  error: string | undefined,
+): EstepsError {
+  const { uid, gid } = hotpatch.owner;
+  return new EstepsError('HOTPATCH_FAILED', `Writing ${file} in ${name} failed: ${error}.`, {
+    hint: `Check that ${file}'s folder exists and is writable by ${uid}:${gid} (a tmpfs on a read-only root filesystem).`,
+  });
 }
 
 /** The new code did not start: the supervisor's reason and the new code's output. */
@@ -167,11 +235,12 @@ function reloadFailure(
 async function probeVersion(
   baseUrl: string,
   hotpatch: ResolvedHotpatch,
+  timeoutMs = 2000,
 ): Promise<string | undefined> {
   try {
     const res = await httpRequest(`${baseUrl}${hotpatch.probe.path}`, {
-      headersTimeout: 2000,
-      bodyTimeout: 2000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     const body = (await res.body.json()) as Record<string, unknown>;
     const version = body?.[hotpatch.versionField];
@@ -190,12 +259,15 @@ async function waitForVersion(
 ): Promise<void> {
   const result = await retryUntil(
     async () => {
-      const seen = await probeVersion(baseUrl, hotpatch);
+      // Bounded tighter than the first probe: a probe that gets no answer is tried again
+      // rather than waited for (a connection made as the workers switch can be lost:
+      // bench/README.md, "Hot patch").
+      const seen = await probeVersion(baseUrl, hotpatch, 1000);
       return seen === version
         ? { done: true, value: seen }
         : { done: false, reason: `the probe reports version ${seen ?? '(no answer)'}` };
     },
-    { timeoutMs: verifyTimeoutMs, intervalMs: 50, signal },
+    { timeoutMs: verifyTimeoutMs, intervalMs: 10, signal },
   );
   if (!result.ok) {
     throw new EstepsError(

@@ -14,6 +14,8 @@ export interface ContainerFileWriter {
   /** Sends the file (absolute path in the container); resolves once it is in place. */
   write(file: string, data: Buffer): Promise<void>;
   cancel(): void;
+  /** Settles once the writing process ended. */
+  readonly result: Promise<unknown>;
 }
 
 const writerScript = `
@@ -69,5 +71,6 @@ export async function startFileWriter(
       }
     },
     cancel: () => exec.cancel(),
+    result: exec.result,
   };
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { ResolvedService } from '../../stacks/model.js';
-import { bundleCode } from '../bundle/bundle-code.js';
+import { bundleCode, type IncrementalBundler } from '../bundle/bundle-code.js';
 import type { Engine } from '../engine/client.js';
 import { type HotpatchOutcome, hotpatchServices } from '../engine/hotpatch-services.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
+import type { PatchesAhead } from '../engine/patches-ahead.js';
 import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import type { Project } from './load-project.js';
@@ -20,6 +21,10 @@ export interface HotpatchProjectOptions {
   readonly source?: string;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
+  /** Bundles incrementally with this (`esteps watch`). @default a build from scratch */
+  readonly bundler?: IncrementalBundler;
+  /** Patch processes started ahead in the containers (`esteps watch`). @default none */
+  readonly ahead?: PatchesAhead;
 }
 
 /** What `esteps hotpatch --json` prints (a stable shape: fields are only ever added). */
@@ -56,10 +61,14 @@ export async function hotpatchProject(
     services,
     bundle: (service) => {
       const bundle = service.build!.bundles[service.hotpatch!.bundle]!;
-      return bundleCode({ ...bundle, entry: rebase(bundle.entry) }, rebase(project.resolved.root));
+      return bundleCode({ ...bundle, entry: rebase(bundle.entry) }, rebase(project.resolved.root), {
+        changed: true,
+        ...(options.bundler && { bundler: options.bundler }),
+      });
     },
     progress: options.progress,
     ...(options.signal && { signal: options.signal }),
+    ...(options.ahead && { ahead: options.ahead }),
   });
   const first = outcome.services[0]!;
   return {

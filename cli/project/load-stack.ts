@@ -16,6 +16,7 @@ import { StackInvalidError, type StackProblem } from '../../stacks/errors.js';
 import type { StackSpec } from '../../stacks/model.js';
 import { validateStack } from '../../stacks/validate-stack.js';
 import { type BuildCache, buildCache, cacheKey, cacheRoot } from '../bundle/build-cache.js';
+import { loadEsbuild } from '../bundle/load-esbuild.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 
@@ -47,7 +48,7 @@ async function compile(
   cache: BuildCache,
   cached: string,
 ): Promise<string> {
-  const { build } = await import('esbuild');
+  const { build } = loadEsbuild();
   let result: Awaited<ReturnType<typeof build>>;
   try {
     result = await build({

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,37 @@ describe('the contract', () => {
       });
     } finally {
       server.close();
+    }
+    // Given the code too, it writes the release, then asks for the reload.
+    const dir = mkdtempSync(join(tmpdir(), 'esteps-release-'));
+    const release = join(dir, 'service-y.js');
+    const second = await serveControl(socket, async (request) => ({ ok: true, got: request }));
+    // Asynchronous: the server answering it runs in this process.
+    const run = (input: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn('node', ['-e', reloadClientScript(socket)]);
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => {
+          text += d;
+        });
+        child.on('exit', () => resolve(text));
+        child.on('error', reject);
+        child.stdin.write(input);
+      });
+    try {
+      const data = Buffer.from('code();').toString('base64');
+      const out = await run(`${JSON.stringify({ file: release, data })}\n`);
+      expect(parseControlAnswer(out)).toMatchObject({
+        ok: true,
+        got: { cmd: 'reload', file: release },
+        writeMs: expect.any(Number),
+      });
+      expect(readFileSync(release, 'utf8')).toBe('code();');
+      // A write that fails asks for nothing.
+      const failed = await run(`${JSON.stringify({ file: join(dir, 'no', 'such.js'), data })}\n`);
+      expect(parseControlAnswer(failed)).toMatchObject({ ok: false, writeFailed: true });
+    } finally {
+      second.close();
     }
     // Stdin closing first: the client asks for nothing and exits 2.
     expect(() => execFileSync('node', ['-e', reloadClientScript(socket)], { input: '' })).toThrow(

@@ -29,6 +29,16 @@ export const ipcMessages = {
    * handle it is disconnected (its servers close) and killed after the drain bound.
    */
   drain: 'esteps:drain',
+  /**
+   * Worker → supervisor, once drained: about to exit. The supervisor answers `released`.
+   * A connection the supervisor handed over just before the worker stopped listening is still
+   * on its way; the worker exits only once it got the answer (or after a bound), so that it
+   * had that connection in hand and declined it, and the supervisor gave it to another
+   * worker. Exiting at once loses it: the client waits forever.
+   */
+  drained: 'esteps:drained',
+  /** Supervisor → worker: everything sent to you before this arrived; exit now. */
+  released: 'esteps:released',
 } as const;
 
 /** The environment variable naming the code version a worker runs. */
@@ -131,15 +141,26 @@ export function sendControl(
  * `node` costs about as much as bundling): it waits for the release's path on stdin, sends
  * the reload request, prints the answer line and exits 0 when it says ok. Stdin closing
  * first means the patch was abandoned: it exits 2 without asking for anything.
+ *
+ * The line may instead be `{"file", "data"}` (data base64): the client then first writes the
+ * release itself (beside it, then renamed onto it, mode 0644), so one process in the
+ * container does both when it runs as the release's owner. Its answer then carries
+ * `writeMs`; a write that fails answers `{ok: false, writeFailed: true, error}` and asks for
+ * nothing.
  */
 export function reloadClientScript(socketPath: string): string {
   return [
     `const send=${sendControl.toString()};`,
     "let b='';process.stdin.setEncoding('utf8');",
     "process.stdin.on('end',()=>process.exit(2));",
+    "const say=(a)=>process.stdout.write(JSON.stringify(a)+'\\n',()=>process.exit(a.ok?0:1));",
     "process.stdin.on('data',(c)=>{b+=c;const i=b.indexOf('\\n');if(i<0)return;",
     'process.stdin.removeAllListeners();process.stdin.pause();',
-    `send(require('net'),${JSON.stringify(socketPath)},{cmd:'reload',file:b.slice(0,i)},${reloadTimeoutMs})`,
-    ".then((a)=>process.stdout.write(JSON.stringify(a)+'\\n',()=>process.exit(a.ok?0:1)));});",
+    "let file=b.slice(0,i),w;if(file[0]==='{'){const r=JSON.parse(file);file=r.file;",
+    "const t=Date.now(),fs=require('fs'),tmp=file+'.'+process.pid+'.tmp';",
+    "try{fs.writeFileSync(tmp,Buffer.from(r.data,'base64'),{mode:0o644});fs.renameSync(tmp,file);}",
+    "catch(e){return say({ok:false,writeFailed:true,error:String(e&&e.message),output:''});}w=Date.now()-t;}",
+    `send(require('net'),${JSON.stringify(socketPath)},{cmd:'reload',file},${reloadTimeoutMs})`,
+    '.then((a)=>say(w===undefined?a:{...a,writeMs:w}));});',
   ].join('');
 }

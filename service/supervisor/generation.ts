@@ -8,6 +8,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ipcMessages as messages, versionVariable } from './contract.js';
+import { loadStandby } from './standby.js';
+import { routeOutput, setOutputTail } from './worker-output.js';
 
 export type GenerationState = 'starting' | 'serving' | 'draining';
 
@@ -47,29 +49,66 @@ export class Generation {
   fork(extraEnv: Record<string, string> = {}): Worker {
     cluster.setupPrimary({ exec: this.file, args: [], silent: true });
     const worker = cluster.fork({ ...this.env, ...extraEnv, [versionVariable]: this.version });
-    for (const [stream, target] of [
-      [worker.process.stdout, process.stdout],
-      [worker.process.stderr, process.stderr],
-    ] as const) {
-      stream?.on('data', (chunk: Buffer) => {
-        target.write(chunk);
-        if (this.state === 'starting') this.output.push(chunk);
-      });
-    }
-    worker.on('message', (message: unknown) => {
-      if ((message as { type?: unknown })?.type === messages.ready) speaksContract.add(worker);
-    });
-    this.workers.add(worker);
+    routeOutput(worker);
+    this.adopt(worker);
     return worker;
   }
 
-  /** Starts `count` workers; resolves once all said ready, or with the reason one did not. */
-  async start(count: number, readyTimeoutMs: number): Promise<StartFailure | undefined> {
-    const started = Array.from({ length: count }, () => this.fork());
-    const outcomes = await Promise.all(started.map((w) => waitReady(w, readyTimeoutMs)));
-    const failed = outcomes.find((outcome) => outcome !== undefined);
+  /** The environment this generation's code runs with (beside the supervisor's own). */
+  codeEnv(): Record<string, string> {
+    return { ...this.env, [versionVariable]: this.version };
+  }
+
+  /** Makes `worker` (forked for us, or a standby about to load our code) one of ours. */
+  adopt(worker: Worker): void {
+    setOutputTail(worker, (chunk) => {
+      if (this.state === 'starting') this.output.push(chunk);
+    });
+    worker.on('message', (message: unknown) => {
+      const type = (message as { type?: unknown })?.type;
+      if (type === messages.ready) speaksContract.add(worker);
+      // IPC messages keep their order (node queues even plain ones behind a handle still
+      // waiting for its acknowledgement): by the time the worker reads this, it has read
+      // every connection handed to it before, and declined those that came after its close.
+      else if (type === messages.drained) sendQuietly(worker, { type: messages.released });
+    });
+    this.workers.add(worker);
+  }
+
+  /**
+   * Starts `count` workers; resolves once all said ready (`readyWhen: 'all'`) or the first
+   * did (`'first'`), or with the reason one did not. With `'first'`, the others join the
+   * serving generation as they become ready (each takes connections once it listens); one
+   * that then fails is killed, and the supervisor replaces it like any serving worker.
+   */
+  async start(
+    count: number,
+    readyTimeoutMs: number,
+    /** Standby workers to run this generation's code in (standby.ts); the rest are forked. */
+    standby: readonly Worker[] = [],
+    readyWhen: 'all' | 'first' = 'all',
+  ): Promise<StartFailure | undefined> {
+    const loaded = standby.slice(0, count).map((worker) => {
+      this.adopt(worker);
+      loadStandby(worker, this.file, this.codeEnv());
+      return worker;
+    });
+    const forked = Array.from({ length: count - loaded.length }, () => this.fork());
+    const started = [...loaded, ...forked];
+    const waits = started.map((worker) =>
+      waitReady(worker, readyTimeoutMs).then((outcome) => ({ worker, outcome })),
+    );
+    const failed =
+      readyWhen === 'first'
+        ? (await Promise.race(waits)).outcome
+        : (await Promise.all(waits)).find((w) => w.outcome !== undefined)?.outcome;
     if (failed === undefined) {
       this.state = 'serving';
+      for (const wait of waits) {
+        void wait.then(({ worker, outcome }) => {
+          if (outcome !== undefined && this.workers.has(worker)) worker.process.kill('SIGKILL');
+        });
+      }
       return undefined;
     }
     await this.kill();
@@ -107,6 +146,14 @@ export class Generation {
 
 /** Workers that sent the contract's ready message, and so handle its drain message. */
 const speaksContract = new WeakSet<Worker>();
+
+function sendQuietly(worker: Worker, message: object): void {
+  try {
+    worker.send(message, () => undefined);
+  } catch {
+    // Gone already: nothing to tell it.
+  }
+}
 
 function disconnect(worker: Worker): void {
   try {

@@ -9,11 +9,13 @@
  * The two client forms print exactly one JSON line and exit 0 when it says `"ok": true`.
  */
 
+import cluster from 'node:cluster';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { describeError, log } from '../log.js';
 import { type ControlAnswer, defaultSocketPath, reloadTimeoutMs, sendControl } from './contract.js';
 import { serveControl } from './control.js';
+import { runStandby, standbyVariable } from './standby.js';
 import { Supervisor } from './supervisor.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,6 +32,7 @@ async function run(env: Env, socketPath: string): Promise<void> {
     workers: positiveInt(env.SERVICE_WORKERS, 1),
     readyTimeoutMs: positiveInt(env.READY_TIMEOUT_MS, 10_000),
     drainBoundMs: drainMs + 1500,
+    ...(env.SUPERVISOR_STANDBY !== '0' && process.argv[1] && { standbyFile: process.argv[1] }),
   });
   try {
     await supervisor.start();
@@ -74,5 +77,6 @@ async function client(args: string[], socketPath: string): Promise<void> {
 
 const socketPath = process.env.SUPERVISOR_SOCKET || defaultSocketPath;
 const args = process.argv.slice(2);
-if (args.length === 0) void run(process.env, socketPath);
+if (cluster.isWorker && process.env[standbyVariable] === '1') runStandby();
+else if (args.length === 0) void run(process.env, socketPath);
 else void client(args, socketPath);

@@ -1,8 +1,10 @@
 /**
  * Runs the service as cluster workers and swaps code without dropping a request: a reload
- * starts the new generation beside the serving one, switches once every new worker said it
- * is ready (listening), then drains the old. A new generation that exits or is not ready in
- * time is killed before it ever served, and the old keeps serving.
+ * starts the new generation beside the serving one (in standby workers started ahead, when
+ * there are: standby.ts), switches once its first worker said it is ready (listening), then
+ * drains the old; the other new workers take connections as they become ready. A new
+ * generation whose first outcome is a worker that exits or is not ready in time is killed
+ * before it ever served, and the old keeps serving.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { resolve } from 'node:path';
 import { describeError, log } from '../log.js';
 import { type ControlAnswer, codeVersion } from './contract.js';
 import { Generation } from './generation.js';
+import { StandbyPool } from './standby.js';
 
 export interface SupervisorOptions {
   /** Code to run, and where a successful reload installs the new code. @default '/app/service.js' */
@@ -20,7 +23,18 @@ export interface SupervisorOptions {
   readonly readyTimeoutMs: number;
   /** Bound on a worker's drain before it is killed. @default 9500 */
   readonly drainBoundMs: number;
+  /**
+   * The supervisor's own file, forked as standby workers (standby.ts) that a reload hands the
+   * new code to; undefined for none. @default process.argv[1] (env SUPERVISOR_STANDBY=0: none)
+   */
+  readonly standbyFile?: string;
 }
+
+/**
+ * How long after a switch (or the first start) the next standbys start: their start-up then
+ * does not compete with the new code's first requests and the caller's check of them.
+ */
+const standbyDelayMs = 300;
 
 export async function fileVersion(file: string): Promise<string> {
   return codeVersion(await readFile(file));
@@ -32,9 +46,15 @@ export class Supervisor {
   private reloading = false;
   private stopping = false;
   private restartDelayMs = 100;
+  private readonly standby: StandbyPool | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+    this.standby =
+      options.standbyFile === undefined
+        ? undefined
+        : new StandbyPool(options.standbyFile, options.workers);
   }
 
   /** Starts the first generation; throws with the code's output if it does not come up. */
@@ -45,6 +65,16 @@ export class Supervisor {
     if (failure) throw Object.assign(new Error(failure.error), { output: failure.output });
     this.current = generation;
     log('info', 'serving', { version: generation.version, workers: this.options.workers });
+    this.refillStandby();
+  }
+
+  /** Starts the standbys the next reload takes, a moment from now. */
+  private refillStandby(): void {
+    if (this.standby === undefined) return;
+    clearTimeout(this.standbyTimer);
+    this.standbyTimer = setTimeout(() => {
+      if (!this.stopping) this.standby?.fill();
+    }, standbyDelayMs);
   }
 
   async reload(requested: string): Promise<ControlAnswer> {
@@ -73,7 +103,16 @@ export class Supervisor {
     // The new code waits for its database pool before it listens, so that the switch does
     // not turn requests the old code answers into 503s while the new one connects.
     const next = new Generation(file, version, { WAIT_DB_BEFORE_LISTEN_MS: '5000' });
-    const failure = await next.start(this.options.workers, this.options.readyTimeoutMs);
+    const standby = this.standby?.take(this.options.workers) ?? [];
+    // The switch happens once the first new worker is ready: the old workers drain while
+    // it takes the connections, and the other new workers join as they become ready.
+    const failure = await next.start(
+      this.options.workers,
+      this.options.readyTimeoutMs,
+      standby,
+      'first',
+    );
+    this.refillStandby();
     if (failure) {
       log('warn', 'reload failed, old code keeps serving', { version, error: failure.error });
       return { ok: false, error: failure.error, output: failure.output, version };
@@ -113,6 +152,7 @@ export class Supervisor {
 
   status(): ControlAnswer {
     const generations = [...this.retired, ...(this.current ? [this.current] : [])];
+    const standby = this.standby?.pids() ?? [];
     const workers = generations.flatMap((generation) =>
       [...generation.workers].map((worker) => ({
         pid: worker.process.pid,
@@ -120,18 +160,21 @@ export class Supervisor {
         state: generation.state,
       })),
     );
-    return { ok: true, version: this.current?.version ?? null, pid: process.pid, workers };
+    return { ok: true, version: this.current?.version ?? null, pid: process.pid, workers, standby };
   }
 
   /** Drains every worker (bounded) and resolves when all exited. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.standbyTimer);
+    this.standby?.stop();
     const all = [...this.retired, ...(this.current ? [this.current] : [])];
     await Promise.all(all.map((generation) => generation.drain(this.options.drainBoundMs)));
   }
 
   /** A serving worker that died is replaced with the same code, with capped backoff. */
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
+    if (this.standby?.forget(worker)) return;
     const generation = this.current;
     const wasServing = generation?.workers.has(worker) === true && generation.state === 'serving';
     for (const owner of [generation, ...this.retired]) owner?.workers.delete(worker);
