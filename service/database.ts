@@ -148,7 +148,7 @@ export class Database {
   ): Promise<pg.QueryResult<R>> {
     const deadline = Date.now() + this.config.connectTimeoutMs;
     // Bounded by connectionTimeoutMillis, the same bound, whether it waits or connects.
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     try {
       const remainingMs = deadline - Date.now();
       if (remainingMs < 1) throw new Error('database request timed out');
@@ -156,13 +156,24 @@ export class Database {
         ...query,
         query_timeout: remainingMs,
       } as pg.QueryConfig);
-      client.release();
+      checkin(client);
       return result;
     } catch (err) {
       // A connection whose statement timed out may still answer it later: never reuse it.
-      client.release(err instanceof Error ? err : true);
+      checkin(client, err);
       throw err;
     }
+  }
+
+  /**
+   * A pooled connection, listened to while it is out of the pool: pg emits a connection
+   * reset (Postgres killed mid-query) as an 'error' event as well as the query's rejection,
+   * and the pool listens only to the connections it holds; unheard, it ends the process.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    client.on('error', ignoreError);
+    return client;
   }
 
   async stop(): Promise<void> {
@@ -247,13 +258,13 @@ export class Database {
   }
 
   private async withPooledClient(use: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     try {
       await use(client);
-      client.release();
+      checkin(client);
     } catch (err) {
       // A connection that failed mid-way is not handed to a request.
-      client.release(err instanceof Error ? err : true);
+      checkin(client, err);
       throw err;
     }
   }
@@ -281,4 +292,16 @@ export class Database {
     }, monitorEveryMs);
     this.monitorTimer.unref();
   }
+}
+
+function ignoreError(): void {}
+
+/**
+ * Back to the pool without the listener `checkout` added (the pool listens again), or
+ * discarded after `err`, still listened to while it closes.
+ */
+function checkin(client: pg.PoolClient, err?: unknown): void {
+  if (err !== undefined) return client.release(err instanceof Error ? err : true);
+  client.off('error', ignoreError);
+  client.release();
 }
