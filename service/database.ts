@@ -301,7 +301,10 @@ function ignoreError(): void {}
  * discarded after `err`, still listened to while it closes.
  */
 function checkin(client: pg.PoolClient, err?: unknown): void {
-  if (err !== undefined) return client.release(err instanceof Error ? err : true);
+  if (err !== undefined) {
+    client.release(err instanceof Error ? err : true);
+    return;
+  }
   client.off('error', ignoreError);
   client.release();
 }
