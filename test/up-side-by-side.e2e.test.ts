@@ -63,7 +63,16 @@ describe('esteps up, side by side and when things go wrong', () => {
     });
     // Interrupted while Postgres became healthy: usersvc was not created yet (its build may
     // or may not have finished meanwhile: it runs in parallel).
-    expect(Object.keys(await containerIds(b.project))).toEqual(['postgres']);
+    const left = await containerIds(b.project);
+    // Seen once at load 14 (not reproduced since): a usersvc container too. Say which.
+    const { docker } = await testEngine();
+    const detail = await Promise.all(
+      Object.values(left).map(async (id) => {
+        const info = await docker.getContainer(id).inspect();
+        return `${info.Name} created ${info.Created} labels ${JSON.stringify(info.Config.Labels)}`;
+      }),
+    );
+    expect(Object.keys(left), detail.join('\n')).toEqual(['postgres']);
 
     const again = await b.up();
     const plan = again.data.plan as { action: string; target: string }[];
