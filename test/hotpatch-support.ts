@@ -6,6 +6,7 @@
  * node_modules), and a steady HTTP load that counts what failed.
  */
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { type CliRun, runCli } from './support/cli.js';
@@ -141,16 +142,30 @@ export interface Load {
   stop(): Promise<LoadReport>;
 }
 
+/** One GET on a connection of its own (no keep-alive), bounded at 5 s; resolves with its status. */
+function getOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+  });
+}
+
 /**
  * A steady open-loop load: `ratePerSecond` GETs of `paths` (round-robin) on keep-alive
- * connections, each expected to answer 200. Bounded: stops by itself after `maxMs`, and each
- * request after 5 s.
+ * connections, or each on a new connection (`newConnections`), each expected to answer 200.
+ * Bounded: stops by itself after `maxMs`, and each request after 5 s.
  */
 export function startLoad(
   baseUrl: string,
   paths: readonly string[],
   ratePerSecond: number,
   maxMs = 60_000,
+  { newConnections = false } = {},
 ): Load {
   const pool = new Pool(baseUrl, { connections: 16, pipelining: 1 });
   const started = performance.now();
@@ -162,14 +177,20 @@ export function startLoad(
   const fire = () => {
     const path = paths[sent % paths.length] ?? '/user/health';
     sent += 1;
-    const one = pool
-      .request({ path, method: 'GET', headersTimeout: 5000, bodyTimeout: 5000 })
-      .then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode === 200) ok += 1;
+    const status = newConnections
+      ? getOnNewConnection(`${baseUrl}${path}`)
+      : pool
+          .request({ path, method: 'GET', headersTimeout: 5000, bodyTimeout: 5000 })
+          .then(async (res) => {
+            await res.body.dump();
+            return res.statusCode;
+          });
+    const one = status
+      .then((statusCode) => {
+        if (statusCode === 200) ok += 1;
         else {
           failed += 1;
-          failures.add(`${path}: HTTP ${res.statusCode}`);
+          failures.add(`${path}: HTTP ${statusCode}`);
         }
       })
       .catch((err: Error) => {

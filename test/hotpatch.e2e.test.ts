@@ -1,7 +1,7 @@
 /**
  * `esteps hotpatch` against a real stack, patching an edited copy of service/ (`--source`):
  * the new code answers as soon as the command returns; no request fails during a patch under
- * a steady load; code that throws at start-up exits 9 with its output while the old code
+ * a steady load, also with a new connection per request; code that throws at start-up exits 9 with its output while the old code
  * keeps serving; patches in a row each take effect; the patched file belongs to the image's
  * user, not root.
  */
@@ -85,6 +85,20 @@ describe('esteps hotpatch', () => {
     expect((await health(stack!.baseUrl)).version).toBe(patched.version);
     expect(report.sent / (report.durationMs / 1000)).toBeGreaterThanOrEqual(100);
     expect(report.sent).toBeGreaterThan(200);
+    expect(report, JSON.stringify(report)).toMatchObject({ failed: 0, ok: report.sent });
+  });
+
+  it('answers every new connection made while patches switch the workers', async () => {
+    // A connection made at a switch is handed to a worker as the old code closes: the old
+    // worker must decline it (not exit with it unread) for another to answer it.
+    const load = startLoad(stack!.baseUrl, ['/user/health'], 200, 60_000, {
+      newConnections: true,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 6; i += 1) await patchMessage(`new connections ${i}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const report = await load.stop();
+    expect(report.sent).toBeGreaterThan(300);
     expect(report, JSON.stringify(report)).toMatchObject({ failed: 0, ok: report.sent });
   });
 

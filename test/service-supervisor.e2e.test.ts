@@ -41,6 +41,9 @@ async function variant(dir: string, tag: string): Promise<string> {
   return file;
 }
 
+/** The supervisor's warning about a draining worker that did not wait for its release. */
+const notReleased = 'a draining worker exited without waiting for esteps:released';
+
 async function healthVersion(sup: RunningSupervisor): Promise<unknown> {
   return (await call(`${sup.url}/user/health`)).json?.version;
 }
@@ -169,6 +172,28 @@ describe('supervisor', () => {
     const counts = await load;
     expect(counts.failed).toEqual([]);
     expect(counts.ok).toBeGreaterThan(200);
+    expect(sup.output()).not.toContain(notReleased);
+  });
+
+  it('warns when code exits after its drain without waiting for the release', async () => {
+    await using sup = await startSupervisor(databaseEnv(pg));
+    const text = readFileSync((await bundled()).service, 'utf8');
+    expect(text).toContain('function released() {');
+    const noRelease = join(sup.dir, 'no-release.js');
+    // The service as it was before the release step: it exits as soon as it drained.
+    writeFileSync(
+      noRelease,
+      text.replace('function released() {', 'function released() {\n  return Promise.resolve();'),
+    );
+    expect((await sup.client('reload', noRelease)).answer).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sup.output()).not.toContain(notReleased);
+    const back = await variant(sup.dir, 'back');
+    expect((await sup.client('reload', back)).answer).toMatchObject({ ok: true });
+    for (let i = 0; i < 50 && !sup.output().includes(notReleased); i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sup.output()).toContain(notReleased);
   });
 
   it('keeps the old code serving when the new code throws at start-up', async () => {

@@ -7,6 +7,7 @@
  * not yet taken to the others.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { log } from '../log.js';
 import { ipcMessages as messages, versionVariable } from './contract.js';
 import { loadStandby } from './standby.js';
 import { routeOutput, setOutputTail } from './worker-output.js';
@@ -70,7 +71,10 @@ export class Generation {
       // IPC messages keep their order (node queues even plain ones behind a handle still
       // waiting for its acknowledgement): by the time the worker reads this, it has read
       // every connection handed to it before, and declined those that came after its close.
-      else if (type === messages.drained) sendQuietly(worker, { type: messages.released });
+      else if (type === messages.drained) {
+        sentDrained.add(worker);
+        sendQuietly(worker, { type: messages.released });
+      }
     });
     this.workers.add(worker);
   }
@@ -133,6 +137,7 @@ export class Generation {
         } catch {
           worker.process.kill('SIGTERM');
         }
+        warnIfNotReleased(worker);
         return waitExit(worker, boundMs);
       }),
     ).then(() => undefined);
@@ -146,6 +151,28 @@ export class Generation {
 
 /** Workers that sent the contract's ready message, and so handle its drain message. */
 const speaksContract = new WeakSet<Worker>();
+
+/** Workers that said they drained, and so waited for `released` (or its bound) to exit. */
+const sentDrained = new WeakSet<Worker>();
+const watchedExit = new WeakSet<Worker>();
+
+/**
+ * Says so when a draining worker that speaks the contract exits on its own without having
+ * said `drained`: a connection handed to it as it closed may have gone with it (contract.ts),
+ * and its client then waits for its own timeout.
+ */
+function warnIfNotReleased(worker: Worker): void {
+  if (watchedExit.has(worker)) return;
+  watchedExit.add(worker);
+  worker.process.once('exit', (code) => {
+    if (!speaksContract.has(worker) || sentDrained.has(worker) || code === null) return;
+    log('warn', 'a draining worker exited without waiting for esteps:released', {
+      pid: worker.process.pid,
+      code,
+      hint: 'connections handed to it as it closed may be lost; see the drained message in contract.ts',
+    });
+  });
+}
 
 function sendQuietly(worker: Worker, message: object): void {
   try {
