@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { Pool } from 'undici';
+import { answeredAfter } from './answered-after.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/esteps.js');
@@ -95,34 +96,6 @@ function startLoad(base, paths) {
     await pool.close();
     return { sent, failed, failures: Object.fromEntries(failures) };
   };
-}
-
-/** Polls health (its own connection) from `start` until it answers `message`; ms since start. */
-async function answeredAfter(base, message, start) {
-  const pool = new Pool(base, { connections: 1 });
-  try {
-    while (performance.now() - start < 120_000) {
-      try {
-        const res = await pool.request({
-          path: '/user/health',
-          method: 'GET',
-          headersTimeout: 1000,
-          bodyTimeout: 1000,
-        });
-        const body = JSON.parse(await res.body.text());
-        const wanted = typeof message === 'function' ? message(body) : body.msg === message;
-        if (wanted && body.database === 'up') {
-          return Math.round(performance.now() - start);
-        }
-      } catch {
-        // Not answering yet (restart): keep polling.
-      }
-      await sleep(10);
-    }
-    throw new Error(`health never answered "${message}"`);
-  } finally {
-    await pool.close();
-  }
 }
 
 async function viaEsteps(base, message) {

@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Pool } from 'undici';
+import { answeredAfter } from './answered-after.mjs';
 
 const args = process.argv.slice(2);
 const value = (name, fallback) => {
@@ -62,32 +62,12 @@ function startWatch(run) {
 async function edit(run, message) {
   const file = join(run.source, 'service', 'app.ts');
   const text = await readFile(file, 'utf8');
-  const pool = new Pool(`http://127.0.0.1:${run.port}`, { connections: 1 });
   const start = performance.now();
   await writeFile(file, text.replace(/msg: '[^']*'/, `msg: '${message}'`));
-  try {
-    while (performance.now() - start < 30_000) {
-      try {
-        // Bounded: a connection made as the workers switch can be lost (bench/README.md).
-        const res = await pool.request({
-          path: '/user/health',
-          method: 'GET',
-          headersTimeout: 1000,
-          bodyTimeout: 1000,
-        });
-        const body = JSON.parse(await res.body.text());
-        if (body.msg === message && body.database === 'up') {
-          return Math.round(performance.now() - start);
-        }
-      } catch {
-        // keep polling
-      }
-      await sleep(5);
-    }
-    throw new Error(`${run.name}: never answered "${message}"`);
-  } finally {
-    await pool.close();
-  }
+  return answeredAfter(`http://127.0.0.1:${run.port}`, message, start, {
+    limitMs: 30_000,
+    everyMs: 5,
+  });
 }
 
 const median = (xs) => {
