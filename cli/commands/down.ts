@@ -4,7 +4,7 @@ import { connectEngine } from '../engine/client.js';
 import { removeProject } from '../engine/remove-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
-import { downSwarmCommand } from './swarm-read-commands.js';
+import { downSwarmCommand } from '../swarm/swarm-read-commands.js';
 
 export interface DownOptions extends ProjectOptions {
   /** Also remove the project's named volumes (its data). @default false */

@@ -6,8 +6,8 @@ import type { PatchedReplica } from '../engine/patch-replica.js';
 import { explainError } from '../errors.js';
 import { type HotpatchResult, hotpatchProject } from '../project/hotpatch-project.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
+import { upSwarmCommand } from '../swarm/up-swarm.js';
 import { formatTable } from '../ui/table.js';
-import { upSwarmCommand } from './up-swarm.js';
 
 export interface HotpatchOptions extends ProjectOptions {
   /** A copy of the project's sources to patch from. @default the stack's own */

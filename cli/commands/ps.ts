@@ -5,8 +5,8 @@ import { hostUrl } from '../engine/inspect-state.js';
 import { listProjectContainers } from '../engine/observe.js';
 import type { ObservedContainer } from '../engine/observed-state.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
+import { psSwarmCommand } from '../swarm/swarm-read-commands.js';
 import { formatTable } from '../ui/table.js';
-import { psSwarmCommand } from './swarm-read-commands.js';
 
 /**
  * One row of `esteps ps --json` (a stable shape: fields are only ever added).

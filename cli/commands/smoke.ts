@@ -6,8 +6,8 @@ import { runningReplicas } from '../engine/running-service.js';
 import { EstepsError } from '../errors.js';
 import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
 import { probeCheck, runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
+import { smokeSwarmCommand } from '../swarm/swarm-read-commands.js';
 import { formatTable } from '../ui/table.js';
-import { smokeSwarmCommand } from './swarm-read-commands.js';
 
 export interface SmokeResult {
   readonly project: string;

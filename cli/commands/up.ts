@@ -17,13 +17,13 @@ import { loadProject, type Project } from '../project/load-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
 import { readLegacySecrets } from '../project/secrets-file.js';
 import { type ProjectOptions, stackChoice, withProjectOptions } from '../project-options.js';
+import { upSwarmCommand } from '../swarm/up-swarm.js';
 import { formatTable } from '../ui/table.js';
-import { upSwarmCommand } from './up-swarm.js';
 
 export interface UpOptions extends ProjectOptions {
   /** Print the plan and change nothing. @default false */
   readonly dryRun?: boolean;
-  /** Deploy to the Swarm DOCKER_HOST points at (cli/commands/up-swarm.ts). @default false */
+  /** Deploy to the Swarm DOCKER_HOST points at (cli/swarm/up-swarm.ts). @default false */
   readonly swarm?: boolean;
   /** With --swarm: `SERVICE=N`, repeatable. */
   readonly scale?: readonly string[];

@@ -1,6 +1,7 @@
 import type { ResolvedStack } from '../../stacks/model.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import type { CommandContext, CommandResult } from '../command.js';
+import type { UpOptions } from '../commands/up.js';
 import { assembleBuildContext } from '../engine/build-context.js';
 import { connectEngine, engineAddress } from '../engine/client.js';
 import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
@@ -16,7 +17,6 @@ import { loadProject, type Project } from '../project/load-project.js';
 import { acquireProjectLock } from '../project/project-lock.js';
 import { stackChoice } from '../project-options.js';
 import { formatTable } from '../ui/table.js';
-import type { UpOptions } from './up.js';
 
 export interface UpSwarmOptions extends UpOptions {
   /** `--scale SERVICE=N`, repeatable. */

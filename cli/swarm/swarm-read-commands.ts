@@ -3,6 +3,7 @@
  * found by label as on one engine.
  */
 import type { CommandContext, CommandResult } from '../command.js';
+import { formatChecks } from '../commands/smoke.js';
 import { connectEngine, engineAddress } from '../engine/client.js';
 import { assertSwarmManager } from '../engine/swarm/observe-swarm.js';
 import { removeSwarmProject } from '../engine/swarm/remove-swarm-project.js';
@@ -13,7 +14,6 @@ import { acquireProjectLock } from '../project/project-lock.js';
 import { type ProjectOptions, readProject } from '../project-options.js';
 import { runSmoke } from '../smoke/run-smoke.js';
 import { formatTable } from '../ui/table.js';
-import { formatChecks } from './smoke.js';
 
 async function swarmManager(ctx: CommandContext) {
   const engine = await connectEngine(ctx.env);
