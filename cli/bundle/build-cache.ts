@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +12,18 @@ import { join } from 'node:path';
 export interface BuildCache {
   /** The cached output's path, or undefined when there is none or an input changed. */
   lookup(key: string): Promise<string | undefined>;
-  /** Stores `output`, made from `inputs` (absolute paths); returns the output's path. */
-  store(key: string, output: Uint8Array, inputs: readonly string[], ext: string): Promise<string>;
+  /**
+   * Stores `output`, made from `inputs` (absolute paths); returns the output's path. With
+   * `builtAt` (the build's start, ms since the epoch), refuses when an input was written since:
+   * its bytes now may not be the ones the output was made from.
+   */
+  store(
+    key: string,
+    output: Uint8Array,
+    inputs: readonly string[],
+    ext: string,
+    builtAt?: number,
+  ): Promise<string>;
 }
 
 interface CacheRecord {
@@ -47,11 +57,15 @@ export function buildCache(dir: string): BuildCache {
       );
       return same.every(Boolean) ? join(dir, record.output) : undefined;
     },
-    async store(key, output, inputs, ext) {
+    async store(key, output, inputs, ext, builtAt) {
       const digests: Record<string, string> = {};
       await Promise.all(
         inputs.map(async (file) => {
-          digests[file] = sha256(await readFile(file));
+          const [data, info] = await Promise.all([readFile(file), stat(file)]);
+          if (builtAt !== undefined && info.mtimeMs >= builtAt) {
+            throw new Error(`${file} changed during or after the build: not cached`);
+          }
+          digests[file] = sha256(data);
         }),
       );
       // Content-addressed, so an output already loaded under an older name is never replaced.

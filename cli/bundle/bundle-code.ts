@@ -66,10 +66,12 @@ export async function bundleCode(
   const cache = buildCache(join(cacheRoot(), 'bundles'));
   const key = cacheKey(packageVersion(), file, bundle.target, workingDir);
   const run = async () => {
+    const builtAt = Date.now();
     const result = await (options.bundler?.rebuild(bundle, file, workingDir) ??
       build(bundle, file, workingDir));
-    // The cache only saves time: a store that fails (no writable home) changes nothing.
-    void cache.store(key, result.code, result.inputs, '.js').catch(() => undefined);
+    // The cache only saves time: a store that fails (no writable home, or a file saved
+    // again while this built: see `builtAt`) changes nothing.
+    void cache.store(key, result.code, result.inputs, '.js', builtAt).catch(() => undefined);
     return result.code;
   };
   const lookup = cache.lookup(key).then((cached) => (cached ? readFile(cached) : undefined));
