@@ -23,6 +23,12 @@ export const labels = {
    * the secrets of the services that initialised it.
    */
   secrets: 'com.esteps.secrets',
+  /**
+   * On `<project>.secrets`: a random id that the volume also holds as a file
+   * (`.esteps-volume-id`), so a process on the engine's own host can tell that the folder
+   * the engine reports as the volume's is that volume (secrets/local-volume-read.ts).
+   */
+  volumeId: 'com.esteps.volume-id',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
+import { volumeIdFile } from './local-volume-read.js';
 import { getVolumeFiles, putVolumeFiles, withVolumeHelper } from './volume-helper.js';
 
 /*
@@ -47,9 +48,14 @@ export async function loadProjectSecrets(
 ): Promise<{ values: Record<string, string>; created: string[] }> {
   if (names.length === 0) return { values: {}, created: [] };
   const volume = secretsVolumeName(project);
-  await ensureSecretsVolume(docker, project);
+  const volumeId = await ensureSecretsVolume(docker, project);
   return withVolumeHelper(docker, project, volume, async (helper) => {
     const stored = await getVolumeFiles(helper);
+    // The id file (local-volume-read.ts), written along with the first values.
+    const idFile =
+      volumeId && stored.get(volumeIdFile)?.toString('utf8') !== volumeId
+        ? [{ path: volumeIdFile, data: Buffer.from(volumeId), mode: 0o444 }]
+        : [];
     const values: Record<string, string> = {};
     const created: string[] = [];
     for (const name of names) {
@@ -65,11 +71,12 @@ export async function loadProjectSecrets(
         created.push(name);
       }
     }
+    if (created.length === 0 && idFile.length === 0) return { values, created };
+    await putVolumeFiles(helper, [
+      ...created.map((name) => ({ path: name, data: Buffer.from(values[name]!), mode: 0o600 })),
+      ...idFile,
+    ]);
     if (created.length === 0) return { values, created };
-    await putVolumeFiles(
-      helper,
-      created.map((name) => ({ path: name, data: Buffer.from(values[name]!), mode: 0o600 })),
-    );
     // Another command may have stored the same names at the same moment: the volume's copy wins.
     const after = await getVolumeFiles(helper);
     for (const name of created) values[name] = after.get(name)?.toString('utf8') ?? values[name]!;
@@ -95,7 +102,11 @@ export async function readProjectSecrets(
   }
   return withVolumeHelper(docker, project, volume, async (helper) => {
     const stored = await getVolumeFiles(helper);
-    return Object.fromEntries([...stored].map(([name, data]) => [name, data.toString('utf8')]));
+    return Object.fromEntries(
+      [...stored].flatMap(([name, data]) =>
+        name === volumeIdFile ? [] : [[name, data.toString('utf8')]],
+      ),
+    );
   });
 }
 
@@ -109,7 +120,8 @@ export function secretRevision(value: string): string {
   return createHash('sha256').update('esteps-secret\0').update(value).digest('hex').slice(0, 16);
 }
 
-async function ensureSecretsVolume(docker: Docker, project: string): Promise<void> {
+/** Creates `<project>.secrets` unless it exists; its id label (none on volumes made before ids). */
+async function ensureSecretsVolume(docker: Docker, project: string): Promise<string | undefined> {
   const name = secretsVolumeName(project);
   try {
     const info = await docker.getVolume(name).inspect();
@@ -122,15 +134,22 @@ async function ensureSecretsVolume(docker: Docker, project: string): Promise<voi
         },
       );
     }
-    return;
+    return info.Labels?.[labels.volumeId];
   } catch (err) {
     if (err instanceof EstepsError || statusCode(err) !== 404) throw err;
   }
+  const volumeId = randomBytes(16).toString('hex');
   try {
     await docker.createVolume({
       Name: name,
-      Labels: { [labels.project]: project, [labels.secrets]: 'values' },
+      Labels: {
+        [labels.project]: project,
+        [labels.secrets]: 'values',
+        [labels.volumeId]: volumeId,
+      },
     });
+    // Two commands may create it at once: the engine keeps the first one's labels.
+    return (await docker.getVolume(name).inspect()).Labels?.[labels.volumeId];
   } catch (err) {
     throw new EstepsError(
       'START_FAILED',

@@ -5,6 +5,7 @@ import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
 import { secretFilesVolumeName, volumeName } from '../names.js';
+import { readVolumesLocally, volumeIdFile } from './local-volume-read.js';
 import { loadProjectSecrets, secretRevision, secretsVolumeName } from './project-secrets.js';
 import { dataVolumeSecrets, findSecretMismatches, type SecretMismatch } from './secret-markers.js';
 import {
@@ -20,6 +21,8 @@ export interface SecretsOnEngine {
   readonly values: Readonly<Record<string, string>>;
   /** By files volume name; a volume that does not exist yet is absent. */
   readonly files: Readonly<Record<string, ReadonlyMap<string, VolumeFile>>>;
+  /** Read from the volumes' folders on this host (local-volume-read.ts), not through the engine. */
+  readonly readHere?: boolean;
 }
 
 export interface StackSecretsInput {
@@ -60,8 +63,29 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
   if (names.length === 0) return { revisions: {}, created: [], stored: { values: {}, files: {} } };
   const services = stack.services.filter((s) => s.secrets.length > 0);
   const volumes = services.map((s) => secretFilesVolumeName(stack.project, s.name));
-  // A warm `up` plans once read-only, then again for real: one read serves both.
-  const onEngine = input.stored ?? (await readSecretsOnEngine(docker, stack.project, volumes));
+  const wantedFiles = (values: Readonly<Record<string, string>>) =>
+    services.map((service) =>
+      service.secrets.map((s) => ({
+        path: s.target.slice(s.target.lastIndexOf('/') + 1),
+        data: Buffer.from(values[s.secret] ?? ''),
+        mode: s.mode,
+        uid: s.uid,
+        gid: s.gid,
+      })),
+    );
+  const holdsAll = (read: SecretsOnEngine) => {
+    const wanted = wantedFiles(read.values);
+    return (
+      names.every((name) => read.values[name]) &&
+      volumes.every((volume, i) => holdsFiles(read.files[volume], wanted[i]!))
+    );
+  };
+  // A warm `up` plans once read-only, then again for real: one read serves both. A read of
+  // the folders on this host only ever confirms: anything missing or different is read again
+  // through the engine, which decides.
+  let onEngine = input.stored ?? (await readSecretsOnEngine(docker, stack.project, volumes, true));
+  if (onEngine.readHere && !holdsAll(onEngine))
+    onEngine = await readSecretsOnEngine(docker, stack.project, volumes, false);
   const stored = onEngine.values;
   const candidate: Record<string, string> = {};
   for (const name of names) {
@@ -90,15 +114,7 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
       });
   // Each service's files, written through one helper container that mounts every volume;
   // not at all when every volume already holds exactly these files (a warm `up`).
-  const wanted = services.map((service) =>
-    service.secrets.map((s) => ({
-      path: s.target.slice(s.target.lastIndexOf('/') + 1),
-      data: Buffer.from(values[s.secret] ?? ''),
-      mode: s.mode,
-      uid: s.uid,
-      gid: s.gid,
-    })),
-  );
+  const wanted = wantedFiles(values);
   const current = volumes.every((volume, i) => holdsFiles(onEngine.files[volume], wanted[i]!));
   if (volumes.length === 0 || current)
     return { revisions: revisionsOf(values), created, stored: onEngine };
@@ -128,50 +144,74 @@ function holdsFiles(
 }
 
 /**
- * The project's stored values and the files its services' volumes hold now, through one
- * helper container (nothing created: volumes that do not exist are not mounted). Nothing
- * when the values volume does not exist.
+ * The project's stored values and the files its services' volumes hold now: from their
+ * folders on this host when `here` and they can be read there, else through one helper
+ * container (nothing created: volumes that do not exist are not mounted). Nothing when the
+ * values volume does not exist.
  */
 async function readSecretsOnEngine(
   docker: Docker,
   project: string,
   fileVolumes: readonly string[],
+  here: boolean,
 ): Promise<SecretsOnEngine> {
   const valuesVolume = secretsVolumeName(project);
-  const exists = await Promise.all(
-    [valuesVolume, ...fileVolumes].map((v) => volumeExists(docker, v)),
+  const [values, ...infos] = await Promise.all(
+    [valuesVolume, ...fileVolumes].map((v) => inspectVolume(docker, v)),
   );
-  if (!exists[0]) return { values: {}, files: {} };
-  const existing = fileVolumes.filter((_, i) => exists[i + 1]);
-  const entries = await withVolumeHelper(docker, project, [valuesVolume, ...existing], (helper) =>
-    getVolumeEntries(helper),
-  );
-  // `i/name`: the i-th mount (0 the values, then the existing files volumes in order).
-  const mount = (i: number) =>
-    new Map(
-      [...entries].flatMap(([path, file]) => {
-        const [index, name, ...rest] = path.split('/');
-        return index === String(i) && name !== undefined && rest.length === 0
-          ? [[name, file] as const]
-          : [];
-      }),
-    );
-  const files: Record<string, ReadonlyMap<string, VolumeFile>> = {};
-  for (const [i, volume] of existing.entries()) files[volume] = mount(i + 1);
+  if (!values) return { values: {}, files: {} };
+  const existing = fileVolumes.flatMap((name, i) => (infos[i] ? [[name, infos[i]] as const] : []));
+  const local = here
+    ? await readVolumesLocally(
+        values,
+        existing.map(([, info]) => info),
+      )
+    : undefined;
+  const mounts =
+    local ??
+    (await readThroughHelper(docker, project, [valuesVolume, ...existing.map(([n]) => n)]));
   return {
     values: Object.fromEntries(
-      [...mount(0)].map(([name, file]) => [name, file.data.toString('utf8')]),
+      [...mounts[0]!].flatMap(([name, file]) =>
+        name === volumeIdFile ? [] : [[name, file.data.toString('utf8')]],
+      ),
     ),
-    files,
+    files: Object.fromEntries(existing.map(([name], i) => [name, mounts[i + 1]!])),
+    ...(local && { readHere: true }),
   };
 }
 
-async function volumeExists(docker: Docker, name: string): Promise<boolean> {
+/** Every regular file at the root of each volume, by name, through one helper container. */
+async function readThroughHelper(
+  docker: Docker,
+  project: string,
+  volumes: readonly string[],
+): Promise<ReadonlyMap<string, VolumeFile>[]> {
+  const entries = await withVolumeHelper(docker, project, volumes, (helper) =>
+    getVolumeEntries(helper),
+  );
+  // `i/name`: the i-th mount.
+  return volumes.map(
+    (_, i) =>
+      new Map(
+        [...entries].flatMap(([path, file]) => {
+          const [index, name, ...rest] = path.split('/');
+          return index === String(i) && name !== undefined && rest.length === 0
+            ? [[name, file] as const]
+            : [];
+        }),
+      ),
+  );
+}
+
+async function inspectVolume(
+  docker: Docker,
+  name: string,
+): Promise<Docker.VolumeInspectInfo | undefined> {
   try {
-    await docker.getVolume(name).inspect();
-    return true;
+    return await docker.getVolume(name).inspect();
   } catch (err) {
-    if (statusCode(err) === 404) return false;
+    if (statusCode(err) === 404) return undefined;
     throw err;
   }
 }
