@@ -19,6 +19,7 @@ import { type BuildCache, buildCache, cacheKey, cacheRoot } from '../bundle/buil
 import { loadEsbuild } from '../bundle/load-esbuild.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
+import { mapStackTrace } from './map-stack-trace.js';
 
 export interface LoadStackOptions {
   /** Where compiled stacks are kept. @default $XDG_CACHE_HOME/esteps/stacks (~/.cache/...) */
@@ -92,20 +93,13 @@ function estepsApi(): Plugin {
 }
 
 async function evaluate(module: string, show: string): Promise<StackSpec> {
-  // Stack traces of an error the stack throws then point into its own source. Only while it
-  // loads: with source maps on, Node reads the map of every module loaded later (the CLI's
-  // own chunks: megabytes).
-  process.setSourceMapsEnabled(true);
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
   } catch (err) {
     if (isStackInvalid(err)) throw invalid(show, err.problems);
-    // The trace is formatted (with the maps) when first read: read it before they go.
-    void (err as Error)?.stack;
-    throw evaluationFailed(show, err);
-  } finally {
-    process.setSourceMapsEnabled(false);
+    // Where it threw, in the stack's own sources rather than the compiled module.
+    throw evaluationFailed(show, err, await mapStackTrace(err, module));
   }
   const spec = exportedStack(exports, show);
   const problems = validateStack(spec);
@@ -147,9 +141,9 @@ function compileFailed(show: string, errors: readonly Message[], cause: unknown)
   });
 }
 
-function evaluationFailed(show: string, err: unknown): EstepsError {
+function evaluationFailed(show: string, err: unknown, stack: string | undefined): EstepsError {
   const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  const where = throwSite(err) ?? show;
+  const where = throwSite(stack) ?? show;
   return new EstepsError(
     'STACK_LOAD_FAILED',
     `The stack file threw while loading: ${where}: ${reason}`,
@@ -164,9 +158,8 @@ function evaluationFailed(show: string, err: unknown): EstepsError {
 /** Files of the API a stack calls into: a throw inside them is reported at the caller. */
 const apiFiles = ['api.ts', 'define-stack.ts', 'validate-stack.ts', 'check-shape.ts', 'errors.ts'];
 
-/** `file:line:column` of the innermost stack frame in the stack's own sources. */
-export function throwSite(err: unknown): string | undefined {
-  const stack = err instanceof Error ? (err.stack ?? '') : '';
+/** `file:line:column` of the innermost frame of a stack trace in the stack's own sources. */
+export function throwSite(stack = ''): string | undefined {
   const frames = [...stack.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):(\d+)\)?$/gm)];
   const api = join(packageRoot(), 'stacks');
   for (const [, raw, line, column] of frames) {
