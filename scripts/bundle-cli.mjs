@@ -27,6 +27,23 @@ const unused = {
   },
 };
 
+// readable-stream is a copy of Node's own streams for old Nodes: docker-modem takes only its
+// Duplex (for exec and attach), which Node's own stream module has too. Handing out that
+// module spares every start-up compiling 83 kB.
+const nodeStreams = {
+  name: 'esteps-node-streams',
+  setup(b) {
+    b.onResolve({ filter: /^readable-stream$/ }, () => ({
+      path: 'readable-stream',
+      namespace: 'esteps-node-streams',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'esteps-node-streams' }, () => ({
+      contents: "module.exports = require('node:stream');",
+      loader: 'js',
+    }));
+  },
+};
+
 await rm('dist/chunks', { recursive: true, force: true });
 const result = await build({
   entryPoints: { esteps: 'cli/entry.ts' },
@@ -39,7 +56,7 @@ const result = await build({
   target: 'node20',
   sourcemap: true,
   external: ['esbuild', 'cpu-features'],
-  plugins: [unused],
+  plugins: [unused, nodeStreams],
   banner: {
     js: "import { createRequire as __esteps_cr } from 'node:module'; const require = __esteps_cr(import.meta.url);",
   },
