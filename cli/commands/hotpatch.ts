@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { prewarmBundler } from '../bundle/bundle-code.js';
-import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import {
+  bothInOrder,
+  type CommandContext,
+  type CommandResult,
+  type RegisterCommand,
+} from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
 import { explainError } from '../errors.js';
@@ -25,14 +30,12 @@ export async function hotpatchCommand(
   services: readonly string[] = [],
 ): Promise<HotpatchResult> {
   // Both are independent; a problem with the project is reported before one with the engine.
-  const reading = Promise.allSettled([readProject(ctx, options), connectEngine(ctx.env)]);
+  const reading = bothInOrder(readProject(ctx, options), connectEngine(ctx.env));
   // The code is about to be bundled, and changed since the last time (or why patch?). Loading
   // esbuild blocks for 20 ms or so: after the reads above are on their way, not before.
   prewarmBundler();
-  const [loaded, connected] = await reading;
-  if (loaded.status === 'rejected') throw loaded.reason;
-  if (connected.status === 'rejected') throw connected.reason;
-  const result = await hotpatchProject(loaded.value, connected.value, {
+  const [project, engine] = await reading;
+  const result = await hotpatchProject(project, engine, {
     services,
     ...sourceOption(ctx.cwd, options.source),
     progress: ctx.progress,

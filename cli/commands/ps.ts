@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import {
+  bothInOrder,
+  type CommandContext,
+  type CommandResult,
+  type RegisterCommand,
+} from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { hostUrl } from '../engine/inspect-state.js';
 import { listProjectContainers } from '../engine/observe.js';
@@ -34,8 +39,7 @@ export async function psCommand(
   ctx: CommandContext,
   options: ProjectOptions,
 ): Promise<CommandResult> {
-  const project = await readProject(ctx, options);
-  const engine = await connectEngine(ctx.env);
+  const [project, engine] = await bothInOrder(readProject(ctx, options), connectEngine(ctx.env));
   const probes = new Map(
     project.resolved.services.flatMap((s) => (s.httpProbe ? [[s.name, s.httpProbe]] : [])),
   );

@@ -3,8 +3,13 @@ import { baseImages } from '../../stacks/base-images.js';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
-import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
-import { assembleBuildContext } from '../engine/build-context.js';
+import {
+  bothInOrder,
+  type CommandContext,
+  type CommandResult,
+  type RegisterCommand,
+} from '../command.js';
+import { assembleBuildContext, type BuildContext } from '../engine/build-context.js';
 import { connectEngine, type Engine } from '../engine/client.js';
 import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
@@ -56,15 +61,25 @@ export interface ServiceReport {
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
   if (options.swarm) return upSwarmCommand(ctx, options);
-  const project = await loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    ...stackChoice(options),
-    ...(options.project !== undefined && { project: options.project }),
-  });
-  // An edge's Envoy configuration is checked against Envoy's API before the engine is touched.
-  await assertStackEdges(project.resolved);
-  const engine = await connectEngine(ctx.env);
+  let contexts: Promise<Record<string, BuildContext>> | undefined;
+  const [project, engine] = await bothInOrder(
+    loadProject({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...stackChoice(options),
+      ...(options.project !== undefined && { project: options.project }),
+    }).then(async (loaded) => {
+      // An edge's Envoy configuration is checked against Envoy's API before the engine is used.
+      await assertStackEdges(loaded.resolved);
+      // Bundling (CPU) starts while the engine answers and the lock is taken; its errors are
+      // reported where `up` awaits it.
+      contexts = buildContexts(loaded.resolved);
+      contexts.catch(() => undefined);
+      return loaded;
+    }),
+    connectEngine(ctx.env),
+  );
+  const built = contexts!;
   // The read-only pass's values serve the real pass: both run under the project's lock.
   let stored: SecretsOnEngine | undefined;
   const secrets = async (dryRun: boolean) => {
@@ -72,10 +87,10 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     stored = result.stored;
     return result.revisions;
   };
-  if (options.dryRun) return runUp(ctx, engine, project.resolved, true, secrets);
+  if (options.dryRun) return runUp(ctx, engine, project.resolved, built, true, secrets);
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // Awaited here: the lock is released when this scope ends.
-  return await runUp(ctx, engine, project.resolved, false, secrets).catch((err: unknown) =>
+  return await runUp(ctx, engine, project.resolved, built, false, secrets).catch((err: unknown) =>
     explainError(err, 'INTERRUPTED', {
       message: 'Interrupted before the stack was complete.',
       hint: 'Run `esteps up` again: it picks up from whatever was left.',
@@ -116,11 +131,20 @@ async function prepareStackSecretsFor(
   return result;
 }
 
+/** The build context of every built service (bundling its code), by service name. */
+async function buildContexts(resolved: ResolvedStack): Promise<Record<string, BuildContext>> {
+  const contexts = await stackContexts(resolved);
+  return Object.fromEntries(
+    Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
+  );
+}
+
 /** The part of `up` after loading the project (and taking its lock). */
 export async function runUp(
   ctx: CommandContext,
   engine: Engine,
   resolved: ResolvedStack,
+  contexts: Promise<Readonly<Record<string, BuildContext>>>,
   dryRun: boolean,
   secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>,
 ): Promise<CommandResult> {
@@ -129,12 +153,7 @@ export async function runUp(
   const outcome = await convergeStack({
     engine,
     stack: resolved,
-    contexts: async () => {
-      const contexts = await stackContexts(resolved);
-      return Object.fromEntries(
-        Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
-      );
-    },
+    contexts: () => contexts,
     version: packageVersion(),
     ...(secrets && { secrets }),
     dryRun,

@@ -1,6 +1,11 @@
 import { sep } from 'node:path';
 import { type IncrementalBundler, incrementalBundler } from '../bundle/bundle-code.js';
-import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
+import {
+  bothInOrder,
+  type CommandContext,
+  type CommandResult,
+  type RegisterCommand,
+} from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
 import { PatchesAhead } from '../engine/patches-ahead.js';
@@ -45,7 +50,7 @@ export async function watchCommand(
   names: readonly string[] = [],
 ): Promise<WatchResult> {
   const debounceMs = debounceOption(options.debounce);
-  const [project, engine] = await Promise.all([readProject(ctx, options), connectEngine(ctx.env)]);
+  const [project, engine] = await bothInOrder(readProject(ctx, options), connectEngine(ctx.env));
   const source = sourceOption(ctx.cwd, options.source).source;
   const services = hotpatchableServices(project, names);
   const folders = watchedFolders(services, sourceRebase(project, source));
