@@ -70,10 +70,13 @@ export async function waitForContainer(
   options: WaitOptions = {},
 ): Promise<void> {
   const container = docker.getContainer(containerName);
-  const restartsBefore = (await container.inspect()).RestartCount ?? 0;
+  // The first look also serves as the first attempt's.
+  let first: Docker.ContainerInspectInfo | undefined = await container.inspect();
+  const restartsBefore = first.RestartCount ?? 0;
   const result = await retryUntil(
     async () => {
-      const info = await container.inspect();
+      const info = first ?? (await container.inspect());
+      first = undefined;
       if (hasExited(info, restartsBefore)) {
         throw await containerExited(
           docker,
