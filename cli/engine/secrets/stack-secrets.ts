@@ -80,6 +80,8 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
       volumes.every((volume, i) => holdsFiles(read.files[volume], wanted[i]!))
     );
   };
+  const volumeLabels = dataVolumeLabels(docker, stack);
+  volumeLabels.catch(() => undefined); // awaited below, after the read
   // A warm `up` plans once read-only, then again for real: one read serves both. A read of
   // the folders on this host only ever confirms: anything missing or different is read again
   // through the engine, which decides.
@@ -94,10 +96,7 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
   }
   const revisionsOf = (values: Readonly<Record<string, string>>) =>
     Object.fromEntries(Object.entries(values).map(([n, v]) => [n, secretRevision(v)]));
-  const mismatches = findSecretMismatches(
-    await dataVolumeLabels(docker, stack),
-    revisionsOf(candidate),
-  );
+  const mismatches = findSecretMismatches(await volumeLabels, revisionsOf(candidate));
   if (mismatches.length > 0) throw secretMismatch(stack.project, mismatches);
   if (input.dryRun) return { revisions: revisionsOf(candidate), created: [], stored: onEngine };
   const lengthBytes = Object.fromEntries(
