@@ -99,10 +99,15 @@ export async function listProjectContainers(
         }),
     ),
   );
-  return inspected
-    .filter((i) => i !== undefined)
-    .map(toObservedContainer)
-    .sort((a, b) => a.service.localeCompare(b.service) || a.replica - b.replica);
+  return (
+    inspected
+      .filter((i) => i !== undefined)
+      .map(toObservedContainer)
+      // Plain comparison: the first `localeCompare` of a process loads ICU's collator (7 ms).
+      .sort((a, b) =>
+        a.service < b.service ? -1 : a.service > b.service ? 1 : a.replica - b.replica,
+      )
+  );
 }
 
 export async function inspectImage(

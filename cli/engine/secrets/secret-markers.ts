@@ -61,7 +61,7 @@ export function findSecretMismatches(
 ): SecretMismatch[] {
   const out: SecretMismatch[] = [];
   for (const [volume, label] of Object.entries(labelsByVolume).sort(([a], [b]) =>
-    a.localeCompare(b),
+    a < b ? -1 : a > b ? 1 : 0,
   )) {
     for (const [secret, revision] of Object.entries(parseSecretsLabel(label))) {
       const now = revisions[secret];
