@@ -17,11 +17,12 @@ export type ProbeInContainer = () => Promise<{ readonly ok: boolean; readonly ou
 export function waitHttp(
   probe: Required<HttpProbeSpec>,
   inContainer?: ProbeInContainer,
+  intervalMs = 100,
 ): WaitStrategyDescription {
   return {
     what: `answering GET ${probe.path}`,
     timeoutMs: probe.timeoutMs,
-    intervalMs: 100,
+    intervalMs,
     check: async (info) => {
       const port = toObservedContainer(info).ports.find(
         (p) => p.containerPort === probe.containerPort && p.hostPort > 0,

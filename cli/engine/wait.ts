@@ -35,7 +35,10 @@ export function strategyFor(
             .then((r) => ({ ok: r.exitCode === 0, output: `${r.stdout}${r.stderr}`.trim() }))
             .catch((err: Error) => ({ ok: false, output: err.message }))
       : undefined;
-    return waitHttp(probe, inContainer);
+    // A look on a published port is an inspect and a local GET (a few ms): every 25 ms. One
+    // inside the container is an exec and a Node start (0.1 s or more): every 100 ms.
+    const published = service.ports.some((p) => p.containerPort === probe.containerPort);
+    return waitHttp(probe, inContainer, published ? 25 : 100);
   }
   if (condition === 'healthy' && service.healthcheck) {
     const command = healthCommand(service.healthcheck.test);
