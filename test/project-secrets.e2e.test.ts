@@ -1,11 +1,15 @@
 /**
  * Project secrets on the engine (cli/engine/secrets/): generated once into the labelled
  * volume `<project>.secrets`, read back equal by a second call (a second checkout), never
- * regenerated; imported values are stored when the engine has none; the helper container
- * leaves nothing behind.
+ * regenerated; imported values are stored when the engine has none; the volume carries an
+ * id its folder also holds (this machine's engine is local: the test reads the folder); the
+ * helper container leaves nothing behind.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
+import { volumeIdFile } from '../cli/engine/secrets/local-volume-read.js';
 import {
   loadProjectSecrets,
   readProjectSecrets,
@@ -34,6 +38,11 @@ describe('project secrets on the engine', () => {
     expect(await readProjectSecrets(docker, project)).toEqual(second.values);
     const volume = await docker.getVolume(secretsVolumeName(project)).inspect();
     expect(volume.Labels[labels.project]).toBe(project);
+    // Its id, which its folder also holds: what lets `up` on the engine's host read it there.
+    expect(volume.Labels[labels.volumeId]).toMatch(/^[0-9a-f]{32}$/);
+    expect(await readFile(join(volume.Mountpoint, volumeIdFile), 'utf8')).toBe(
+      volume.Labels[labels.volumeId],
+    );
     const left = await docker.listContainers({
       all: true,
       filters: { label: [`${labels.project}=${project}`] },

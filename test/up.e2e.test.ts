@@ -75,9 +75,13 @@ describe('esteps up / down / ps on one project', () => {
   it('changes nothing on a second up, and says so (built CLI, --json)', async () => {
     await p.up();
     const before = await containerIds(p.project);
+    const since = Math.floor(Date.now() / 1000);
     const { exitCode, json } = await p.cli(['up', '--json']);
     expect(exitCode).toBe(0);
     expect(json).toMatchObject({ ok: true, changed: false, project: p.project });
+    // On the engine's own host the secrets are read from their volumes' folders: not even a
+    // helper container is created (cli/engine/secrets/local-volume-read.ts).
+    expect(await containersCreatedSince(p.project, since)).toEqual([]);
     const plan = json.plan as { action: string; target: string; cause: string }[];
     expect(plan.map((o) => `${o.action} ${o.target}: ${o.cause}`)).toEqual([
       `unchanged network ${p.project}_appmesh: exists`,
@@ -275,4 +279,23 @@ function listen(port: number): Promise<Server> {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+/** Names of the project's containers the engine created since `since` (seconds). */
+async function containersCreatedSince(project: string, since: number): Promise<string[]> {
+  const { docker } = await testEngine();
+  const stream = (await docker.getEvents({
+    since,
+    until: Math.ceil(Date.now() / 1000),
+    filters: { type: ['container'], event: ['create'], label: [`${labels.project}=${project}`] },
+  })) as unknown as AsyncIterable<Buffer>;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString('utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(
+      (line) =>
+        (JSON.parse(line) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name,
+    );
 }
