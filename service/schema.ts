@@ -38,7 +38,10 @@ export async function ensureDatabase(maintenance: ClientBase, database: string):
   }
 }
 
+/**
+ * Both statements in one round trip (the simple query protocol takes several): a new worker
+ * runs this before it listens, so a reload waits for it.
+ */
 export async function ensureTable(client: ClientBase): Promise<void> {
-  await client.query(createTableSql);
-  await client.query(createUsernameIndexSql);
+  await client.query(`${createTableSql};\n${createUsernameIndexSql}`);
 }
