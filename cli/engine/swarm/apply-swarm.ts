@@ -52,6 +52,7 @@ export async function applySwarmPlan(input: ApplySwarmInput): Promise<void> {
         const verb = op.kind === 'create-service' ? 'create' : 'update';
         progress.start(`${verb} service ${op.service}`);
         let id: string;
+        let updateStartedBefore: string | undefined;
         if (op.kind === 'create-service') {
           const created = (await docker.createService(spec as never)) as {
             id?: string;
@@ -59,6 +60,10 @@ export async function applySwarmPlan(input: ApplySwarmInput): Promise<void> {
           };
           id = created.id ?? created.ID ?? '';
         } else {
+          const before = (await docker.getService(op.id).inspect()) as {
+            UpdateStatus?: { StartedAt?: string };
+          };
+          updateStartedBefore = before.UpdateStatus?.StartedAt ?? '';
           await docker.getService(op.id).update({ version: op.versionIndex, ...spec } as never);
           id = op.id;
         }
@@ -66,6 +71,7 @@ export async function applySwarmPlan(input: ApplySwarmInput): Promise<void> {
           docker,
           id,
           service: op.service,
+          ...(updateStartedBefore !== undefined && { updateStartedBefore }),
           ...(input.signal && { signal: input.signal }),
           onStatus: (text) => progress.update(text),
         });

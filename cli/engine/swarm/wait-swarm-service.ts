@@ -12,6 +12,13 @@ export interface WaitSwarmServiceInput {
   readonly id: string;
   /** The stack service, for messages. */
   readonly service: string;
+  /**
+   * After an update: the service's `UpdateStatus.StartedAt` before it ('' when it had none).
+   * The manager starts the rolling update a moment after accepting the new spec, and until
+   * then the service still shows the previous update's outcome and the old tasks: a status
+   * that is not newer than this is not about this update. @default a new service
+   */
+  readonly updateStartedBefore?: string;
   /** @default 240000 */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -19,14 +26,20 @@ export interface WaitSwarmServiceInput {
 }
 
 interface ServiceInfo {
-  Spec: { Mode?: { Replicated?: { Replicas?: number } } };
-  UpdateStatus?: { State?: string; Message?: string };
+  Spec: { Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: TaskSpec };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
+}
+
+interface TaskSpec {
+  ContainerSpec?: unknown;
+  ForceUpdate?: number;
 }
 
 interface TaskInfo {
   ID: string;
   DesiredState: string;
   CreatedAt: string;
+  Spec?: TaskSpec;
   Status: { State: string; Err?: string; Message?: string };
 }
 
@@ -38,7 +51,13 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
     if (input.signal?.aborted) throw new EstepsError('INTERRUPTED', 'Interrupted.');
     const info = (await docker.getService(id).inspect()) as ServiceInfo;
     const tasks = (await docker.listTasks({ filters: { service: [id] } })) as TaskInfo[];
-    const update = info.UpdateStatus?.State;
+    // Whether what the service shows is about this update: a newer update status, or tasks
+    // that all run the current spec (a change that needs no rolling update).
+    const fresh =
+      input.updateStartedBefore === undefined ||
+      (info.UpdateStatus?.StartedAt ?? '') !== input.updateStartedBefore;
+    const current = fresh || tasksRunCurrentSpec(info, tasks);
+    const update = fresh ? info.UpdateStatus?.State : undefined;
     const wanted = info.Spec.Mode?.Replicated?.Replicas ?? 1;
     const running = tasks.filter(
       (t) => t.DesiredState === 'running' && t.Status.State === 'running',
@@ -47,7 +66,7 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
       throw rolledBack(service, info, tasks);
     }
     const updating = update === 'updating' || update === 'rollback_started';
-    if (!updating && update !== 'paused' && running.length >= wanted) {
+    if (current && !updating && update !== 'paused' && running.length >= wanted) {
       const surplus = tasks.filter((t) => t.DesiredState === 'running').length > wanted;
       if (!surplus) return;
     }
@@ -76,6 +95,26 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** True when every task meant to run was made from the service's current task template. */
+function tasksRunCurrentSpec(info: ServiceInfo, tasks: readonly TaskInfo[]): boolean {
+  const template = info.Spec.TaskTemplate;
+  const same = (spec: TaskSpec | undefined) =>
+    canonical(spec?.ContainerSpec) === canonical(template?.ContainerSpec) &&
+    (spec?.ForceUpdate ?? 0) === (template?.ForceUpdate ?? 0);
+  return tasks.filter((t) => t.DesiredState === 'running').every((t) => same(t.Spec));
+}
+
+/** JSON with object keys sorted, so two equal values give one text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : v,
+  );
 }
 
 function rolledBack(service: string, info: ServiceInfo, tasks: readonly TaskInfo[]): EstepsError {
