@@ -4,10 +4,13 @@ import { BatchLookup } from './batch-lookup.js';
 describe('BatchLookup', () => {
   it('answers each key from one query per batch, deduplicating keys', async () => {
     const batches: string[][] = [];
-    const lookup = new BatchLookup<number>(async (keys) => {
-      batches.push(keys);
-      return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, k.length]));
-    }, 1);
+    const lookup = new BatchLookup<number>(
+      async (keys) => {
+        batches.push(keys);
+        return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, k.length]));
+      },
+      { maxInFlight: 1 },
+    );
     const answers = await Promise.all(['a', 'bb', 'a', 'missing'].map((k) => lookup.get(k)));
     expect(answers).toEqual([1, 2, 1, undefined]);
     expect(batches).toEqual([['a', 'bb', 'missing']]);
@@ -16,11 +19,14 @@ describe('BatchLookup', () => {
   it('queues lookups behind a full set of running batches, then sends them together', async () => {
     const batches: string[][] = [];
     let release: () => void = () => undefined;
-    const lookup = new BatchLookup<string>(async (keys) => {
-      batches.push(keys);
-      if (batches.length === 1) await new Promise<void>((r) => (release = r));
-      return new Map(keys.map((k) => [k, k]));
-    }, 1);
+    const lookup = new BatchLookup<string>(
+      async (keys) => {
+        batches.push(keys);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        return new Map(keys.map((k) => [k, k]));
+      },
+      { maxInFlight: 1 },
+    );
     const first = lookup.get('a');
     await new Promise((r) => setImmediate(r));
     const later = [lookup.get('b'), lookup.get('c')];
@@ -49,8 +55,7 @@ describe('BatchLookup', () => {
         sizes.push(keys.length);
         return new Map();
       },
-      4,
-      10,
+      { maxBatch: 10 },
     );
     await Promise.all(Array.from({ length: 25 }, (_, i) => lookup.get(`k${i}`)));
     expect(sizes).toEqual([10, 10, 5]);

@@ -121,11 +121,8 @@ export async function createUser(
   }
 }
 
-interface UserRow {
-  username: string;
-  uuid: string;
-  fullname: string;
-}
+/** The columns of `sql.selectMany`, in order. */
+type UserRow = [username: string, uuid: string, fullname: string];
 
 /**
  * Reads users by name, many concurrent GETs per query (see BatchLookup). Every GET of one
@@ -133,13 +130,12 @@ interface UserRow {
  */
 export function userReader(db: Database): BatchLookup<Reply> {
   return new BatchLookup<Reply>(async (usernames) => {
-    const result = await db.query<UserRow>('select-users', sql.selectMany, [usernames]);
-    return new Map(
-      result.rows.map((row) => [
-        row.username,
-        withJson({ status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } }),
-      ]),
-    );
+    const rows = await db.readRows('select-users', sql.selectMany, [usernames]);
+    const found = new Map<string, Reply>();
+    for (const [username, uuid, fullname] of rows as UserRow[]) {
+      found.set(username, withJson({ status: 200, body: { ok: true, fullname, uuid } }));
+    }
+    return found;
   });
 }
 
