@@ -228,12 +228,37 @@ function cannon(url, request, seconds) {
   });
 }
 
+/** Transactions Postgres has ended in the users database: one per statement of the service. */
+function statements() {
+  try {
+    return Number(
+      docker(
+        'exec',
+        `${runId}-postgres`,
+        'psql',
+        '-U',
+        'postgres',
+        '-d',
+        'users',
+        '-tAc',
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'users'",
+      ),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 async function scenario(name, target, base, request, warmUp, database) {
   const seconds = request.hashBound ? hashDurationS : durationS;
   if (warmUp) await cannon(`${base}${request.path}`, request, 2);
+  const statementsBefore = statements();
   const before = [cpuMicros(target.id), cpuMicros(database.id)];
   const r = await cannon(`${base}${request.path}`, request, seconds);
   const after = [cpuMicros(target.id), cpuMicros(database.id)];
+  // psql's own statement is counted too; the services' health probes every 2 s are not subtracted.
+  const statementsRun =
+    statementsBefore === undefined ? undefined : statements() - statementsBefore - 1;
   const perRequest = (i) =>
     before[i] === undefined || r.requests.total === 0
       ? undefined
@@ -241,6 +266,8 @@ async function scenario(name, target, base, request, warmUp, database) {
   return {
     cpuUsPerRequest: perRequest(0),
     dbCpuUsPerRequest: perRequest(1),
+    requestsPerStatement:
+      statementsRun > 0 ? Math.round((10 * r.requests.total) / statementsRun) / 10 : undefined,
     scenario: name,
     rps: Math.round((10 * r.requests.total) / seconds) / 10,
     p50Ms: r.latency.p50,
@@ -457,11 +484,11 @@ try {
   const lines = [
     `service ${version}${baselineRoot ? ` (baseline: ${baselineRoot})` : ''}, ${workers} worker(s), bare server ${workers} process(es); ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
     '',
-    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req | requests per statement |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms ?? ''} | ${r.p99Ms ?? ''} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? (r.path === 'machine' ? '' : '?')} | ${r.scenario.startsWith('bare') || r.path === 'machine' ? '' : (r.dbCpuUsPerRequest ?? '?')} |`,
+        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms ?? ''} | ${r.p99Ms ?? ''} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? (r.path === 'machine' ? '' : '?')} | ${r.scenario.startsWith('bare') || r.path === 'machine' ? '' : (r.dbCpuUsPerRequest ?? '?')} | ${r.scenario.includes('GET /user/<name>') ? (r.requestsPerStatement ?? '?') : ''} |`,
     ),
   ];
   const perCore = results.find((r) => r.scenario === 'raw scrypt, 1 at a time');

@@ -60,4 +60,33 @@ describe('BatchLookup', () => {
     await Promise.all(Array.from({ length: 25 }, (_, i) => lookup.get(`k${i}`)));
     expect(sizes).toEqual([10, 10, 5]);
   });
+
+  it('with a gather window, waits for as many lookups as were in play, at most the window', async () => {
+    const batches: string[][] = [];
+    const lookup = new BatchLookup<string>(
+      async (keys) => {
+        batches.push(keys);
+        return new Map(keys.map((k) => [k, k]));
+      },
+      { gatherMs: 50 },
+    );
+    // Nothing was in play: the first lookups go at the next turn.
+    expect(await Promise.all([lookup.get('a'), lookup.get('b')])).toEqual(['a', 'b']);
+    // Two were in play: the next batch waits for two lookups, not one.
+    const c = lookup.get('c');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([['a', 'b']]);
+    expect(await Promise.all([c, lookup.get('d')])).toEqual(['c', 'd']);
+    expect(batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    // One lookup where two were expected goes once the window has passed.
+    const started = Date.now();
+    expect(await lookup.get('e')).toBe('e');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(batches.at(-1)).toEqual(['e']);
+  });
 });

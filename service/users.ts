@@ -125,6 +125,13 @@ export async function createUser(
 type UserRow = [username: string, uuid: string, fullname: string];
 
 /**
+ * A batch of reads waits up to 1 ms for the clients of the batch before it to come back (see
+ * BatchLookup): under a steady load one query then serves all of a worker's connections
+ * rather than half of them, for at most 1 ms more latency; at low load it waits for nothing.
+ */
+const readBatching = { gatherMs: 1 };
+
+/**
  * Reads users by name, many concurrent GETs per query (see BatchLookup). Every GET of one
  * name in a batch gets the same answer, serialised once: the rows of that one query.
  */
@@ -136,7 +143,7 @@ export function userReader(db: Database): BatchLookup<Reply> {
       found.set(username, withJson({ status: 200, body: { ok: true, fullname, uuid } }));
     }
     return found;
-  });
+  }, readBatching);
 }
 
 const userNotFound: Reply = withJson({ status: 404, body: { ok: false, error: 'user not found' } });
