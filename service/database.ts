@@ -200,8 +200,18 @@ export class Database {
           resolve(result.rows as unknown[][]);
           return;
         }
+        if (sqlState(err) !== undefined) {
+          reject(err);
+          return;
+        }
+        // Ended because a statement before this one on the connection outlived its bound
+        // (its own error is the timeout): a slow request, not a database gone.
+        if (this.reader !== reader && !isRequestOnly(err)) {
+          reject(new Error('database request timed out', { cause: err }));
+          return;
+        }
         // Not an answer of Postgres to this statement: the connection is not to be trusted.
-        if (sqlState(err) === undefined) this.dropReader(reader);
+        this.dropReader(reader);
         reject(err);
       });
     });
