@@ -16,8 +16,12 @@ export class DatabaseUnavailable extends Error {
   }
 }
 
-/** SQLSTATEs (by class or code) that mean "the database is not usable right now". */
-const unavailableStates = /^(08|53|57|3D000|42P01)/;
+/**
+ * SQLSTATEs (by class or code) that mean "the database is not usable right now". 26000 (no
+ * such prepared statement): a read pipelined behind the Parse of its statement, which failed
+ * (the table was gone), finds no statement to bind; the Parse's own error says why.
+ */
+const unavailableStates = /^(08|53|57|3D000|42P01|26000)/;
 /**
  * Errors of one request that do not say the whole database is gone: a statement or
  * connection that took too long under load, a write that found the disk full. A database that really went away is noticed
