@@ -11,6 +11,9 @@
 // the bare server as W node:cluster workers behind one primary, as the service's supervisor
 // does, so both sides run the same number of processes (W=1: one bare process, no cluster).
 // --scenarios runs only those (the bare server always runs).
+// --baseline DIR also runs the service built from another checkout (DIR/service/main.ts, for
+// instance a worktree of main) in a container of its own, beside this one, for its health and
+// GET scenarios: before and after measured side by side in one run.
 //
 // Scenarios (autocannon, C keep-alive connections, default 50, S seconds each, default 5,
 // after a 2 s warm-up in the first round): bare server GET; GET /user/health;
@@ -59,6 +62,7 @@ const hashConnections = Number(arg('--hash-connections', '4'));
 const hashDurationS = Number(arg('--hash-duration', '10'));
 const workers = Number(arg('--workers', '2'));
 const only = new Set(arg('--scenarios', 'bare,health,get,put,login').split(','));
+const baselineRoot = arg('--baseline', undefined);
 only.add('bare');
 const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
 const label = `com.esteps.test=${runId}`;
@@ -93,18 +97,20 @@ function cleanup() {
   try {
     docker('network', 'rm', network);
   } catch {}
-  try {
-    docker('rmi', '-f', image);
-  } catch {}
+  for (const tag of [image, `${image}-baseline`]) {
+    try {
+      docker('rmi', '-f', tag);
+    } catch {}
+  }
 }
 
-async function buildImage() {
+async function buildImage(serviceRoot = root, tag = image) {
   const bundle = await bundleAll(
     {
-      service: { entry: join(root, 'service', 'main.ts'), target: 'node18' },
+      service: { entry: join(serviceRoot, 'service', 'main.ts'), target: 'node18' },
       supervisor: { entry: 'esteps/supervisor', target: 'node18' },
     },
-    root,
+    serviceRoot,
   );
   const context = mkdtempSync(join(tmpdir(), 'esteps-bench-ctx-'));
   try {
@@ -124,7 +130,7 @@ async function buildImage() {
         '--build-arg',
         `NODE_IMAGE=${imageSetting('ESTEPS_NODE_IMAGE', 'node:20-bookworm-slim')}`,
         '-t',
-        image,
+        tag,
         context,
       ],
       { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
@@ -222,12 +228,37 @@ function cannon(url, request, seconds) {
   });
 }
 
+/** Transactions Postgres has ended in the users database: one per statement of the service. */
+function statements() {
+  try {
+    return Number(
+      docker(
+        'exec',
+        `${runId}-postgres`,
+        'psql',
+        '-U',
+        'postgres',
+        '-d',
+        'users',
+        '-tAc',
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'users'",
+      ),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 async function scenario(name, target, base, request, warmUp, database) {
   const seconds = request.hashBound ? hashDurationS : durationS;
   if (warmUp) await cannon(`${base}${request.path}`, request, 2);
+  const statementsBefore = statements();
   const before = [cpuMicros(target.id), cpuMicros(database.id)];
   const r = await cannon(`${base}${request.path}`, request, seconds);
   const after = [cpuMicros(target.id), cpuMicros(database.id)];
+  // psql's own statement is counted too; the services' health probes every 2 s are not subtracted.
+  const statementsRun =
+    statementsBefore === undefined ? undefined : statements() - statementsBefore - 1;
   const perRequest = (i) =>
     before[i] === undefined || r.requests.total === 0
       ? undefined
@@ -235,6 +266,8 @@ async function scenario(name, target, base, request, warmUp, database) {
   return {
     cpuUsPerRequest: perRequest(0),
     dbCpuUsPerRequest: perRequest(1),
+    requestsPerStatement:
+      statementsRun > 0 ? Math.round((10 * r.requests.total) / statementsRun) / 10 : undefined,
     scenario: name,
     rps: Math.round((10 * r.requests.total) / seconds) / 10,
     p50Ms: r.latency.p50,
@@ -319,6 +352,7 @@ function median(runs) {
 
 async function main() {
   const version = await buildImage();
+  if (baselineRoot) await buildImage(baselineRoot, `${image}-baseline`);
   docker('network', 'create', '--label', label, network);
   const pgPassword = randomBytes(12).toString('hex');
   const database = run('postgres', [
@@ -346,10 +380,23 @@ async function main() {
     '-e',
     bareScript,
   ]);
-  await waitFor(
-    `${svc.bridge}/user/health`,
-    (status, body) => status === 200 && body.database === 'up',
-  );
+  const baseline = baselineRoot
+    ? run('baseline', [
+        '-p',
+        '127.0.0.1::5000',
+        '-e',
+        `PGPASSWORD=${pgPassword}`,
+        '-e',
+        `SERVICE_WORKERS=${workers}`,
+        `${image}-baseline`,
+      ])
+    : undefined;
+  for (const target of baseline ? [svc, baseline] : [svc]) {
+    await waitFor(
+      `${target.bridge}/user/health`,
+      (status, body) => status === 200 && body.database === 'up',
+    );
+  }
   await waitFor(`${bare.bridge}/`, (status) => status === 200);
   const seed = await fetch(`${svc.bridge}/user/bench-user`, {
     method: 'PUT',
@@ -365,6 +412,20 @@ async function main() {
     'bare node GET': { key: 'bare', target: bare, path: '/', method: 'GET' },
     'GET /user/health': { key: 'health', target: svc, path: '/user/health', method: 'GET' },
     'GET /user/<name>': { key: 'get', target: svc, path: '/user/bench-user', method: 'GET' },
+    ...(baseline && {
+      'baseline GET /user/health': {
+        key: 'health',
+        target: baseline,
+        path: '/user/health',
+        method: 'GET',
+      },
+      'baseline GET /user/<name>': {
+        key: 'get',
+        target: baseline,
+        path: '/user/bench-user',
+        method: 'GET',
+      },
+    }),
     'PUT /user/<new name>': {
       key: 'put',
       target: svc,
@@ -421,13 +482,13 @@ process.on('SIGINT', () => {
 try {
   const { version, params, results, runs } = await main();
   const lines = [
-    `service ${version}, ${workers} worker(s), bare server ${workers} process(es); ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
+    `service ${version}${baselineRoot ? ` (baseline: ${baselineRoot})` : ''}, ${workers} worker(s), bare server ${workers} process(es); ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
     '',
-    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| path | scenario | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round | server CPU µs/req | Postgres CPU µs/req | requests per statement |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms ?? ''} | ${r.p99Ms ?? ''} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? (r.path === 'machine' ? '' : '?')} | ${r.scenario.startsWith('bare') || r.path === 'machine' ? '' : (r.dbCpuUsPerRequest ?? '?')} |`,
+        `| ${r.path} | ${r.scenario} | ${r.rps} | ${r.p50Ms ?? ''} | ${r.p99Ms ?? ''} | ${r.errors} | ${r.non2xx} | ${r.rounds.join(', ')} | ${r.cpuUsPerRequest ?? (r.path === 'machine' ? '' : '?')} | ${r.scenario.startsWith('bare') || r.path === 'machine' ? '' : (r.dbCpuUsPerRequest ?? '?')} | ${r.scenario.includes('GET /user/<name>') ? (r.requestsPerStatement ?? '?') : ''} |`,
     ),
   ];
   const perCore = results.find((r) => r.scenario === 'raw scrypt, 1 at a time');
@@ -448,7 +509,12 @@ try {
   }
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
-    for (const name of ['GET /user/health', 'GET /user/<name>']) {
+    for (const name of [
+      'GET /user/health',
+      'GET /user/<name>',
+      'baseline GET /user/health',
+      'baseline GET /user/<name>',
+    ]) {
       const rounds = runs.get(`${path}\t${name}`);
       const bareRounds = runs.get(`${path}\tbare node GET`);
       if (!rounds) continue;

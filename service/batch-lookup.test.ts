@@ -4,10 +4,13 @@ import { BatchLookup } from './batch-lookup.js';
 describe('BatchLookup', () => {
   it('answers each key from one query per batch, deduplicating keys', async () => {
     const batches: string[][] = [];
-    const lookup = new BatchLookup<number>(async (keys) => {
-      batches.push(keys);
-      return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, k.length]));
-    }, 1);
+    const lookup = new BatchLookup<number>(
+      async (keys) => {
+        batches.push(keys);
+        return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, k.length]));
+      },
+      { maxInFlight: 1 },
+    );
     const answers = await Promise.all(['a', 'bb', 'a', 'missing'].map((k) => lookup.get(k)));
     expect(answers).toEqual([1, 2, 1, undefined]);
     expect(batches).toEqual([['a', 'bb', 'missing']]);
@@ -16,11 +19,14 @@ describe('BatchLookup', () => {
   it('queues lookups behind a full set of running batches, then sends them together', async () => {
     const batches: string[][] = [];
     let release: () => void = () => undefined;
-    const lookup = new BatchLookup<string>(async (keys) => {
-      batches.push(keys);
-      if (batches.length === 1) await new Promise<void>((r) => (release = r));
-      return new Map(keys.map((k) => [k, k]));
-    }, 1);
+    const lookup = new BatchLookup<string>(
+      async (keys) => {
+        batches.push(keys);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        return new Map(keys.map((k) => [k, k]));
+      },
+      { maxInFlight: 1 },
+    );
     const first = lookup.get('a');
     await new Promise((r) => setImmediate(r));
     const later = [lookup.get('b'), lookup.get('c')];
@@ -49,10 +55,38 @@ describe('BatchLookup', () => {
         sizes.push(keys.length);
         return new Map();
       },
-      4,
-      10,
+      { maxBatch: 10 },
     );
     await Promise.all(Array.from({ length: 25 }, (_, i) => lookup.get(`k${i}`)));
     expect(sizes).toEqual([10, 10, 5]);
+  });
+
+  it('with a gather window, waits for as many lookups as were in play, at most the window', async () => {
+    const batches: string[][] = [];
+    const lookup = new BatchLookup<string>(
+      async (keys) => {
+        batches.push(keys);
+        return new Map(keys.map((k) => [k, k]));
+      },
+      { gatherMs: 50 },
+    );
+    // Nothing was in play: the first lookups go at the next turn.
+    expect(await Promise.all([lookup.get('a'), lookup.get('b')])).toEqual(['a', 'b']);
+    // Two were in play: the next batch waits for two lookups, not one.
+    const c = lookup.get('c');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([['a', 'b']]);
+    expect(await Promise.all([c, lookup.get('d')])).toEqual(['c', 'd']);
+    expect(batches).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    // One lookup where two were expected goes once the window has passed.
+    const started = Date.now();
+    expect(await lookup.get('e')).toBe('e');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(batches.at(-1)).toEqual(['e']);
   });
 });

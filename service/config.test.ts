@@ -101,6 +101,8 @@ describe('isUnavailable', () => {
     [{ code: '3D000' }, true],
     [{ code: '08006' }, true],
     [{ code: '57014' }, true],
+    [{ code: '42P01' }, true],
+    [{ code: '26000' }, true],
     [{ code: '23505' }, false],
     [{ code: '22001' }, false],
   ])('%j → %j', (err, expected) => {

@@ -16,8 +16,12 @@ export class DatabaseUnavailable extends Error {
   }
 }
 
-/** SQLSTATEs (by class or code) that mean "the database is not usable right now". */
-const unavailableStates = /^(08|53|57|3D000|42P01)/;
+/**
+ * SQLSTATEs (by class or code) that mean "the database is not usable right now". 26000 (no
+ * such prepared statement): a read pipelined behind the Parse of its statement, which failed
+ * (the table was gone), finds no statement to bind; the Parse's own error says why.
+ */
+const unavailableStates = /^(08|53|57|3D000|42P01|26000)/;
 /**
  * Errors of one request that do not say the whole database is gone: a statement or
  * connection that took too long under load, a write that found the disk full. A database that really went away is noticed
@@ -58,6 +62,9 @@ export class Database {
   private stopped = false;
   private monitorTimer: NodeJS.Timeout | undefined;
   private lastProblem = '';
+  /** The connection for reads (see `onReader`), once asked for; undefined when dropped. */
+  private reader: Promise<pg.Client> | undefined;
+  private readonly readerClients = new Map<Promise<pg.Client>, pg.Client>();
   /** Ends the retry loop's current wait at once. */
   private wakeRetry: () => void = () => undefined;
   /** Callers waiting for the loop's next attempt to end, whatever its outcome. */
@@ -97,10 +104,22 @@ export class Database {
     text: string,
     values: unknown[],
   ): Promise<pg.QueryResult<R>> {
+    return this.guarded(() => this.bounded<R>({ name, text, values }));
+  }
+
+  /**
+   * One read on the connection kept for reads (see `reader`), its rows as arrays of column
+   * values. The same bounds as `query`: connecting and the statement share `connectTimeoutMs`.
+   */
+  readRows(name: string, text: string, values: unknown[]): Promise<unknown[][]> {
+    return this.guarded(() => this.onReader(name, text, values));
+  }
+
+  private async guarded<T>(run: () => Promise<T>): Promise<T> {
     if (!this.ready) await this.nextAttempt();
     if (!this.ready) throw new DatabaseUnavailable();
     try {
-      return await this.bounded<R>({ name, text, values });
+      return await run();
     } catch (err) {
       if (!isUnavailable(err)) throw err;
       if (!isRequestOnly(err)) this.markDown(err);
@@ -166,6 +185,71 @@ export class Database {
   }
 
   /**
+   * The reads of a batch go over one connection of their own, in pg's pipeline mode: no pool
+   * checkout and check-in per query, and batches that overlap are written back to back
+   * without waiting for each other's answers. A statement that outlives its bound makes pg
+   * destroy the connection (what it answers later must not reach a later read); any failure
+   * of the connection drops it, and the next read connects again.
+   */
+  private async onReader(name: string, text: string, values: unknown[]): Promise<unknown[][]> {
+    const deadline = Date.now() + this.config.connectTimeoutMs;
+    const reader = this.reader ?? this.connectReader();
+    const client = await reader;
+    const remainingMs = deadline - Date.now();
+    if (remainingMs < 1) throw new Error('database request timed out');
+    return new Promise((resolve, reject) => {
+      const query = { name, text, values, rowMode: 'array', query_timeout: remainingMs };
+      client.query(query as pg.QueryConfig, (err: Error | null, result: pg.QueryResult) => {
+        if (err === null) {
+          resolve(result.rows as unknown[][]);
+          return;
+        }
+        if (sqlState(err) !== undefined) {
+          reject(err);
+          return;
+        }
+        // Ended because a statement before this one on the connection outlived its bound
+        // (its own error is the timeout): a slow request, not a database gone.
+        if (this.reader !== reader && !isRequestOnly(err)) {
+          reject(new Error('database request timed out', { cause: err }));
+          return;
+        }
+        // Not an answer of Postgres to this statement: the connection is not to be trusted.
+        this.dropReader(reader);
+        reject(err);
+      });
+    });
+  }
+
+  private connectReader(): Promise<pg.Client> {
+    const client = new pg.Client({
+      ...this.clientConfig(this.config.database),
+      query_timeout: undefined,
+      pipeline: true,
+    } as pg.ClientConfig);
+    const reader = client.connect().then(() => client);
+    this.reader = reader;
+    reader.catch(() => this.dropReader(reader));
+    client.on('error', (err) => {
+      this.dropReader(reader);
+      this.markDown(err);
+    });
+    client.on('end', () => this.dropReader(reader));
+    this.readerClients.set(reader, client);
+    return reader;
+  }
+
+  /** Forgets the read connection `reader` (all of them: undefined) and closes it. */
+  private dropReader(reader = this.reader): void {
+    if (reader === undefined) return;
+    if (this.reader === reader) this.reader = undefined;
+    const client = this.readerClients.get(reader);
+    if (client === undefined) return;
+    this.readerClients.delete(reader);
+    client.end().catch(() => undefined);
+  }
+
+  /**
    * A pooled connection, listened to while it is out of the pool: pg emits a connection
    * reset (Postgres killed mid-query) as an 'error' event as well as the query's rejection,
    * and the pool listens only to the connections it holds; unheard, it ends the process.
@@ -179,6 +263,7 @@ export class Database {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.monitorTimer);
+    this.dropReader();
     await this.pool.end().catch(() => undefined);
   }
 
@@ -202,6 +287,8 @@ export class Database {
     if (this.ready) log('warn', 'database connection lost', describeError(err));
     this.ready = false;
     clearTimeout(this.monitorTimer);
+    // A connection of a database that went away would fail the first read after it is back.
+    this.dropReader();
     if (!this.stopped) void this.bootstrapLoop();
   }
 

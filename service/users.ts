@@ -121,11 +121,15 @@ export async function createUser(
   }
 }
 
-interface UserRow {
-  username: string;
-  uuid: string;
-  fullname: string;
-}
+/** The columns of `sql.selectMany`, in order. */
+type UserRow = [username: string, uuid: string, fullname: string];
+
+/**
+ * A batch of reads waits up to 1 ms for the clients of the batch before it to come back (see
+ * BatchLookup): under a steady load one query then serves all of a worker's connections
+ * rather than half of them, for at most 1 ms more latency; at low load it waits for nothing.
+ */
+const readBatching = { gatherMs: 1 };
 
 /**
  * Reads users by name, many concurrent GETs per query (see BatchLookup). Every GET of one
@@ -133,14 +137,13 @@ interface UserRow {
  */
 export function userReader(db: Database): BatchLookup<Reply> {
   return new BatchLookup<Reply>(async (usernames) => {
-    const result = await db.query<UserRow>('select-users', sql.selectMany, [usernames]);
-    return new Map(
-      result.rows.map((row) => [
-        row.username,
-        withJson({ status: 200, body: { ok: true, fullname: row.fullname, uuid: row.uuid } }),
-      ]),
-    );
-  });
+    const rows = await db.readRows('select-users', sql.selectMany, [usernames]);
+    const found = new Map<string, Reply>();
+    for (const [username, uuid, fullname] of rows as UserRow[]) {
+      found.set(username, withJson({ status: 200, body: { ok: true, fullname, uuid } }));
+    }
+    return found;
+  }, readBatching);
 }
 
 const userNotFound: Reply = withJson({ status: 404, body: { ok: false, error: 'user not found' } });
