@@ -20,10 +20,11 @@ export function waitHealthy(
   return {
     what: 'healthy',
     timeoutMs: Math.max(60_000, allowedMs),
-    // Each look is an inspect and, while Docker says "starting", an exec of the check (about
-    // 0.1 s): 50 ms between looks finds a Postgres that became ready up to 0.15 s sooner than
-    // 200 ms did, at a few more execs during a first initialisation.
-    intervalMs: 50,
+    // Each look is an inspect and, while Docker says "starting", an exec of the check (70 to
+    // 120 ms on a quiet machine): 10 ms between looks finds a Postgres that became ready
+    // sooner than 50 ms did (50 ms: up to 0.15 s sooner than 200 ms), at a few more execs
+    // during a first initialisation.
+    intervalMs: 10,
     check: async (info) => {
       const health = readHealth(info);
       if (health === 'healthy') return { done: true, value: true };

@@ -12,7 +12,6 @@ import {
   getVolumeEntries,
   putVolumeFiles,
   type VolumeFile,
-  volumeMountPoint,
   withVolumeHelper,
 } from './volume-helper.js';
 
@@ -118,11 +117,14 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
   if (volumes.length === 0 || current)
     return { revisions: revisionsOf(values), created, stored: onEngine };
   for (const volume of volumes) await ensureVolume(docker, stack.project, volume, 'files');
-  await withVolumeHelper(docker, stack.project, volumes, async (helper) => {
-    for (const [i, files] of wanted.entries()) {
-      await putVolumeFiles(helper, files, volumeMountPoint(i));
-    }
-  });
+  // One archive for every volume (`i/name` lands in the i-th mount): each archive call costs
+  // the engine a mount and a process of its own, 40 to 60 ms.
+  await withVolumeHelper(docker, stack.project, volumes, (helper) =>
+    putVolumeFiles(
+      helper,
+      wanted.flatMap((files, i) => files.map((file) => ({ ...file, path: `${i}/${file.path}` }))),
+    ),
+  );
   return { revisions: revisionsOf(values), created, stored: onEngine };
 }
 
