@@ -47,6 +47,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAll } from '../dist/cli/bundle/bundle-code.js';
+import { codeVersion } from '../dist/service/supervisor/contract.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const autocannon = createRequire(import.meta.url)('autocannon');
@@ -138,7 +139,8 @@ async function buildImage(serviceRoot = root, tag = image) {
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
-  return bundle.version;
+  // What the service's health answer calls its version.
+  return codeVersion(bundle.service);
 }
 
 const bareServer = `
@@ -228,21 +230,16 @@ function cannon(url, request, seconds) {
   });
 }
 
+/** One value from the bench's Postgres, users database. */
+function psql(sql) {
+  return docker('exec', `${runId}-postgres`, 'psql', '-U', 'postgres', '-d', 'users', '-tAc', sql);
+}
+
 /** Transactions Postgres has ended in the users database: one per statement of the service. */
 function statements() {
   try {
     return Number(
-      docker(
-        'exec',
-        `${runId}-postgres`,
-        'psql',
-        '-U',
-        'postgres',
-        '-d',
-        'users',
-        '-tAc',
-        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'users'",
-      ),
+      psql("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'users'"),
     );
   } catch {
     return undefined;
@@ -322,17 +319,7 @@ function rawScrypt(params, lanes) {
 
 /** The parameters of the hash the service stored for `username`: `scrypt$N$r$p$salt$key`. */
 function storedParams(username) {
-  const stored = docker(
-    'exec',
-    `${runId}-postgres`,
-    'psql',
-    '-U',
-    'postgres',
-    '-d',
-    'users',
-    '-tAc',
-    `SELECT password FROM users WHERE username = '${username}'`,
-  );
+  const stored = psql(`SELECT password FROM users WHERE username = '${username}'`);
   const [scheme, N, r, p] = stored.split('$');
   if (scheme !== 'scrypt') throw new Error(`unexpected stored hash format: ${scheme}`);
   return { N: Number(N), r: Number(r), p: Number(p) };
@@ -362,15 +349,18 @@ async function main() {
     `POSTGRES_PASSWORD=${pgPassword}`,
     imageSetting('ESTEPS_POSTGRES_IMAGE', 'postgres:16-bookworm'),
   ]);
-  const svc = run('usersvc', [
-    '-p',
-    '127.0.0.1::5000',
-    '-e',
-    `PGPASSWORD=${pgPassword}`,
-    '-e',
-    `SERVICE_WORKERS=${workers}`,
-    image,
-  ]);
+  // The user service of an image: this checkout's, or the baseline's.
+  const service = (name, ref) =>
+    run(name, [
+      '-p',
+      '127.0.0.1::5000',
+      '-e',
+      `PGPASSWORD=${pgPassword}`,
+      '-e',
+      `SERVICE_WORKERS=${workers}`,
+      ref,
+    ]);
+  const svc = service('usersvc', image);
   const bare = run('bare', [
     '-p',
     '127.0.0.1::5000',
@@ -380,17 +370,7 @@ async function main() {
     '-e',
     bareScript,
   ]);
-  const baseline = baselineRoot
-    ? run('baseline', [
-        '-p',
-        '127.0.0.1::5000',
-        '-e',
-        `PGPASSWORD=${pgPassword}`,
-        '-e',
-        `SERVICE_WORKERS=${workers}`,
-        `${image}-baseline`,
-      ])
-    : undefined;
+  const baseline = baselineRoot ? service('baseline', `${image}-baseline`) : undefined;
   for (const target of baseline ? [svc, baseline] : [svc]) {
     await waitFor(
       `${target.bridge}/user/health`,
