@@ -43,18 +43,19 @@ export async function upSwarmCommand(
   const only = patch && hotpatchable(stack, patch.services);
   const scale = parseScale(stack, options.scale ?? []);
   const settings = await readSwarmSettings(ctx.env);
-  const manager = await connectEngine(ctx.env);
-  const builder = await connectEngine({ DOCKER_HOST: settings.buildHost });
+  const [manager, builder] = await Promise.all([
+    connectEngine(ctx.env),
+    connectEngine({ DOCKER_HOST: settings.buildHost }),
+  ]);
   await assertSwarmManager(manager.docker, engineAddress(ctx.env));
   await using _lock = await acquireProjectLock(project.dir, project.name, 'up');
   // The values live on the manager's engine (as on one engine: the project's secrets volume);
-  // Swarm secrets cannot be read back.
-  const { values: secretValues } = await loadProjectSecrets(
-    manager.docker,
-    project.name,
-    stack.secrets,
-    { lengthBytes: lengthBytes(project.stack.secrets ?? {}) },
-  );
+  // Swarm secrets cannot be read back. Read while the images are built and pushed; its
+  // errors are reported where the deploy awaits it.
+  const secretValues = loadProjectSecrets(manager.docker, project.name, stack.secrets, {
+    lengthBytes: lengthBytes(project.stack.secrets ?? {}),
+  }).then((loaded) => loaded.values);
+  secretValues.catch(() => undefined);
   const outcome = await deploySwarm({
     manager: manager.docker,
     managerAddress: engineAddress(ctx.env),

@@ -21,7 +21,8 @@ export interface DeploySwarmInput {
   readonly builder: Docker;
   readonly stack: ResolvedStack;
   readonly settings: SwarmSettings;
-  readonly secretValues: Readonly<Record<string, string>>;
+  /** Read while the images are built and pushed (the two wait on different engines). */
+  readonly secretValues: Promise<Readonly<Record<string, string>>>;
   readonly scale: Readonly<Record<string, number>>;
   readonly contexts: () => Promise<Readonly<Record<string, BuildContext>>>;
   /** Build and push only these (hotpatch); the others keep the image they run. */
@@ -56,7 +57,10 @@ export async function deploySwarm(input: DeploySwarmInput): Promise<DeploySwarmO
   });
   const pushMs = Date.now() - started;
   progress.start(`reading project ${stack.project} from the Swarm`);
-  const observed = await observeSwarm(manager, stack.project);
+  const [observed, secretValues] = await Promise.all([
+    observeSwarm(manager, stack.project),
+    input.secretValues,
+  ]);
   progress.stop();
   // Services not rebuilt (hotpatch of another) keep the image they run.
   const running = Object.fromEntries(
@@ -67,7 +71,7 @@ export async function deploySwarm(input: DeploySwarmInput): Promise<DeploySwarmO
     stack,
     observed,
     images,
-    secretValues: input.secretValues,
+    secretValues,
     scale: input.scale,
     modes: input.settings.modes,
     version: input.version,
@@ -80,7 +84,7 @@ export async function deploySwarm(input: DeploySwarmInput): Promise<DeploySwarmO
       stack,
       plan,
       secretIds: observed.secrets,
-      secretValues: input.secretValues,
+      secretValues,
       progress,
       ...(input.signal && { signal: input.signal }),
     });

@@ -6,13 +6,16 @@
  * are pulled by the nodes from where they come from.
  */
 import type Docker from 'dockerode';
+import { baseImages } from '../../../stacks/base-images.js';
 import type { ResolvedStack } from '../../../stacks/model.js';
 import { EstepsError } from '../../errors.js';
 import type { Progress } from '../../ui/progress.js';
 import { buildImage } from '../build.js';
 import type { BuildContext } from '../build-context.js';
+import { buildHash } from '../config-hash.js';
 import { engineMessage } from '../engine-errors.js';
 import { labels } from '../labels.js';
+import type { ObservedState } from '../observed-state.js';
 import { readProgressStream } from '../progress-stream.js';
 
 export interface PushImagesInput {
@@ -37,20 +40,37 @@ export async function buildAndPushImages(input: PushImagesInput): Promise<Record
   const refs: Record<string, string> = {};
   for (const s of services) {
     if (s.build) {
-      progress.start(`build image ${s.image}`);
-      await buildImage(docker, {
-        tag: s.image,
-        context: contexts[s.name]!.tar,
-        dockerfile: s.build.dockerfile,
-        buildArgs: s.build.args,
-        labels: {
-          [labels.project]: stack.project,
-          [labels.service]: s.name,
-          [labels.version]: input.version,
-        },
-        ...(input.signal && { signal: input.signal }),
-        onStep: (step) => progress.update(`build image ${s.image}: ${step}`),
-      });
+      // The same build-input hash as `up` on one engine: an image already built from these
+      // inputs is not built again (it is still pushed: the registry answers for its layers).
+      const context = contexts[s.name]!;
+      const [existing, bases] = await Promise.all([
+        imageInfo(docker, s.image),
+        Promise.all(
+          Object.values(baseImages(s.build)).map(
+            async (ref) => [ref, await imageInfo(docker, ref)] as const,
+          ),
+        ),
+      ]);
+      const hash = buildHash(s, context.digest, {
+        images: Object.fromEntries(bases.map(([ref, info]) => [ref, info && { id: info.Id }])),
+      } as unknown as ObservedState);
+      if (existing?.Config?.Labels?.[labels.configHash] !== hash) {
+        progress.start(`build image ${s.image}`);
+        await buildImage(docker, {
+          tag: s.image,
+          context: context.tar,
+          dockerfile: s.build.dockerfile,
+          buildArgs: s.build.args,
+          labels: {
+            [labels.project]: stack.project,
+            [labels.service]: s.name,
+            [labels.version]: input.version,
+            [labels.configHash]: hash,
+          },
+          ...(input.signal && { signal: input.signal }),
+          onStep: (step) => progress.update(`build image ${s.image}: ${step}`),
+        });
+      }
     } else if (!(await isStandIn(docker, s.image))) {
       continue;
     }
@@ -61,11 +81,14 @@ export async function buildAndPushImages(input: PushImagesInput): Promise<Record
 }
 
 async function isStandIn(docker: Docker, ref: string): Promise<boolean> {
-  const image = await docker
+  return Boolean((await imageInfo(docker, ref))?.Config?.Labels?.[labels.standIn]);
+}
+
+function imageInfo(docker: Docker, ref: string): Promise<Docker.ImageInspectInfo | undefined> {
+  return docker
     .getImage(ref)
     .inspect()
     .catch(() => undefined);
-  return Boolean(image?.Config?.Labels?.[labels.standIn]);
 }
 
 async function pushImage(input: PushImagesInput, ref: string): Promise<string> {
