@@ -25,17 +25,55 @@ export interface WaitSwarmServiceInput {
   readonly onStatus?: (text: string) => void;
 }
 
-interface ServiceInfo {
+/** What one look at a service says (pure: the loop above asks the engine). */
+export interface SwarmServiceLook {
+  readonly verdict: 'converged' | 'rolled-back' | 'waiting';
+  /** The update's state when the service shows one about this update. */
+  readonly update: string | undefined;
+  readonly running: number;
+  readonly wanted: number;
+}
+
+/**
+ * Converged: every wanted task runs (healthy, for a task with a health check), none too
+ * many, and no update in progress. After an update (`updateStartedBefore` given), what the
+ * service shows counts only when it is about this update: an update status newer than the
+ * one before it, or every task on the current spec (a change that needs no rolling update);
+ * until then the manager may still show the old tasks and the previous update's outcome.
+ */
+export function swarmServiceLook(
+  info: ServiceInfo,
+  tasks: readonly TaskInfo[],
+  updateStartedBefore?: string,
+): SwarmServiceLook {
+  const fresh =
+    updateStartedBefore === undefined ||
+    (info.UpdateStatus?.StartedAt ?? '') !== updateStartedBefore;
+  const current = fresh || tasksRunCurrentSpec(info, tasks);
+  const update = fresh ? info.UpdateStatus?.State : undefined;
+  const wanted = info.Spec.Mode?.Replicated?.Replicas ?? 1;
+  const meant = tasks.filter((t) => t.DesiredState === 'running');
+  const running = meant.filter((t) => t.Status.State === 'running').length;
+  const look = (verdict: SwarmServiceLook['verdict']) => ({ verdict, update, running, wanted });
+  if (update === 'rollback_completed' || update === 'rollback_paused') return look('rolled-back');
+  const updating = update === 'updating' || update === 'rollback_started' || update === 'paused';
+  if (current && !updating && running >= wanted && meant.length <= wanted) {
+    return look('converged');
+  }
+  return look('waiting');
+}
+
+export interface ServiceInfo {
   Spec: { Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: TaskSpec };
   UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
 }
 
-interface TaskSpec {
+export interface TaskSpec {
   ContainerSpec?: unknown;
   ForceUpdate?: number;
 }
 
-interface TaskInfo {
+export interface TaskInfo {
   ID: string;
   DesiredState: string;
   CreatedAt: string;
@@ -51,25 +89,10 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
     if (input.signal?.aborted) throw new EstepsError('INTERRUPTED', 'Interrupted.');
     const info = (await docker.getService(id).inspect()) as ServiceInfo;
     const tasks = (await docker.listTasks({ filters: { service: [id] } })) as TaskInfo[];
-    // Whether what the service shows is about this update: a newer update status, or tasks
-    // that all run the current spec (a change that needs no rolling update).
-    const fresh =
-      input.updateStartedBefore === undefined ||
-      (info.UpdateStatus?.StartedAt ?? '') !== input.updateStartedBefore;
-    const current = fresh || tasksRunCurrentSpec(info, tasks);
-    const update = fresh ? info.UpdateStatus?.State : undefined;
-    const wanted = info.Spec.Mode?.Replicated?.Replicas ?? 1;
-    const running = tasks.filter(
-      (t) => t.DesiredState === 'running' && t.Status.State === 'running',
-    );
-    if (update === 'rollback_completed' || update === 'rollback_paused') {
-      throw rolledBack(service, info, tasks);
-    }
-    const updating = update === 'updating' || update === 'rollback_started';
-    if (current && !updating && update !== 'paused' && running.length >= wanted) {
-      const surplus = tasks.filter((t) => t.DesiredState === 'running').length > wanted;
-      if (!surplus) return;
-    }
+    const look = swarmServiceLook(info, tasks, input.updateStartedBefore);
+    const { update, running, wanted } = look;
+    if (look.verdict === 'rolled-back') throw rolledBack(service, info, tasks);
+    if (look.verdict === 'converged') return;
     if (update === 'paused') {
       throw new EstepsError(
         'ROLLED_BACK',
@@ -80,7 +103,7 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
         },
       );
     }
-    last = `${service}: ${running.length}/${wanted} running${update ? `, update ${update}` : ''}`;
+    last = `${service}: ${running}/${wanted} running${update ? `, update ${update}` : ''}`;
     input.onStatus?.(last);
     if (Date.now() > deadline) {
       const err = taskError(tasks);
