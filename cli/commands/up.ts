@@ -2,14 +2,13 @@ import type { Command } from 'commander';
 import { baseImages } from '../../stacks/base-images.js';
 import { assertStackEdges } from '../../stacks/check-edges.js';
 import type { ResolvedStack } from '../../stacks/model.js';
-import { stackContexts } from '../bundle/stack-contexts.js';
 import {
   bothInOrder,
   type CommandContext,
   type CommandResult,
   type RegisterCommand,
 } from '../command.js';
-import { assembleBuildContext, type BuildContext } from '../engine/build-context.js';
+import { type BuildContext, stackBuildContexts } from '../engine/build-context.js';
 import { connectEngine, type Engine } from '../engine/client.js';
 import { type ConvergeOutcome, convergeStack } from '../engine/converge.js';
 import { describeOperation, formatPlan } from '../engine/format-plan.js';
@@ -73,7 +72,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
       await assertStackEdges(loaded.resolved);
       // Bundling (CPU) starts while the engine answers and the lock is taken; its errors are
       // reported where `up` awaits it.
-      contexts = buildContexts(loaded.resolved);
+      contexts = stackBuildContexts(loaded.resolved);
       contexts.catch(() => undefined);
       return loaded;
     }),
@@ -129,14 +128,6 @@ async function prepareStackSecretsFor(
     }
   }
   return result;
-}
-
-/** The build context of every built service (bundling its code), by service name. */
-async function buildContexts(resolved: ResolvedStack): Promise<Record<string, BuildContext>> {
-  const contexts = await stackContexts(resolved);
-  return Object.fromEntries(
-    Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
-  );
 }
 
 /** The part of `up` after loading the project (and taking its lock). */

@@ -1,4 +1,6 @@
+import type { ResolvedStack } from '../../stacks/model.js';
 import type { ContextFile } from '../bundle/context-files.js';
+import { stackContexts } from '../bundle/stack-contexts.js';
 import { sha256 } from './config-hash.js';
 import { createTar, type TarEntry } from './tar.js';
 
@@ -22,4 +24,14 @@ export function assembleBuildContext(
   for (const [path, data] of Object.entries(generated)) entries.set(path, { path, data });
   const tar = createTar([...entries.values()]);
   return { tar, digest: sha256(tar) };
+}
+
+/** The assembled build context of every built service of a stack (bundling its code), by name. */
+export async function stackBuildContexts(
+  stack: ResolvedStack,
+): Promise<Record<string, BuildContext>> {
+  const contexts = await stackContexts(stack);
+  return Object.fromEntries(
+    Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
+  );
 }

@@ -1,8 +1,7 @@
 import type { ResolvedStack } from '../../stacks/model.js';
-import { stackContexts } from '../bundle/stack-contexts.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import type { UpOptions } from '../commands/up.js';
-import { assembleBuildContext } from '../engine/build-context.js';
+import { stackBuildContexts } from '../engine/build-context.js';
 import { connectEngine, engineAddress } from '../engine/client.js';
 import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
 import { deploySwarm } from '../engine/swarm/deploy-swarm.js';
@@ -58,18 +57,12 @@ export async function upSwarmCommand(
   secretValues.catch(() => undefined);
   const outcome = await deploySwarm({
     manager: manager.docker,
-    managerAddress: engineAddress(ctx.env),
     builder: builder.docker,
     stack,
     settings,
     secretValues,
     scale,
-    contexts: async () => {
-      const contexts = await stackContexts(stack);
-      return Object.fromEntries(
-        Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
-      );
-    },
+    contexts: () => stackBuildContexts(stack),
     ...(only && { only }),
     version: packageVersion(),
     dryRun: options.dryRun ?? false,

@@ -1,14 +1,15 @@
 /**
  * `esteps up --swarm` below the command: build and push the images (this machine's engine),
  * observe the Swarm (the manager, DOCKER_HOST), plan (pure), apply (rolling updates in place,
- * waiting for each service to converge). With `dryRun` it stops after printing the plan.
+ * waiting for each service to converge). With `dryRun` it stops after printing the plan. The
+ * caller has checked that the manager is one (assertSwarmManager).
  */
 import type Docker from 'dockerode';
 import type { ResolvedStack } from '../../../stacks/model.js';
 import type { Progress } from '../../ui/progress.js';
 import type { BuildContext } from '../build-context.js';
 import { applySwarmPlan } from './apply-swarm.js';
-import { assertSwarmManager, observeSwarm } from './observe-swarm.js';
+import { observeSwarm } from './observe-swarm.js';
 import { planSwarm, type SwarmPlan } from './plan-swarm.js';
 import { buildAndPushImages } from './push-images.js';
 import type { SwarmSettings } from './swarm-settings.js';
@@ -16,7 +17,6 @@ import type { SwarmSettings } from './swarm-settings.js';
 export interface DeploySwarmInput {
   /** The Swarm manager. */
   readonly manager: Docker;
-  readonly managerAddress: string;
   /** The engine that builds and pushes. */
   readonly builder: Docker;
   readonly stack: ResolvedStack;
@@ -42,7 +42,6 @@ export interface DeploySwarmOutcome {
 
 export async function deploySwarm(input: DeploySwarmInput): Promise<DeploySwarmOutcome> {
   const { manager, stack, progress } = input;
-  await assertSwarmManager(manager, input.managerAddress);
   const started = Date.now();
   const pushed = await buildAndPushImages({
     docker: input.builder,
