@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PsContainer } from '../cli/commands/ps.js';
 import { labels } from '../cli/engine/labels.js';
+import { volumeHelperImage } from '../cli/engine/secrets/volume-helper.js';
 import {
   removeTestResources,
   stackImage,
@@ -33,8 +34,12 @@ afterAll(async () => {
 
 describe('esteps up / down / ps on one project', () => {
   it('brings the stack up from nothing to a healthy service that keeps users', async () => {
+    const since = Math.floor(Date.now() / 1000);
     const result = await p.up();
     expect(result.data.changed).toBe(true);
+    // The generated values and every service's secret files go through one helper container.
+    const created = await containersCreatedSince(p.project, since);
+    expect(created.filter((c) => c.image === volumeHelperImage)).toHaveLength(1);
     const plan = result.data.plan as { action: string; target: string }[];
     expect(plan.map((o) => `${o.action} ${o.target}`)).toEqual([
       `create network ${p.project}_appmesh`,
@@ -282,7 +287,11 @@ function listen(port: number): Promise<Server> {
 }
 
 /** Names of the project's containers the engine created since `since` (seconds). */
-async function containersCreatedSince(project: string, since: number): Promise<string[]> {
+/** The containers of `project` created since then (build steps' too): name and image. */
+async function containersCreatedSince(
+  project: string,
+  since: number,
+): Promise<{ name: string; image: string }[]> {
   const { docker } = await testEngine();
   const stream = (await docker.getEvents({
     since,
@@ -296,6 +305,7 @@ async function containersCreatedSince(project: string, since: number): Promise<s
     .filter((line) => line.trim() !== '')
     .map(
       (line) =>
-        (JSON.parse(line) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name,
+        (JSON.parse(line) as { Actor: { Attributes: { name: string; image: string } } }).Actor
+          .Attributes,
     );
 }

@@ -4,7 +4,15 @@ import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
 import { volumeIdFile } from './local-volume-read.js';
-import { getVolumeFiles, putVolumeFiles, withVolumeHelper } from './volume-helper.js';
+import type { TarEntry } from '../tar.js';
+import {
+  getVolumeEntries,
+  getVolumeFiles,
+  mountFiles,
+  putVolumeFiles,
+  type VolumeFile,
+  withVolumeHelper,
+} from './volume-helper.js';
 
 /*
  * A project's secret values live on the engine, with the project's data: in the volume
@@ -37,6 +45,16 @@ export interface LoadSecretsOptions {
   readonly imports?: Readonly<Record<string, string>>;
   /** Bytes of randomness per name. @default 32 */
   readonly lengthBytes?: Readonly<Record<string, number>>;
+  /**
+   * Files to write into other volumes (which must exist) from the values, through the same
+   * helper container and archive: each service's secret files (stack-secrets.ts). Written
+   * again if another command's values won.
+   */
+  readonly alongside?: {
+    readonly volumes: readonly string[];
+    /** The files of each of `volumes`, in order, given the values. */
+    readonly files: (values: Readonly<Record<string, string>>) => readonly (readonly TarEntry[])[];
+  };
 }
 
 /** The project's secret values, kept on the engine so every checkout of the project gets the same ones; generates (and stores) any missing. */
@@ -47,19 +65,28 @@ export async function loadProjectSecrets(
   options: LoadSecretsOptions = {},
 ): Promise<{ values: Record<string, string>; created: string[] }> {
   if (names.length === 0) return { values: {}, created: [] };
-  const volume = secretsVolumeName(project);
-  const volumeId = await ensureSecretsVolume(docker, project);
-  return withVolumeHelper(docker, project, volume, async (helper) => {
-    const stored = await getVolumeFiles(helper);
+  const { volumeId, createdNow } = await ensureSecretsVolume(docker, project);
+  const alongside = options.alongside;
+  // The values volume at /volume/0, the others after it: one archive call each way, as
+  // each costs the engine a mount of every volume (40 to 60 ms).
+  const mounts = [secretsVolumeName(project), ...(alongside?.volumes ?? [])];
+  const filesFor = (values: Readonly<Record<string, string>>): TarEntry[] =>
+    (alongside?.files(values) ?? []).flatMap((files, i) =>
+      files.map((file) => ({ ...file, path: `${i + 1}/${file.path}` })),
+    );
+  return withVolumeHelper(docker, project, mounts, async (helper) => {
+    const valuesIn = async () => mountFiles(await getVolumeEntries(helper), 0);
+    // A volume this call just created is empty: nothing to read.
+    const stored = createdNow ? new Map<string, VolumeFile>() : await valuesIn();
     // The id file (local-volume-read.ts), written along with the first values.
     const idFile =
-      volumeId && stored.get(volumeIdFile)?.toString('utf8') !== volumeId
-        ? [{ path: volumeIdFile, data: Buffer.from(volumeId), mode: 0o444 }]
+      volumeId && stored.get(volumeIdFile)?.data.toString('utf8') !== volumeId
+        ? [{ path: `0/${volumeIdFile}`, data: Buffer.from(volumeId), mode: 0o444 }]
         : [];
     const values: Record<string, string> = {};
     const created: string[] = [];
     for (const name of names) {
-      const value = stored.get(name)?.toString('utf8');
+      const value = stored.get(name)?.data.toString('utf8');
       if (value) {
         values[name] = value;
       } else {
@@ -71,15 +98,26 @@ export async function loadProjectSecrets(
         created.push(name);
       }
     }
-    if (created.length === 0 && idFile.length === 0) return { values, created };
+    if (created.length === 0 && idFile.length === 0 && !alongside) return { values, created };
     await putVolumeFiles(helper, [
-      ...created.map((name) => ({ path: name, data: Buffer.from(values[name]!), mode: 0o600 })),
+      ...created.map((name) => ({
+        path: `0/${name}`,
+        data: Buffer.from(values[name]!),
+        mode: 0o600,
+      })),
       ...idFile,
+      ...filesFor(values),
     ]);
     if (created.length === 0) return { values, created };
-    // Another command may have stored the same names at the same moment: the volume's copy wins.
-    const after = await getVolumeFiles(helper);
-    for (const name of created) values[name] = after.get(name)?.toString('utf8') ?? values[name]!;
+    // Another command may have stored the same names at the same moment: the volume's copy
+    // wins, and the other volumes' files follow it.
+    const after = await valuesIn();
+    const won = created.filter((name) => {
+      const theirs = after.get(name)?.data.toString('utf8');
+      return theirs !== undefined && theirs !== values[name];
+    });
+    for (const name of won) values[name] = after.get(name)!.data.toString('utf8');
+    if (won.length > 0 && alongside) await putVolumeFiles(helper, filesFor(values));
     return { values, created };
   });
 }
@@ -120,8 +158,14 @@ export function secretRevision(value: string): string {
   return createHash('sha256').update('esteps-secret\0').update(value).digest('hex').slice(0, 16);
 }
 
-/** Creates `<project>.secrets` unless it exists; its id label (none on volumes made before ids). */
-async function ensureSecretsVolume(docker: Docker, project: string): Promise<string | undefined> {
+/**
+ * Creates `<project>.secrets` unless it exists: its id label (none on volumes made before ids),
+ * and whether this call created it (then it is empty).
+ */
+async function ensureSecretsVolume(
+  docker: Docker,
+  project: string,
+): Promise<{ volumeId: string | undefined; createdNow: boolean }> {
   const name = secretsVolumeName(project);
   try {
     const info = await docker.getVolume(name).inspect();
@@ -134,7 +178,7 @@ async function ensureSecretsVolume(docker: Docker, project: string): Promise<str
         },
       );
     }
-    return info.Labels?.[labels.volumeId];
+    return { volumeId: info.Labels?.[labels.volumeId], createdNow: false };
   } catch (err) {
     if (err instanceof EstepsError || statusCode(err) !== 404) throw err;
   }
@@ -148,8 +192,10 @@ async function ensureSecretsVolume(docker: Docker, project: string): Promise<str
         [labels.volumeId]: volumeId,
       },
     });
-    // Two commands may create it at once: the engine keeps the first one's labels.
-    return (await docker.getVolume(name).inspect()).Labels?.[labels.volumeId];
+    // Two commands may create it at once: the engine keeps the first one's labels, so only
+    // the first finds its own id.
+    const kept = (await docker.getVolume(name).inspect()).Labels?.[labels.volumeId];
+    return { volumeId: kept, createdNow: kept === volumeId };
   } catch (err) {
     throw new EstepsError(
       'START_FAILED',

@@ -10,6 +10,7 @@ import { loadProjectSecrets, secretRevision, secretsVolumeName } from './project
 import { dataVolumeSecrets, findSecretMismatches, type SecretMismatch } from './secret-markers.js';
 import {
   getVolumeEntries,
+  mountFiles,
   putVolumeFiles,
   type VolumeFile,
   withVolumeHelper,
@@ -103,20 +104,28 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
       s.lengthBytes === undefined ? [] : [[n, s.lengthBytes]],
     ),
   );
+  if (!names.every((name) => stored[name])) {
+    // A value to generate or import (a first `up`): the values and every service's files go
+    // through one helper container, in one archive.
+    await Promise.all(
+      volumes.map((volume) => ensureVolume(docker, stack.project, volume, 'files')),
+    );
+    const { values, created } = await loadProjectSecrets(docker, stack.project, names, {
+      imports: input.legacy,
+      lengthBytes,
+      alongside: { volumes, files: wantedFiles },
+    });
+    return { revisions: revisionsOf(values), created, stored: onEngine };
+  }
   // Every value already stored (the usual `up`): no second read of the secrets volume.
-  const { values, created } = names.every((name) => stored[name])
-    ? { values: Object.fromEntries(names.map((name) => [name, stored[name]!])), created: [] }
-    : await loadProjectSecrets(docker, stack.project, names, {
-        imports: input.legacy,
-        lengthBytes,
-      });
+  const values = Object.fromEntries(names.map((name) => [name, stored[name]!]));
   // Each service's files, written through one helper container that mounts every volume;
   // not at all when every volume already holds exactly these files (a warm `up`).
   const wanted = wantedFiles(values);
   const current = volumes.every((volume, i) => holdsFiles(onEngine.files[volume], wanted[i]!));
   if (volumes.length === 0 || current)
-    return { revisions: revisionsOf(values), created, stored: onEngine };
-  for (const volume of volumes) await ensureVolume(docker, stack.project, volume, 'files');
+    return { revisions: revisionsOf(values), created: [], stored: onEngine };
+  await Promise.all(volumes.map((volume) => ensureVolume(docker, stack.project, volume, 'files')));
   // One archive for every volume (`i/name` lands in the i-th mount): each archive call costs
   // the engine a mount and a process of its own, 40 to 60 ms.
   await withVolumeHelper(docker, stack.project, volumes, (helper) =>
@@ -125,7 +134,7 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
       wanted.flatMap((files, i) => files.map((file) => ({ ...file, path: `${i}/${file.path}` }))),
     ),
   );
-  return { revisions: revisionsOf(values), created, stored: onEngine };
+  return { revisions: revisionsOf(values), created: [], stored: onEngine };
 }
 
 /** True when `held` has every file of `files` with the same bytes, mode and owner. */
@@ -191,18 +200,7 @@ async function readThroughHelper(
   const entries = await withVolumeHelper(docker, project, volumes, (helper) =>
     getVolumeEntries(helper),
   );
-  // `i/name`: the i-th mount.
-  return volumes.map(
-    (_, i) =>
-      new Map(
-        [...entries].flatMap(([path, file]) => {
-          const [index, name, ...rest] = path.split('/');
-          return index === String(i) && name !== undefined && rest.length === 0
-            ? [[name, file] as const]
-            : [];
-        }),
-      ),
-  );
+  return volumes.map((_, i) => mountFiles(entries, i));
 }
 
 async function inspectVolume(

@@ -134,6 +134,21 @@ export async function getVolumeEntries(
   return readTarEntries(Buffer.concat(chunks));
 }
 
+/** The files at the root of the i-th of several mounted volumes (`i/name` in `entries`), by name. */
+export function mountFiles(
+  entries: ReadonlyMap<string, VolumeFile>,
+  i: number,
+): Map<string, VolumeFile> {
+  return new Map(
+    [...entries].flatMap(([path, file]) => {
+      const [index, name, ...rest] = path.split('/');
+      return index === String(i) && name !== undefined && rest.length === 0
+        ? [[name, file] as const]
+        : [];
+    }),
+  );
+}
+
 /**
  * Regular files of a tar archive directly under its top folder, by base name (the engine
  * answers `/volume` with entries `volume/name`). Enough for the engine's archives: ustar, with
