@@ -1,6 +1,6 @@
 import type { ContainerInspectInfo } from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { healthCommand, waitHealthy } from './wait-healthy.js';
+import { checkLoopGaveUp, healthCheckLoop, healthCommand, waitHealthy } from './wait-healthy.js';
 
 const check = {
   test: ['CMD-SHELL', 'pg_isready -h 127.0.0.1'],
@@ -49,5 +49,17 @@ describe('waitHealthy', () => {
     expect((await waitHealthy(check, async () => true).check(inspect('unhealthy'))).done).toBe(
       false,
     );
+  });
+});
+
+describe('healthCheckLoop', () => {
+  it('runs the check in a bounded shell loop, every word quoted', () => {
+    const [sh, c, script] = healthCheckLoop(['/bin/sh', '-c', "pg_isready -h '127.0.0.1'"], 3, 20);
+    expect([sh, c]).toEqual(['/bin/sh', '-c']);
+    expect(script).toContain(
+      `until '/bin/sh' '-c' 'pg_isready -h '\\''127.0.0.1'\\''' >/dev/null 2>&1;`,
+    );
+    expect(script).toContain(`[ "$n" -ge 3 ] && exit ${checkLoopGaveUp};`);
+    expect(script).toContain('sleep 0.020');
   });
 });

@@ -8,7 +8,7 @@ import { hasExited } from './inspect-state.js';
 import type { WaitCondition } from './plan.js';
 import { readProgressStream } from './progress-stream.js';
 import { type Clock, retryUntil } from './retry.js';
-import { healthCommand, waitHealthy } from './wait-healthy.js';
+import { checkLoopGaveUp, healthCheckLoop, healthCommand, waitHealthy } from './wait-healthy.js';
 import { waitHttp } from './wait-http.js';
 import { waitRunning } from './wait-running.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
@@ -42,17 +42,44 @@ export function strategyFor(
   }
   if (condition === 'healthy' && service.healthcheck) {
     const command = healthCommand(service.healthcheck.test);
-    const timeoutMs = service.healthcheck.timeoutMs;
     const runCheck =
       container && command
-        ? () =>
-            execInContainer(container, command, { timeoutMs, failure: 'HEALTH_TIMEOUT' })
-              .then((r) => r.exitCode === 0)
-              .catch(() => false)
+        ? checkInContainer(container, command, service.healthcheck.timeoutMs)
         : undefined;
     return waitHealthy(service.healthcheck, runCheck);
   }
   return waitRunning();
+}
+
+/** Tries of the check per exec of its loop, and the pause between: about a second per exec. */
+const loopTries = 100;
+const loopPauseMs = 10;
+
+/**
+ * Runs a health check command in the container for `waitHealthy`: as a loop inside it
+ * (`healthCheckLoop`, about a second of tries per exec), or, where that cannot run (no
+ * /bin/sh, the exec refused), once per look. True once a try passed.
+ */
+function checkInContainer(
+  container: Docker.Container,
+  command: readonly string[],
+  timeoutMs: number,
+): () => Promise<boolean> {
+  let looping = true;
+  const run = (cmd: readonly string[], ms: number) =>
+    execInContainer(container, cmd, { timeoutMs: ms, failure: 'HEALTH_TIMEOUT' }).catch(
+      () => undefined,
+    );
+  return async () => {
+    if (looping) {
+      const loop = healthCheckLoop(command, loopTries, loopPauseMs);
+      const result = await run(loop, loopTries * loopPauseMs * 2 + timeoutMs);
+      if (result?.exitCode === 0) return true;
+      if (result?.exitCode === checkLoopGaveUp) return false;
+      looping = false;
+    }
+    return (await run(command, timeoutMs))?.exitCode === 0;
+  };
 }
 
 export interface WaitOptions {
