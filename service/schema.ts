@@ -1,7 +1,8 @@
 /**
  * The database and table the service needs, created when missing. Every step is safe when
- * several replicas run it at once: the losers of a creation race get an error that the
- * caller treats as "try again", and the next attempt finds the object in place.
+ * several replicas (or a supervisor's workers) run it at once: the loser of a creation race
+ * gets an error once the winner has committed, so it looks again at once and finds the
+ * object in place.
  */
 import type { ClientBase } from 'pg';
 
@@ -43,5 +44,13 @@ export async function ensureDatabase(maintenance: ClientBase, database: string):
  * runs this before it listens, so a reload waits for it.
  */
 export async function ensureTable(client: ClientBase): Promise<void> {
-  await client.query(`${createTableSql};\n${createUsernameIndexSql}`);
+  const sql = `${createTableSql};\n${createUsernameIndexSql}`;
+  try {
+    await client.query(sql);
+  } catch (err) {
+    // Two workers' CREATE TABLE IF NOT EXISTS at the same moment: the second fails (23505 on
+    // pg_type) when the first commits. Not a database that is down: no back-off.
+    if (!creationRaceCodes.has((err as { code?: string }).code ?? '')) throw err;
+    await client.query(sql);
+  }
 }

@@ -107,6 +107,24 @@ describe('a late or lost database', () => {
     expect(svc.child.exitCode).toBeNull();
   });
 
+  it('replicas started together on a fresh database are all ready at once, none backing off', async () => {
+    await using pg = await startPostgres();
+    const env = databaseEnv(pg);
+    // Four processes create the database and the table at the same moment, as a new
+    // container's two workers do on every first `up`.
+    const services = await Promise.all([1, 2, 3, 4].map(() => startService(env)));
+    try {
+      await Promise.all(services.map((svc) => waitDatabaseUp(svc.url, 30_000)));
+      for (const svc of services) {
+        expect(svc.output()).toMatch(/"msg":"database ready"/);
+        // A lost creation race is not a database that is down: no warning, no retry delay.
+        expect(svc.output()).not.toMatch(/database not ready/);
+      }
+    } finally {
+      await Promise.all(services.map((svc) => svc[Symbol.asyncDispose]()));
+    }
+  });
+
   it('answers 503 within the 5 s bound while Postgres hangs, and recovers', async () => {
     await using pg = await startPostgres();
     await using svc = await startService(databaseEnv(pg));
