@@ -3,8 +3,8 @@ import type Docker from 'dockerode';
 import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
-import { volumeIdFile } from './local-volume-read.js';
 import type { TarEntry } from '../tar.js';
+import { volumeIdFile } from './local-volume-read.js';
 import {
   getVolumeEntries,
   getVolumeFiles,
