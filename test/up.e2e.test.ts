@@ -241,12 +241,33 @@ describe('esteps up / down / ps on one project', () => {
     });
   });
 
-  it('down --volumes removes the data and the built image', async () => {
+  it('down --volumes removes the data and the built image, not a name the user gave it', async () => {
     await upWithAlice();
-    const down = await p.down(true);
+    const { docker } = await testEngine();
+    const built = `esteps/${p.project}-usersvc:latest`;
+    const kept = `esteps-test-kept/${p.project}:v1`;
+    const id = (await docker.getImage(built).inspect()).Id;
+    await docker.getImage(built).tag({ repo: `esteps-test-kept/${p.project}`, tag: 'v1' });
+    let down: Awaited<ReturnType<typeof p.down>>;
+    try {
+      down = await p.down(true);
+      // The user's name keeps the image (and its layers); esteps' own name is gone.
+      expect((await docker.getImage(kept).inspect()).Id).toBe(id);
+      await expect(docker.getImage(built).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    } finally {
+      await docker
+        .getImage(kept)
+        .remove()
+        .catch(() => undefined);
+    }
     const removed = down.data.removed as { volumes: string[]; images: string[] };
     expect(removed.volumes.sort()).toEqual(projectVolumes(p.project));
-    expect(removed.images).toEqual([`esteps/${p.project}-usersvc:latest`]);
+    expect(removed.images).toEqual([built]);
+    // Without another name, the image itself goes.
+    await p.up();
+    const again = await p.down(true);
+    expect((again.data.removed as { images: string[] }).images).toEqual([built]);
+    await expect(docker.getImage(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     const up = await p.up();
     expect(up.data.plan).toContainEqual(
       expect.objectContaining({ action: 'build', cause: 'no existing image' }),

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { EstepsError } from '../errors.js';
 import { engineMessage } from './engine-errors.js';
+import { labels } from './labels.js';
 import { type ProgressMessage, readProgressStream } from './progress-stream.js';
 
 export interface BuildImageInput {
@@ -36,7 +37,7 @@ export async function buildImage(docker: Docker, input: BuildImageInput): Promis
         t: input.tag,
         dockerfile: input.dockerfile,
         buildargs: { ...input.buildArgs },
-        labels: { ...input.labels },
+        labels: { ...input.labels, [labels.image]: input.tag },
         rm: true,
         forcerm: true,
         abortSignal: signal,

@@ -13,6 +13,11 @@ export const labels = {
   replica: 'com.esteps.replica',
   /** Hash of the service's effective configuration: a change means recreate. */
   configHash: 'com.esteps.config-hash',
+  /**
+   * On an image esteps built: the name it built it under, so `down --volumes` removes that
+   * name and leaves names a user gave the image (`docker tag`).
+   */
+  image: 'com.esteps.image',
   /** Version of the package that created the resource. */
   version: 'com.esteps.version',
   /** Set on a throw-away container `up` runs to look into an image (`envoy`: is Envoy in it?). */

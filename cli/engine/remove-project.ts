@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { Progress } from '../ui/progress.js';
 import { isGoneOrUnchanged } from './engine-errors.js';
-import { projectFilter } from './labels.js';
+import { labels, projectFilter } from './labels.js';
 
 export interface DownResult {
   readonly containers: readonly string[];
@@ -58,14 +58,26 @@ function ignoreGone(err: unknown): void {
   if (!isGoneOrUnchanged(err)) throw err;
 }
 
-/** Removes the images built for the project; one still used elsewhere is left and not listed. */
+/**
+ * Removes the images built for the project; one still used elsewhere is left and not listed.
+ * An image that also has a name esteps did not give it (`docker tag`) keeps it, and its
+ * layers: only esteps' own name goes.
+ */
 async function removeProjectImages(docker: Docker, project: string): Promise<string[]> {
   const images = await docker.listImages({ all: false, filters: projectFilter(project) });
   const removed = await Promise.all(
     images.map(async (image) => {
       const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+      const label = image.Labels?.[labels.image];
+      const own = label && !/:[^/]*$/.test(label) ? `${label}:latest` : label;
       try {
-        // By ID with force: every tag of it goes (all are the project's: the label says so).
+        if (own !== undefined && tags.some((t) => t !== own)) {
+          if (!tags.includes(own)) return [];
+          await docker.getImage(own).remove();
+          return [own];
+        }
+        // By ID with force: every tag of it goes (all are esteps'; images built before the
+        // image label: all carry the project's label).
         await docker.getImage(image.Id).remove({ force: true });
         return tags.length > 0 ? tags : [image.Id.replace(/^sha256:/, '').slice(0, 12)];
       } catch (err) {
