@@ -7,11 +7,15 @@
 //   npm run build && node bench/up-bench.mjs [--runs N]
 //
 // Scenarios, per tool and run:
-//   cold   no image of this project and no containers/volume (fresh project name per run)
-//   warm   image built, containers removed (`down`, volume kept)
-//   noop   everything already up
-// "cold" removes the project's own image; layers the engine cached from other builds of the
-// same Dockerfile stay, for both tools alike (removing them would disturb other projects).
+//   cold     a new project on a base image no build has used: every step of the service's
+//            image is built (as on a fresh clone), Postgres initialises its new volume
+//   warm     image built, containers removed (`down`, volume kept)
+//   noop     everything already up
+//   cached   a new project whose image's every layer the engine holds from an earlier build
+//            (kept by a tag): the build finds them all, Postgres initialises a new volume
+// Each tool's run gets its own base: the Envoy base of .env with one label added
+// (esteps-bench/envoy-base:<run>), so neither tool finds layers the other built, and layers
+// other projects hold never make a "cold" build cheaper. Everything made here is removed.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,10 +70,12 @@ async function timed(port, command) {
 }
 
 async function tool(name, project, port, dir) {
-  const env = { ESTEPS_USERSVC_PORT: String(port) };
+  // The environment outranks .env for both tools: the run's base must win there too.
+  const env = { ESTEPS_USERSVC_PORT: String(port), ESTEPS_ENVOY_IMAGE: await envoyBaseOf(dir) };
   const run = (file, args) => execa(file, args, { cwd: dir, env, all: true, reject: false });
   if (name === 'esteps') {
     return {
+      port,
       up: () => run('node', [cli, 'up', '-p', project]),
       down: (volumes) =>
         run('node', [cli, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
@@ -80,6 +86,7 @@ async function tool(name, project, port, dir) {
   if (rendered.exitCode !== 0) throw new Error(`esteps render failed:\n${rendered.all}`);
   const compose = (...args) => run('docker-compose', ['-p', project, '-f', file, ...args]);
   return {
+    port,
     up: () => compose('up', '-d', '--build'),
     down: (volumes) => compose('down', ...(volumes ? ['-v'] : []), '--timeout', '10'),
   };
@@ -89,36 +96,75 @@ async function removeImage(project) {
   await execa('docker', ['rmi', '-f', `esteps/${project}-usersvc:latest`], { reject: false });
 }
 
+async function envoyBaseOf(dir) {
+  const env = await readFile(join(dir, '.env'), 'utf8');
+  return /^ESTEPS_ENVOY_IMAGE=(.*)$/m.exec(env)[1];
+}
+
+/** `from` with one label added: a new image id, so no build has used it as a base. */
+async function labelledBase(from, run) {
+  const tag = `esteps-bench/envoy-base:${run}`;
+  await execa('docker', ['build', '-q', '-t', tag, '-'], {
+    input: `FROM ${from}\nLABEL com.esteps.bench-run=${run}\n`,
+    env: { DOCKER_BUILDKIT: '0' },
+  });
+  return tag;
+}
+
+/** The bench's tear-down of one project: containers, volumes, image. */
+async function removeProject(t, name, project) {
+  await t.down(true);
+  // `esteps render` stored the project's secrets on the engine (volume <project>.secrets);
+  // docker-compose's `down -v` does not know that volume.
+  if (name === 'compose') {
+    await execa('docker', ['volume', 'rm', `${project}.secrets`], { reject: false });
+  }
+  await removeImage(project);
+}
+
 async function main() {
   const base = await mkdtemp(join(tmpdir(), 'esteps-bench-'));
   const envFile = await readFile(join(root, '.env'), 'utf8').catch(() => '');
+  const envoyBase =
+    process.env.ESTEPS_ENVOY_IMAGE ??
+    /^ESTEPS_ENVOY_IMAGE=(.*)$/m.exec(envFile)?.[1] ??
+    'envoyproxy/envoy:v1.32-latest';
   const results = {
-    esteps: { cold: [], warm: [], noop: [] },
-    compose: { cold: [], warm: [], noop: [] },
+    esteps: { cold: [], warm: [], noop: [], cached: [] },
+    compose: { cold: [], warm: [], noop: [], cached: [] },
   };
   try {
     for (let i = 0; i < runs; i++) {
       for (const name of ['esteps', 'compose']) {
-        const project = `bench-${name}-${process.pid}-${i}`;
-        const dir = join(base, project);
+        const run = `${process.pid}-${i}-${name}`;
+        const dir = join(base, run);
         await execa('mkdir', ['-p', dir]);
-        await writeFile(join(dir, '.env'), envFile);
-        const port = await freePort();
-        const t = await tool(name, project, port, dir);
-        await removeImage(project);
+        const runBase = await labelledBase(envoyBase, run);
+        const others = envFile.replace(/^ESTEPS_ENVOY_IMAGE=.*$/m, '').trim();
+        await writeFile(join(dir, '.env'), `${others}\nESTEPS_ENVOY_IMAGE=${runBase}\n`);
+        const keeper = `esteps-bench/keeper:${run}`;
         try {
-          results[name].cold.push(await timed(port, t.up));
-          await t.down(false);
-          results[name].warm.push(await timed(port, t.up));
-          results[name].noop.push(await timed(port, t.up));
-        } finally {
-          await t.down(true);
-          // `esteps render` stored the project's secrets on the engine (volume
-          // <project>.secrets); docker-compose's `down -v` does not know that volume.
-          if (name === 'compose') {
-            await execa('docker', ['volume', 'rm', `${project}.secrets`], { reject: false });
+          const project = `bench-${run}`;
+          const t = await tool(name, project, await freePort(), dir);
+          try {
+            results[name].cold.push(await timed(t.port, t.up));
+            await t.down(false);
+            results[name].warm.push(await timed(t.port, t.up));
+            results[name].noop.push(await timed(t.port, t.up));
+            // Keeps every layer of the image for the next case.
+            await execa('docker', ['tag', `esteps/${project}-usersvc:latest`, keeper]);
+          } finally {
+            await removeProject(t, name, project);
           }
-          await removeImage(project);
+          const again = `bench-${run}-cached`;
+          const t2 = await tool(name, again, await freePort(), dir);
+          try {
+            results[name].cached.push(await timed(t2.port, t2.up));
+          } finally {
+            await removeProject(t2, name, again);
+          }
+        } finally {
+          await execa('docker', ['rmi', keeper, runBase], { reject: false });
         }
         process.stderr.write(
           `run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}\n`,
@@ -146,7 +192,7 @@ function report(results) {
     '| case | esteps up (ms) | docker-compose up -d --build (ms) | all esteps runs | all compose runs |',
     '| --- | ---: | ---: | --- | --- |',
   ];
-  for (const c of ['cold', 'warm', 'noop']) {
+  for (const c of ['cold', 'cached', 'warm', 'noop']) {
     lines.push(
       `| ${c} | ${median(results.esteps[c])} | ${median(results.compose[c])} | ${results.esteps[c].join(', ')} | ${results.compose[c].join(', ')} |`,
     );
