@@ -56,7 +56,8 @@ export interface ServiceReport {
 
 /**
  * `esteps up`: converge the project on the engine to the stack. Prints the plan and the
- * images (stderr, before changing anything), then where the services answer (stdout).
+ * images (stderr, before any volume or container changes; a refused plan changes nothing),
+ * then where the services answer (stdout).
  */
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<CommandResult> {
   if (options.swarm) return upSwarmCommand(ctx, options);

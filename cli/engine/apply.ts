@@ -25,6 +25,49 @@ export interface ApplyInput {
   readonly version: string;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
+  /** Operations already under way (`startEarly`): awaited where the plan lists them, not run again. */
+  readonly early?: ReadonlyMap<string, EarlyOperation>;
+}
+
+/** An operation started before its plan is applied. */
+export interface EarlyOperation {
+  readonly done: Promise<void>;
+  /** Shows its progress from now on, the latest first. */
+  follow(update: (text: string) => void): void;
+}
+
+/**
+ * Starts the operations of `plan` that read no secret and wait for nothing (the image builds
+ * whose base images are there, the networks) before the plan is applied: `up` runs them while
+ * it writes the secrets, which the final plan's revisions come from. Only for a plan that
+ * passed its checks. Keyed by `operationKey`.
+ */
+export function startEarly(input: ApplyInput): Map<string, EarlyOperation> {
+  const early = new Map<string, EarlyOperation>();
+  input.plan.operations.forEach((op, i) => {
+    if (op.kind !== 'build-image' && op.kind !== 'create-network') return;
+    if ((input.plan.after[i] ?? []).length > 0) return;
+    let last: string | undefined;
+    let shown: ((text: string) => void) | undefined;
+    const done = applyOperation(input, op, (text) => {
+      last = text;
+      shown?.(text);
+    });
+    done.catch(() => undefined); // reported where the plan awaits it
+    early.set(operationKey(op), {
+      done,
+      follow(update) {
+        shown = update;
+        if (last !== undefined) update(last);
+      },
+    });
+  });
+  return early;
+}
+
+/** Equal for the same operation in two plans of one `up`. */
+function operationKey(op: Operation): string {
+  return JSON.stringify(op);
 }
 
 /**
@@ -51,7 +94,9 @@ export async function applyPlan(input: ApplyInput): Promise<void> {
         const { action, target } = describeOperation(op);
         const label = `${action} ${target}`;
         shown.begin(label);
-        const task: Promise<void> = applyOperation(input, op).then(
+        const early = input.early?.get(operationKey(op));
+        early?.follow((text) => input.progress.update(text));
+        const task: Promise<void> = (early?.done ?? applyOperation(input, op)).then(
           () => {
             done[i] = true;
             shown.end(label, true);
@@ -70,6 +115,8 @@ export async function applyPlan(input: ApplyInput): Promise<void> {
     if (running.size === 0) break;
     await Promise.race(running);
   }
+  // Nothing started early is left running, whether or not this plan listed it.
+  await Promise.allSettled([...(input.early?.values() ?? [])].map((e) => e.done));
   if (failure !== undefined) throw failure;
   if (!done.every(Boolean)) throw new Error('plan has operations whose dependencies never ran');
 }
@@ -100,7 +147,11 @@ function progressTracker(progress: Progress) {
   };
 }
 
-async function applyOperation(input: ApplyInput, op: Operation): Promise<void> {
+async function applyOperation(
+  input: ApplyInput,
+  op: Operation,
+  update: (text: string) => void = (text) => input.progress.update(text),
+): Promise<void> {
   const { docker, stack } = input;
   const projectLabels = { [labels.project]: stack.project, [labels.stack]: stack.name };
   switch (op.kind) {
@@ -119,7 +170,7 @@ async function applyOperation(input: ApplyInput, op: Operation): Promise<void> {
       await pullImage(docker, op.image, { signal: input.signal });
       return;
     case 'build-image':
-      await build(input, op.service, op.buildHash);
+      await build(input, op.service, op.buildHash, update);
       return;
     case 'recreate-container':
       await removeContainer(docker, op.containerId);
@@ -148,7 +199,12 @@ function service(stack: ResolvedStack, name: string): ResolvedService {
   return found;
 }
 
-async function build(input: ApplyInput, serviceName: string, hash: string): Promise<void> {
+async function build(
+  input: ApplyInput,
+  serviceName: string,
+  hash: string,
+  update: (text: string) => void,
+): Promise<void> {
   const s = service(input.stack, serviceName);
   const context = input.contexts[serviceName];
   if (!s.build || !context) throw new Error(`no build context for ${serviceName}`);
@@ -164,7 +220,7 @@ async function build(input: ApplyInput, serviceName: string, hash: string): Prom
       [labels.version]: input.version,
     },
     ...(input.signal && { signal: input.signal }),
-    onStep: (step) => input.progress.update(`build image ${s.image}: ${step}`),
+    onStep: (step) => update(`build image ${s.image}: ${step}`),
   });
 }
 

@@ -1,7 +1,7 @@
 import { baseImages } from '../../stacks/base-images.js';
 import type { ResolvedStack } from '../../stacks/model.js';
 import type { Progress } from '../ui/progress.js';
-import { applyPlan } from './apply.js';
+import { applyPlan, type EarlyOperation, startEarly } from './apply.js';
 import type { BuildContext } from './build-context.js';
 import type { Engine } from './client.js';
 import { probeEnvoy } from './envoy-probe.js';
@@ -33,7 +33,7 @@ export interface ConvergeInput {
   readonly dryRun?: boolean;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
-  /** Called with the plan and the images it saw before anything changes (to print them). */
+  /** Called with the plan and the images it saw before any volume or container changes (to print them); its image builds and networks may be under way. */
   readonly onPlan?: (plan: Plan, images: ObservedState['images']) => void;
 }
 
@@ -68,24 +68,32 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
     planStack({ stack, observed, contextDigests: digests, secretRevisions });
   // Planned first with the secrets as they are (read only): a refused plan changes nothing.
   const checked = planWith((await input.secrets?.(true)) ?? {});
-  // Nothing to change: every container already runs with these revisions, and its secret
-  // files were written before it was created, so there is nothing to generate or write.
-  const plan =
-    input.dryRun || !input.secrets || !checked.changed
-      ? checked
-      : planWith(await input.secrets(false));
-  input.onPlan?.(plan, observed.images);
-  const { images } = observed;
-  if (input.dryRun) return { plan, containers: observed.containers, images };
-  await applyPlan({
+  const apply = {
     docker: engine.docker,
     stack,
-    plan,
     contexts,
     version: input.version,
     progress,
     ...(input.signal && { signal: input.signal }),
-  });
+  };
+  // Nothing to change: every container already runs with these revisions, and its secret
+  // files were written before it was created, so there is nothing to generate or write.
+  let plan = checked;
+  let early: Map<string, EarlyOperation> | undefined;
+  if (!input.dryRun && input.secrets && checked.changed) {
+    // Image builds and networks read no secret: they run while the secrets are written.
+    early = startEarly({ ...apply, plan: checked });
+    try {
+      plan = planWith(await input.secrets(false));
+    } catch (err) {
+      await Promise.allSettled([...early.values()].map((e) => e.done));
+      throw err;
+    }
+  }
+  input.onPlan?.(plan, observed.images);
+  const { images } = observed;
+  if (input.dryRun) return { plan, containers: observed.containers, images };
+  await applyPlan({ ...apply, plan, ...(early && { early }) });
   return {
     plan,
     containers: plan.changed
