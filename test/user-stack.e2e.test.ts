@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { freePort, removeProject, repoRoot, uniqueName } from './support/engine.js';
+import { freePort, removeProject, repoRoot, stackImage, uniqueName } from './support/engine.js';
 
 let home: string;
 let env: Record<string, string>;
@@ -319,5 +319,53 @@ describe('esteps init', () => {
 
     const down = await esteps(['down', '-p', project, '--volumes'], dir);
     expect(down.exitCode, down.stderr).toBe(0);
+  });
+});
+
+describe('a recreated container', () => {
+  it("keeps the old one's anonymous volumes, as compose does", async () => {
+    const dir = await mkdtemp(join(home, 'anon-'));
+    const project = uniqueName('esteps-anon');
+    projects.push(project);
+    // The Postgres image declares VOLUME /var/lib/postgresql/data; this stack mounts none.
+    await writeFile(
+      join(dir, 'esteps.stack.ts'),
+      `import { defineStack } from 'esteps';
+export default defineStack({
+  name: 'anon',
+  services: {
+    db: {
+      image: { env: 'ESTEPS_POSTGRES_IMAGE', default: 'postgres:16-bookworm' },
+      command: ['sleep', 'infinity'],
+      environment: { ROUND: { env: 'ROUND', default: '1' } },
+    },
+  },
+});
+`,
+    );
+    await writeFile(
+      join(dir, '.env'),
+      `ESTEPS_POSTGRES_IMAGE=${stackImage('ESTEPS_POSTGRES_IMAGE')}\n`,
+    );
+    const first = await esteps(['up', '-p', project], dir);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const container = `${project}-db-1`;
+    const data = '/var/lib/postgresql/data';
+    await execa('docker', [
+      'exec',
+      '-u',
+      'postgres',
+      container,
+      'sh',
+      '-c',
+      `echo kept > ${data}/marker`,
+    ]);
+    const again = await esteps(['up', '-p', project, '--json'], dir, { ROUND: '2' });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json.plan).toContainEqual(
+      expect.objectContaining({ action: 'recreate', target: `container ${container}` }),
+    );
+    const read = await execa('docker', ['exec', container, 'cat', `${data}/marker`]);
+    expect(read.stdout).toBe('kept');
   });
 });

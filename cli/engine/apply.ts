@@ -2,6 +2,11 @@ import type Docker from 'dockerode';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
 import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
+import {
+  type AnonymousVolume,
+  anonymousVolumes,
+  withAnonymousVolumes,
+} from './anonymous-volumes.js';
 import { buildImage } from './build.js';
 import type { BuildContext } from './build-context.js';
 import { engineUnavailable } from './client.js';
@@ -172,10 +177,14 @@ async function applyOperation(
     case 'build-image':
       await build(input, op.service, op.buildHash, update);
       return;
-    case 'recreate-container':
+    case 'recreate-container': {
+      // As compose does: the new container gets the old one's anonymous volumes (an image's
+      // VOLUME that no volume of the stack covers), so a recreate keeps what they hold.
+      const kept = await anonymousVolumes(docker, op.containerId);
       await removeContainer(docker, op.containerId);
-      await createAndStart(input, service(stack, op.service), op.replica, op.configHash);
+      await createAndStart(input, service(stack, op.service), op.replica, op.configHash, kept);
       return;
+    }
     case 'create-container':
       await createAndStart(input, service(stack, op.service), op.replica, op.configHash);
       return;
@@ -229,16 +238,20 @@ async function createAndStart(
   s: ResolvedService,
   replica: number,
   configHash: string,
+  kept: readonly AnonymousVolume[] = [],
 ): Promise<void> {
   const { docker, stack } = input;
-  const options = containerCreateOptions({
-    project: stack.project,
-    stack: stack.name,
-    service: s,
-    replica,
-    configHash,
-    version: input.version,
-  });
+  const options = withAnonymousVolumes(
+    containerCreateOptions({
+      project: stack.project,
+      stack: stack.name,
+      service: s,
+      replica,
+      configHash,
+      version: input.version,
+    }),
+    kept,
+  );
   const container = await docker.createContainer(options).catch((err) => {
     if (statusCode(err) !== 409) throw err;
     throw new EstepsError(
