@@ -367,5 +367,22 @@ export default defineStack({
     );
     const read = await execa('docker', ['exec', container, 'cat', `${data}/marker`]);
     expect(read.stdout).toBe('kept');
+    // The carried volume is mounted by name now: `down --volumes` removes it all the same.
+    const mounts = await execa('docker', [
+      'inspect',
+      '-f',
+      '{{range .Mounts}}{{.Name}} {{end}}',
+      container,
+    ]);
+    const carried = mounts.stdout
+      .trim()
+      .split(' ')
+      .filter((n) => /^[0-9a-f]{64}$/.test(n));
+    expect(carried).toHaveLength(1);
+    const down = await esteps(['down', '-p', project, '--volumes', '--json'], dir);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect((down.json.removed as { volumes: string[] }).volumes).toContain(carried[0]);
+    const left = await execa('docker', ['volume', 'inspect', carried[0]!], { reject: false });
+    expect(left.exitCode).not.toBe(0);
   });
 });

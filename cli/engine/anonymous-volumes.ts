@@ -12,12 +12,17 @@ export interface AnonymousVolume {
   readonly target: string;
 }
 
+/** True for the name the engine gives an anonymous volume: 64 hex digits. */
+export function isAnonymousVolumeName(name: string | undefined): name is string {
+  return name !== undefined && /^[0-9a-f]{64}$/.test(name);
+}
+
 /** The anonymous volumes a container mounts; none when it is gone. */
 export async function anonymousVolumes(docker: Docker, id: string): Promise<AnonymousVolume[]> {
   try {
     const info = await docker.getContainer(id).inspect();
     return (info.Mounts ?? []).flatMap((m) =>
-      m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name)
+      m.Type === 'volume' && isAnonymousVolumeName(m.Name)
         ? [{ name: m.Name, target: m.Destination }]
         : [],
     );

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Progress } from '../ui/progress.js';
-import { isGoneOrUnchanged } from './engine-errors.js';
+import { isAnonymousVolumeName } from './anonymous-volumes.js';
+import { isGoneOrUnchanged, statusCode } from './engine-errors.js';
 import { labels, projectFilter } from './labels.js';
 
 export interface DownResult {
@@ -25,6 +26,19 @@ export async function removeProject(
   const filters = projectFilter(project);
   const containers = await docker.listContainers({ all: true, filters });
   const containerNames = containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).sort();
+  // With --volumes, also the anonymous volumes a recreated container was given by name (its
+  // predecessor's, see anonymous-volumes.ts): removing a container with `v` spares those.
+  const anonymous = options.volumes
+    ? [
+        ...new Set(
+          containers.flatMap((c) =>
+            (c.Mounts ?? []).flatMap((m) =>
+              m.Type === 'volume' && isAnonymousVolumeName(m.Name) ? [m.Name] : [],
+            ),
+          ),
+        ),
+      ]
+    : [];
   if (containers.length > 0) {
     options.progress.start(`removing ${containerNames.join(', ')}`);
     await Promise.all(
@@ -44,6 +58,20 @@ export async function removeProject(
     const { Volumes } = await docker.listVolumes({ filters });
     volumeNames = (Volumes ?? []).map((v) => v.Name).sort();
     await Promise.all(volumeNames.map((v) => docker.getVolume(v).remove().catch(ignoreGone)));
+    // One still in use elsewhere (409) stays, and is not listed.
+    const gone = await Promise.all(
+      anonymous.map((v) =>
+        docker
+          .getVolume(v)
+          .remove()
+          .then(
+            () => [v],
+            (err) =>
+              statusCode(err) === 409 || statusCode(err) === 404 ? [] : Promise.reject(err),
+          ),
+      ),
+    );
+    volumeNames = [...volumeNames, ...gone.flat().filter((v) => !volumeNames.includes(v))].sort();
   }
   const images = options.volumes ? await removeProjectImages(docker, project) : [];
   return {
