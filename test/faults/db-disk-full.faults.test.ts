@@ -104,6 +104,7 @@ describe("the database's volume runs out of space", () => {
       'running',
       postgresBefore.restartCount,
     ]);
-    await holder.remove({ force: true });
+    // With v: the Postgres image gave the holder an anonymous volume of its own.
+    await holder.remove({ force: true, v: true });
   });
 });
