@@ -4,7 +4,7 @@ import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
 import type { TarEntry } from '../tar.js';
-import { volumeIdFile } from './local-volume-read.js';
+import { readVolumesLocally, volumeIdFile } from './local-volume-read.js';
 import {
   getVolumeEntries,
   getVolumeFiles,
@@ -65,7 +65,7 @@ export async function loadProjectSecrets(
   options: LoadSecretsOptions = {},
 ): Promise<{ values: Record<string, string>; created: string[] }> {
   if (names.length === 0) return { values: {}, created: [] };
-  const { volumeId, createdNow } = await ensureSecretsVolume(docker, project);
+  const { volumeId, createdNow, info } = await ensureSecretsVolume(docker, project);
   const alongside = options.alongside;
   // The values volume at /volume/0, the others after it: one archive call each way, as
   // each costs the engine a mount of every volume (40 to 60 ms).
@@ -111,6 +111,12 @@ export async function loadProjectSecrets(
     if (created.length === 0) return { values, created };
     // Another command may have stored the same names at the same moment: the volume's copy
     // wins, and the other volumes' files follow it.
+    // On the engine's own host its folder shows the same (local-volume-read.ts: only once
+    // the id file written above is there): where it holds exactly these values, no second
+    // archive call. Anything else is read through the engine, which decides.
+    const here = (await readVolumesLocally(info, []))?.[0];
+    if (created.every((name) => here?.get(name)?.data.toString('utf8') === values[name]))
+      return { values, created };
     const after = await valuesIn();
     const won = created.filter((name) => {
       const theirs = after.get(name)?.data.toString('utf8');
@@ -165,7 +171,11 @@ export function secretRevision(value: string): string {
 async function ensureSecretsVolume(
   docker: Docker,
   project: string,
-): Promise<{ volumeId: string | undefined; createdNow: boolean }> {
+): Promise<{
+  volumeId: string | undefined;
+  createdNow: boolean;
+  info: Docker.VolumeInspectInfo;
+}> {
   const name = secretsVolumeName(project);
   try {
     const info = await docker.getVolume(name).inspect();
@@ -178,7 +188,7 @@ async function ensureSecretsVolume(
         },
       );
     }
-    return { volumeId: info.Labels?.[labels.volumeId], createdNow: false };
+    return { volumeId: info.Labels?.[labels.volumeId], createdNow: false, info };
   } catch (err) {
     if (err instanceof EstepsError || statusCode(err) !== 404) throw err;
   }
@@ -194,8 +204,9 @@ async function ensureSecretsVolume(
     });
     // Two commands may create it at once: the engine keeps the first one's labels, so only
     // the first finds its own id.
-    const kept = (await docker.getVolume(name).inspect()).Labels?.[labels.volumeId];
-    return { volumeId: kept, createdNow: kept === volumeId };
+    const info = await docker.getVolume(name).inspect();
+    const kept = info.Labels?.[labels.volumeId];
+    return { volumeId: kept, createdNow: kept === volumeId, info };
   } catch (err) {
     throw new EstepsError(
       'START_FAILED',
