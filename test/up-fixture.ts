@@ -97,7 +97,14 @@ export async function containerIds(project: string): Promise<Record<string, stri
     all: true,
     filters: { label: [`${labels.project}=${project}`] },
   });
-  return Object.fromEntries(list.map((c) => [c.Labels[labels.service] ?? '', c.Id]));
+  // Service containers only: a build's step containers carry the image's labels (the project
+  // and service too), and like a volume helper they have no replica; an interrupted build's
+  // may still be going away when `up` has returned.
+  return Object.fromEntries(
+    list
+      .filter((c) => c.Labels[labels.replica] !== undefined)
+      .map((c) => [c.Labels[labels.service] ?? '', c.Id]),
+  );
 }
 
 /**

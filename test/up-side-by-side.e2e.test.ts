@@ -64,7 +64,8 @@ describe('esteps up, side by side and when things go wrong', () => {
     // Interrupted while Postgres became healthy: usersvc was not created yet (its build may
     // or may not have finished meanwhile: it runs in parallel).
     const left = await containerIds(b.project);
-    // Seen once at load 14 (not reproduced since): a usersvc container too. Say which.
+    // Seen once at load 14: a usersvc container too, which was the interrupted build's step
+    // container (containerIds now counts service containers only). Say which, if ever again.
     const { docker } = await testEngine();
     const detail = await Promise.all(
       Object.values(left).map(async (id) => {

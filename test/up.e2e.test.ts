@@ -153,7 +153,17 @@ describe('esteps up / down / ps on one project', () => {
 
   it('lists the containers with ps --json', async () => {
     await p.up();
-    const { exitCode, json } = await p.cli(['ps', '--json']);
+    // What a build's step container looks like to the engine: the image's labels (project,
+    // service), no replica. ps lists the services' containers only.
+    const { docker } = await testEngine();
+    const step = await docker.createContainer({
+      Image: stackImage('ESTEPS_NODE_IMAGE'),
+      Cmd: ['true'],
+      Labels: testLabels({ [labels.project]: p.project, [labels.service]: 'usersvc' }),
+    });
+    const { exitCode, json } = await p
+      .cli(['ps', '--json'])
+      .finally(() => step.remove({ force: true, v: true }));
     expect(exitCode).toBe(0);
     const containers = json.containers as PsContainer[];
     expect(containers.map((c) => [c.service, c.name, c.state])).toEqual([

@@ -44,9 +44,11 @@ export async function psCommand(
     project.resolved.services.flatMap((s) => (s.httpProbe ? [[s.name, s.httpProbe]] : [])),
   );
   const now = Date.now();
-  const containers = (await listProjectContainers(engine.docker, project.name)).map((c) =>
-    toPsContainer(c, probes.get(c.service), now),
-  );
+  // The services' containers: esteps' short-lived ones (a build's steps, which carry the
+  // image's labels, and volume helpers) have no replica number.
+  const containers = (await listProjectContainers(engine.docker, project.name))
+    .filter((c) => c.replica >= 1)
+    .map((c) => toPsContainer(c, probes.get(c.service), now));
   const rows = containers.map((c) => [
     c.service,
     c.name,
