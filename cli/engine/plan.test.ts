@@ -244,9 +244,12 @@ describe('planStack', () => {
         container(postgres, { imageId: 'sha256:pg' }),
         { ...container(usersvc), id: 'x', name: 'demo-usersvc-2', replica: 2 },
         { ...container(usersvc), id: 'y', name: 'demo-old-1', service: 'old' },
+        { ...container(usersvc), id: 'z', name: 'eager_turing', replica: 0 },
       ],
     });
     const text = plan(observed);
+    expect(text).toContain('remove     container eager_turing');
+    expect(text).toContain('left by an interrupted esteps command (build step or helper)');
     expect(text).toContain('pull       image postgres:16-bookworm');
     expect(text).toContain('recreate   container demo-postgres-1');
     expect(text).toContain('image will be pulled');

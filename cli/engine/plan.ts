@@ -357,8 +357,13 @@ function planOrphans(stack: ResolvedStack, observed: ObservedState): Operation[]
       kind: 'remove-container',
       name: c.name,
       containerId: c.id,
-      cause: stack.services.some((s) => s.name === c.service)
-        ? `replica ${c.replica} beyond the ${c.service} replica count`
-        : `service ${c.service} is not in stack ${stack.name}`,
+      cause:
+        c.replica < 1
+          ? // No replica: a build's step container or a volume helper, left by a command that
+            // was killed or interrupted.
+            'left by an interrupted esteps command (build step or helper)'
+          : stack.services.some((s) => s.name === c.service)
+            ? `replica ${c.replica} beyond the ${c.service} replica count`
+            : `service ${c.service} is not in stack ${stack.name}`,
     }));
 }
