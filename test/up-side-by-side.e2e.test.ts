@@ -6,12 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
+import { createTar } from '../cli/engine/tar.js';
 import type { Progress } from '../cli/ui/progress.js';
 import { runCli } from './support/cli.js';
-import { removeByLabel, removeTestResources, testEngine } from './support/engine.js';
+import { removeByLabel, removeTestResources, stackImage, testEngine } from './support/engine.js';
 import {
   call,
   containerIds,
@@ -53,20 +55,44 @@ describe('esteps up, side by side and when things go wrong', () => {
   });
 
   it('finishes an interrupted up on the next run', async () => {
+    // A base image no build has used: every step of the usersvc build runs (seconds), so
+    // the interruption lands in the middle of it, with a step container of the engine's.
+    const { docker } = await testEngine();
+    const base = `esteps-test-base/${b.project}:fresh`;
+    await new Promise<void>((resolve, reject) => {
+      const dockerfile = `FROM ${stackImage('ESTEPS_ENVOY_IMAGE')}\nLABEL com.esteps.test-base=${b.project}\n`;
+      docker
+        .buildImage(
+          Readable.from([createTar([{ path: 'Dockerfile', data: Buffer.from(dockerfile) }])]),
+          { t: base },
+        )
+        .then((stream) =>
+          docker.modem.followProgress(stream, (err: Error | null) =>
+            err ? reject(err) : resolve(),
+          ),
+        )
+        .catch(reject);
+    });
     const controller = new AbortController();
     const progress = watchingProgress((text) => {
       if (text.startsWith('wait postgres')) controller.abort(new Error('interrupted'));
     });
-    const ctx = { ...b.ctx({}, controller.signal), progress };
-    await expect(upCommand(ctx, { project: b.project })).rejects.toMatchObject({
-      code: 'INTERRUPTED',
-    });
+    const ctx = { ...b.ctx({ ESTEPS_ENVOY_IMAGE: base }, controller.signal), progress };
+    try {
+      await expect(upCommand(ctx, { project: b.project })).rejects.toMatchObject({
+        code: 'INTERRUPTED',
+      });
+    } finally {
+      await docker
+        .getImage(base)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
     // Interrupted while Postgres became healthy: usersvc was not created yet (its build may
     // or may not have finished meanwhile: it runs in parallel).
     const left = await containerIds(b.project);
     // Seen once at load 14: a usersvc container too, which was the interrupted build's step
     // container (containerIds now counts service containers only). Say which, if ever again.
-    const { docker } = await testEngine();
     const detail = await Promise.all(
       Object.values(left).map(async (id) => {
         const info = await docker.getContainer(id).inspect();
@@ -76,8 +102,12 @@ describe('esteps up, side by side and when things go wrong', () => {
     expect(Object.keys(left), detail.join('\n')).toEqual(['postgres']);
 
     const again = await b.up();
-    const plan = again.data.plan as { action: string; target: string }[];
-    const steps = plan.map((o) => `${o.action} ${o.target}`);
+    const plan = again.data.plan as { action: string; target: string; cause: string }[];
+    // The engine removes an interrupted build's step container once that step ends (build.ts
+    // removes it sooner); one still there is removed by this `up`, and says why.
+    const leftovers = plan.filter((o) => o.cause.startsWith('left by an interrupted esteps'));
+    expect(leftovers.every((o) => o.action === 'remove')).toBe(true);
+    const steps = plan.filter((o) => !leftovers.includes(o)).map((o) => `${o.action} ${o.target}`);
     expect(steps.slice(0, 2)).toEqual([
       `unchanged network ${b.project}_appmesh`,
       `unchanged volume ${b.project}_pgdata`,

@@ -45,7 +45,10 @@ export async function buildImage(docker: Docker, input: BuildImageInput): Promis
     );
     await readProgressStream(stream, (m) => log.add(m, input.onStep), signal);
   } catch (err) {
-    if (input.signal?.aborted) throw err;
+    if (input.signal?.aborted) {
+      await removeStepContainers(docker, input.tag).catch(() => undefined);
+      throw err;
+    }
     if (timeout.aborted) {
       throw buildFailed(input.tag, `took longer than ${timeoutMs / 1000} s`, log, err);
     }
@@ -54,6 +57,29 @@ export async function buildImage(docker: Docker, input: BuildImageInput): Promis
   if (log.error) throw buildFailed(input.tag, log.error, log);
   const image = await docker.getImage(input.tag).inspect();
   return image.Id;
+}
+
+/**
+ * After an interrupted build: the engine finishes the step it was running and only then
+ * removes that step's container, which carries the image's labels (so the project's too)
+ * and would outlive the command. Removed here, so an interrupted `up` leaves nothing behind
+ * it; a service's container also carries the image label, but has a replica.
+ */
+async function removeStepContainers(docker: Docker, tag: string): Promise<void> {
+  const steps = await docker.listContainers({
+    all: true,
+    filters: { label: [`${labels.image}=${tag}`] },
+  });
+  await Promise.all(
+    steps
+      .filter((c) => c.Labels[labels.replica] === undefined)
+      .map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+  );
 }
 
 /** Keeps the current step and its output, and the first error the stream reports. */
