@@ -96,8 +96,8 @@ async function removeProjectImages(docker: Docker, project: string): Promise<str
   const removed = await Promise.all(
     images.map(async (image) => {
       const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-      const label = image.Labels?.[labels.image];
-      const own = label && !/:[^/]*$/.test(label) ? `${label}:latest` : label;
+      // A stack's image always names its tag (validate-stack.ts): as the engine lists it.
+      const own = image.Labels?.[labels.image];
       try {
         if (own !== undefined && tags.some((t) => t !== own)) {
           if (!tags.includes(own)) return [];
