@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 // runs last, when nothing else is using the engine.
 export default defineConfig({
   // Stacks import their API as a user's stack does (`from 'esteps'`): the source, here.
-  resolve: { alias: { esteps: fileURLToPath(new URL('./stacks/api.ts', import.meta.url)) } },
+  resolve: { alias: { esteps: fileURLToPath(new URL('./stacks/api/index.ts', import.meta.url)) } },
   test: {
     projects: [
       {

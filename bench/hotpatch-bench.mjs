@@ -54,7 +54,7 @@ function esteps(args, env = {}) {
 }
 
 async function setMessage(message) {
-  const file = join(source, 'service', 'app.ts');
+  const file = join(source, 'service', 'usersvc', 'app.ts');
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace(/msg: '[^']*'/, `msg: '${message}'`));
 }
@@ -113,7 +113,7 @@ async function viaEsteps(base, message) {
 async function viaRestart(base, message, bundleCode) {
   await setMessage(message);
   const start = performance.now();
-  const entry = { entry: join(source, 'service', 'main.ts'), target: 'node18' };
+  const entry = { entry: join(source, 'service', 'usersvc', 'main.ts'), target: 'node18' };
   const service = await bundleCode(entry, source);
   const file = join(source, 'service.js');
   await writeFile(file, service);

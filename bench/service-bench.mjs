@@ -11,7 +11,7 @@
 // the bare server as W node:cluster workers behind one primary, as the service's supervisor
 // does, so both sides run the same number of processes (W=1: one bare process, no cluster).
 // --scenarios runs only those (the bare server always runs).
-// --baseline DIR also runs the service built from another checkout (DIR/service/main.ts, for
+// --baseline DIR also runs the service built from another checkout (DIR/service/usersvc/main.ts, or DIR/service/main.ts, for
 // instance a worktree of main) in a container of its own, beside this one, for its health and
 // GET scenarios: before and after measured side by side in one run.
 //
@@ -105,10 +105,16 @@ function cleanup() {
   }
 }
 
+/** The user service's entry in a checkout: service/usersvc/main.ts, or service/main.ts before the supervisor had a folder of its own. */
+function serviceEntry(checkout) {
+  const now = join(checkout, 'service', 'usersvc', 'main.ts');
+  return existsSync(now) ? now : join(checkout, 'service', 'main.ts');
+}
+
 async function buildImage(serviceRoot = root, tag = image) {
   const bundle = await bundleAll(
     {
-      service: { entry: join(serviceRoot, 'service', 'main.ts'), target: 'node18' },
+      service: { entry: serviceEntry(serviceRoot), target: 'node18' },
       supervisor: { entry: 'esteps/supervisor', target: 'node18' },
     },
     serviceRoot,

@@ -132,7 +132,7 @@ async function main() {
   await mkdir(work, { recursive: true });
   await writeFile(join(work, '.env'), await readFile(join(root, '.env'), 'utf8').catch(() => ''));
   await cp(join(root, 'service'), join(work, 'src', 'service'), { recursive: true });
-  const appFile = join(work, 'src', 'service', 'app.ts');
+  const appFile = join(work, 'src', 'service', 'usersvc', 'app.ts');
   const app = await readFile(appFile, 'utf8');
   const cleanups = [];
   try {

@@ -9,7 +9,7 @@
 //     --run NAME=CLI_JS,PROJECT,PORT,SOURCE_DIR [--run ...]
 //
 // SOURCE_DIR is a copy of the repository's service/ folder's parent (as hotpatch-bench.mjs
-// makes one: SOURCE_DIR/service/app.ts), inside the CLI's checkout (it bundles with its
+// makes one: SOURCE_DIR/service/usersvc/app.ts), inside the CLI's checkout (it bundles with its
 // node_modules). Figures: `answered` (ms from the write to the new answer) and what watch
 // itself printed (`patched usersvc to V in N ms`, from the burst's end).
 import { spawn } from 'node:child_process';
@@ -60,7 +60,7 @@ function startWatch(run) {
 }
 
 async function edit(run, message) {
-  const file = join(run.source, 'service', 'app.ts');
+  const file = join(run.source, 'service', 'usersvc', 'app.ts');
   const text = await readFile(file, 'utf8');
   const start = performance.now();
   await writeFile(file, text.replace(/msg: '[^']*'/, `msg: '${message}'`));

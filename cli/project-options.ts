@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { builtInStacks, defaultStackFile, defaultStackName } from '../stacks/built-in.js';
+import {
+  builtInStacks,
+  defaultStackFile,
+  defaultStackName,
+} from '../stacks/builtin/built-in-stacks.js';
 import type { CommandContext } from './command.js';
 import { EstepsError } from './errors.js';
 import { loadProject, type Project, type StackChoice } from './project/load-project.js';

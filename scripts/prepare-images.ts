@@ -7,9 +7,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeEnvFile, readEnvFile } from '../stacks/env-file.js';
-import { ConfigInvalidError } from '../stacks/errors.js';
-import { type ImageVariable, imageDefaults, imageVariables } from '../stacks/images.js';
+import { ConfigInvalidError } from '../stacks/model/errors.js';
+import {
+  type ImageVariable,
+  imageDefaults,
+  imageVariables,
+} from '../stacks/model/image-defaults.js';
+import { mergeEnvFile, readEnvFile } from '../stacks/resolve/env-file.js';
 import {
   checkDiskSpace,
   ensureBaseImage,

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../cli/command.js';
 import { render } from '../cli/commands/render.js';
 import { createProgress } from '../cli/ui/progress.js';
-import { parseEnvFile } from '../stacks/env-file.js';
-import { imageVariables } from '../stacks/images.js';
+import { imageVariables } from '../stacks/model/image-defaults.js';
+import { parseEnvFile } from '../stacks/resolve/env-file.js';
 import { ensureDockerCompose } from './support/compose.js';
 import {
   freePort,

@@ -72,17 +72,17 @@ export async function copyService(): Promise<ServiceCopy> {
   return {
     dir,
     async edit(file, edit) {
-      const path = join(dir, 'service', file);
+      const path = join(dir, 'service', 'usersvc', file);
       const before = await readFile(path, 'utf8');
       const after = edit(before);
-      if (after === before) throw new Error(`editing service/${file} changed nothing`);
+      if (after === before) throw new Error(`editing service/usersvc/${file} changed nothing`);
       await writeFile(path, after);
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
 
-/** The health message the service answers with, replaced by `message` in service/app.ts. */
+/** The health message the service answers with, replaced by `message` in service/usersvc/app.ts. */
 export function setHealthMessage(text: string, message: string): string {
   return text.replace(/msg: '[^']*'/, `msg: '${message}'`);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
-import { imageVariables } from '../stacks/images.js';
+import { imageVariables } from '../stacks/model/image-defaults.js';
 import { runCli } from './support/cli.js';
 import { removeProject, stackImage, testEngine, uniqueName } from './support/engine.js';
 

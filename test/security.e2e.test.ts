@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
 import { secretFilesVolumeName } from '../cli/engine/names.js';
 import { readProjectSecrets, secretsVolumeName } from '../cli/engine/secrets/project-secrets.js';
-import { imageVariables } from '../stacks/images.js';
+import { imageVariables } from '../stacks/model/image-defaults.js';
 import { runCli } from './support/cli.js';
 import { stackImage, testEngine } from './support/engine.js';
 import { call, type ProjectFixture, projectFixture } from './up-fixture.js';

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { imageVariables } from '../stacks/images.js';
+import { imageVariables } from '../stacks/model/image-defaults.js';
 import { repoRoot, stackImage, testEngine } from './support/engine.js';
 
 const run = (command: string, env: Record<string, string> = {}) =>

@@ -16,9 +16,9 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import step2 from '../stacks/builtin/step2.js';
 import { checkEnvoyBootstrap } from '../stacks/envoy/check-envoy.js';
-import { resolveStack } from '../stacks/resolve-stack.js';
-import step2 from '../stacks/step2.js';
+import { resolveStack } from '../stacks/resolve/resolve-stack.js';
 import { runCli } from './support/cli.js';
 import { ensureDockerCompose } from './support/compose.js';
 import {
@@ -99,7 +99,7 @@ describe('esteps render --stack step2 -o FILE', () => {
     expect(checkEnvoyBootstrap(written)).toEqual([]);
     const resolved = resolveStack(step2, {
       project: name,
-      file: '/stacks/step2.ts',
+      file: '/stacks/builtin/step2.ts',
       env: {},
     });
     expect(written).toEqual(resolved.services.find((s) => s.name === 'edge')?.envoy?.bootstrap);

@@ -75,7 +75,7 @@ async function serviceCopy(edit: (main: string) => string): Promise<string> {
   const dir = join(repoRoot, '.esteps', uniqueName('tmp-swarm'));
   await mkdir(dir, { recursive: true });
   await cp(join(repoRoot, 'service'), join(dir, 'service'), { recursive: true });
-  const main = join(dir, 'service', 'main.ts');
+  const main = join(dir, 'service', 'usersvc', 'main.ts');
   await writeFile(main, edit(await readFile(main, 'utf8')));
   return dir;
 }

@@ -14,7 +14,7 @@ import { psCommand } from '../cli/commands/ps.js';
 import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import { createProgress } from '../cli/ui/progress.js';
-import { imageVariables } from '../stacks/images.js';
+import { imageVariables } from '../stacks/model/image-defaults.js';
 import { runCli } from './support/cli.js';
 import { freePort, removeProject, stackImage, testEngine, uniqueName } from './support/engine.js';
 

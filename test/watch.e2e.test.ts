@@ -78,7 +78,7 @@ describe('esteps watch', () => {
     // Saves that replace the file, each its own burst, several in a row: `sed -i` (writes a
     // temporary file and renames it over app.ts) and an editor's atomic save (write beside,
     // rename over). Each is patched and served.
-    const appFile = join(source!.dir, 'service', 'app.ts');
+    const appFile = join(source!.dir, 'service', 'usersvc', 'app.ts');
     const saves: [string, () => Promise<void>][] = [
       ['sed -i 1', () => sedHealthMessage(appFile, 'sed edit 1')],
       ['sed -i 2', () => sedHealthMessage(appFile, 'sed edit 2')],
@@ -96,7 +96,7 @@ describe('esteps watch', () => {
       });
     }
     // A new file and a deleted one are changes too (here they do not change the bundle).
-    const extra = join(source!.dir, 'service', 'extra-notes.ts');
+    const extra = join(source!.dir, 'service', 'usersvc', 'extra-notes.ts');
     for (const [what, save] of [
       ['new file', () => writeFile(extra, 'export const note = 1;\n')],
       ['deleted file', () => unlink(extra)],

@@ -8,12 +8,12 @@ import { bundleAll, entryFile } from './bundle-code.js';
 describe('bundleCode', () => {
   const stacksDir = packageRoot();
   const bundles = {
-    'app/service.js': { entry: join(packageRoot(), 'service/main.ts'), target: 'node18' },
+    'app/service.js': { entry: join(packageRoot(), 'service/usersvc/main.ts'), target: 'node18' },
     'app/supervisor.js': { entry: 'esteps/supervisor', target: 'node18' },
   };
 
   it('finds the package root and the entries esteps provides', () => {
-    expect(existsSync(join(packageRoot(), 'service', 'main.ts'))).toBe(true);
+    expect(existsSync(join(packageRoot(), 'service', 'usersvc', 'main.ts'))).toBe(true);
     expect(existsSync(entryFile('esteps/supervisor'))).toBe(true);
   });
 

@@ -8,16 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { BuildContext, BuildFailure, BuildOptions } from 'esbuild';
-import type { ResolvedBundle } from '../../stacks/model.js';
+import type { ResolvedBundle } from '../../stacks/model/model.js';
+import { packageEntries } from '../../stacks/model/package-entries.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
 import { buildCache, cacheKey, cacheRoot } from './build-cache.js';
 import { loadEsbuild } from './load-esbuild.js';
-
-/** The entries esteps itself provides to stacks (`{ entry: 'esteps/supervisor' }`). */
-export const packageEntries: Readonly<Record<string, string>> = {
-  'esteps/supervisor': 'service/supervisor/supervisor-main.ts',
-};
 
 /** The file an entry names: itself, or the package's file for an `esteps/...` entry. */
 export function entryFile(entry: string): string {

@@ -1,5 +1,5 @@
-import { edgeConfigFiles } from '../../stacks/edge-files.js';
-import type { ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
+import { edgeConfigFiles } from '../../stacks/render/edge-files.js';
 import { bundleAll } from './bundle-code.js';
 import { type ContextFile, contextFiles } from './context-files.js';
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultStackFile } from '../../stacks/built-in.js';
+import { defaultStackFile } from '../../stacks/builtin/built-in-stacks.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { assertStackEdges } from '../../stacks/check-edges.js';
-import type { ResolvedStack } from '../../stacks/model.js';
-import { renderCompose } from '../../stacks/render-compose.js';
-import { renderSwarmStack } from '../../stacks/render-swarm-stack.js';
+import { assertStackEdges } from '../../stacks/envoy/check-edges.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
+import { renderCompose } from '../../stacks/render/render-compose.js';
+import { renderSwarmStack } from '../../stacks/render/render-swarm-stack.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { loadProjectSecrets } from '../engine/secrets/project-secrets.js';
@@ -50,7 +50,7 @@ export async function render(ctx: CommandContext, options: RenderOptions): Promi
     : undefined;
   const rendered = swarm ?? renderCompose(project.resolved);
   // Loaded here: the YAML writer is large and only render needs it.
-  const { toYaml } = await import('../../stacks/to-yaml.js');
+  const { toYaml } = await import('../../stacks/render/to-yaml.js');
   const yaml = toYaml(
     rendered.document,
     swarm

@@ -1,4 +1,4 @@
-import type { ResolvedService } from '../../stacks/model.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
 import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
 import { connectEngine } from '../engine/client.js';
 import { listProjectContainers } from '../engine/observe.js';

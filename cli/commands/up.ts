@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { baseImages } from '../../stacks/base-images.js';
-import { assertStackEdges } from '../../stacks/check-edges.js';
-import type { ResolvedStack } from '../../stacks/model.js';
+import { assertStackEdges } from '../../stacks/envoy/check-edges.js';
+import { baseImages } from '../../stacks/model/base-image-args.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
 import {
   bothInOrder,
   type CommandContext,

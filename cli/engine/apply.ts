@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import {

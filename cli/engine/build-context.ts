@@ -1,4 +1,4 @@
-import type { ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
 import type { ContextFile } from '../bundle/context-files.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import { sha256 } from './config-hash.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { baseImages } from '../../stacks/base-images.js';
-import type { ResolvedService } from '../../stacks/model.js';
+import { baseImages } from '../../stacks/model/base-image-args.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
 import type { ObservedState } from './observed-state.js';
 
 /**

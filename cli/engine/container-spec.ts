@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { ResolvedService } from '../../stacks/model.js';
-import { tmpfsOptions } from '../../stacks/render-compose.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
+import { tmpfsOptions } from '../../stacks/render/render-compose.js';
 import { labels } from './labels.js';
 import { containerName, networkName, secretFilesVolumeName, volumeName } from './names.js';
 

@@ -1,5 +1,5 @@
-import { baseImages } from '../../stacks/base-images.js';
-import type { ResolvedStack } from '../../stacks/model.js';
+import { baseImages } from '../../stacks/model/base-image-args.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
 import type { Progress } from '../ui/progress.js';
 import { applyPlan, type EarlyOperation, startEarly } from './apply.js';
 import type { BuildContext } from './build-context.js';

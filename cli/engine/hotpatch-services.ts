@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { codeVersion } from '../../service/supervisor/contract.js';
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import type { Progress } from '../ui/progress.js';
 import { listProjectContainers } from './observe.js';
 import { type PatchedReplica, type PatchSpec, preparePatch } from './patch-replica.js';

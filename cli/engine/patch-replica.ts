@@ -7,7 +7,7 @@ import {
   reloadClientScript,
   reloadTimeoutMs,
 } from '../../service/supervisor/contract.js';
-import type { ResolvedHotpatch } from '../../stacks/model.js';
+import type { ResolvedHotpatch } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import { httpRequest } from '../http.js';
 import { type ExecResult, type RunningExec, startExec } from './exec.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveStack } from '../../stacks/resolve-stack.js';
-import step1 from '../../stacks/step1.js';
-import step2 from '../../stacks/step2.js';
+import step1 from '../../stacks/builtin/step1.js';
+import step2 from '../../stacks/builtin/step2.js';
+import { resolveStack } from '../../stacks/resolve/resolve-stack.js';
 import { EstepsError } from '../errors.js';
 import { buildHash } from './config-hash.js';
 import { envoyVersion } from './envoy-probe.js';
@@ -15,7 +15,7 @@ const standIn = 'esteps-local/envoy-base:bookworm-no-envoy';
 
 function stack(envoy: string, fromDotEnv = true) {
   return resolveStack(step2, {
-    file: '/repo/stacks/step2.ts',
+    file: '/repo/stacks/builtin/step2.ts',
     project: 'demo',
     env: {},
     dotEnv: fromDotEnv
@@ -158,7 +158,7 @@ describe('planStack: an edge whose image has no Envoy', () => {
 
   it('leaves stacks without an edge alone, stand-in or not', () => {
     const s = resolveStack(step1, {
-      file: '/repo/stacks/step1.ts',
+      file: '/repo/stacks/builtin/step1.ts',
       project: 'demo',
       env: { ESTEPS_ENVOY_IMAGE: standIn },
     });

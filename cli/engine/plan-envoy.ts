@@ -1,4 +1,4 @@
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import { buildHash } from './config-hash.js';
 import type { ObservedState } from './observed-state.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import { buildHash, configHash } from './config-hash.js';
 import { describeOperation, formatPlan } from './format-plan.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
@@ -84,7 +84,7 @@ const stack: ResolvedStack = {
   networks: { appmesh: { driver: 'bridge' } },
   volumes: ['pgdata'],
   secrets: ['dbPassword'],
-  file: '/stacks/step1.ts',
+  file: '/stacks/builtin/step1.ts',
   root: '/',
   origins: {},
 };

@@ -1,5 +1,5 @@
-import { baseImages } from '../../stacks/base-images.js';
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import { baseImages } from '../../stacks/model/base-image-args.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import { buildHash, configHash } from './config-hash.js';
 import { labels } from './labels.js';
 import { containerName, networkName, volumeName } from './names.js';

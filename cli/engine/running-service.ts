@@ -1,4 +1,4 @@
-import type { ResolvedService, ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import { hostUrl } from './inspect-state.js';
 import type { ObservedContainer } from './observed-state.js';

@@ -1,4 +1,4 @@
-import type { ResolvedService } from '../../stacks/model.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
 import { hostUrl } from './inspect-state.js';
 import type { ObservedContainer } from './observed-state.js';
 

@@ -1,4 +1,4 @@
-import type { HealthcheckSpec } from '../../stacks/model.js';
+import type { HealthcheckSpec } from '../../stacks/model/model.js';
 import { lastHealthOutput, readHealth } from './inspect-state.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';
 

@@ -1,5 +1,5 @@
-import type { HttpProbeSpec } from '../../stacks/model.js';
-import { probePasses } from '../../stacks/readiness.js';
+import type { HttpProbeSpec } from '../../stacks/model/model.js';
+import { probePasses } from '../../stacks/resolve/readiness.js';
 import { httpRequest } from '../http.js';
 import { hostUrl, toObservedContainer } from './inspect-state.js';
 import type { WaitStrategyDescription } from './wait-strategy.js';

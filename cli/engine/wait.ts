@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { ResolvedService } from '../../stacks/model.js';
-import { readinessScript } from '../../stacks/readiness.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
+import { readinessScript } from '../../stacks/resolve/readiness.js';
 import { EstepsError } from '../errors.js';
 import { containerLogTail } from './container-logs.js';
 import { execInContainer } from './exec.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { ResolvedService } from '../../stacks/model.js';
+import type { ResolvedService } from '../../stacks/model/model.js';
 import { bundleCode, type IncrementalBundler } from '../bundle/bundle-code.js';
 import type { Engine } from '../engine/client.js';
 import { type HotpatchOutcome, hotpatchServices } from '../engine/hotpatch-services.js';

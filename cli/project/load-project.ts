@@ -22,13 +22,17 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { builtInStacks, defaultStackFile, defaultStackName } from '../../stacks/built-in.js';
-import { readEnvFile } from '../../stacks/env-file.js';
-import { imageVariables } from '../../stacks/images.js';
-import type { ResolvedStack, StackSpec } from '../../stacks/model.js';
-import { resolveStack } from '../../stacks/resolve-stack.js';
-import { stackVariables } from '../../stacks/stack-variables.js';
-import { didYouMean } from '../../stacks/suggest.js';
+import {
+  builtInStacks,
+  defaultStackFile,
+  defaultStackName,
+} from '../../stacks/builtin/built-in-stacks.js';
+import { imageVariables } from '../../stacks/model/image-defaults.js';
+import type { ResolvedStack, StackSpec } from '../../stacks/model/model.js';
+import { readEnvFile } from '../../stacks/resolve/env-file.js';
+import { resolveStack } from '../../stacks/resolve/resolve-stack.js';
+import { stackVariables } from '../../stacks/resolve/stack-env-variables.js';
+import { didYouMean } from '../../stacks/validate/suggest.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { loadStackFile } from './load-stack.js';
@@ -121,7 +125,7 @@ function builtIn(cwd: string, name: string): LocatedStack {
     });
   }
   const root = packageRoot();
-  const file = join(root, 'stacks', builtInStacks[name as keyof typeof builtInStacks]);
+  const file = join(root, 'stacks', 'builtin', builtInStacks[name as keyof typeof builtInStacks]);
   return { file, builtIn: name, dir: cwd, sourceRoot: root };
 }
 

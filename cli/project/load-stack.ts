@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Plugin } from 'esbuild';
-import { StackInvalidError, type StackProblem } from '../../stacks/errors.js';
-import type { StackSpec } from '../../stacks/model.js';
-import { validateStack } from '../../stacks/validate-stack.js';
+import { StackInvalidError, type StackProblem } from '../../stacks/model/errors.js';
+import type { StackSpec } from '../../stacks/model/model.js';
+import { validateStack } from '../../stacks/validate/validate-stack.js';
 import { type BuildCache, buildCache, cacheKey, cacheRoot } from '../bundle/build-cache.js';
 import { loadEsbuild } from '../bundle/load-esbuild.js';
 import { EstepsError } from '../errors.js';
@@ -83,7 +83,7 @@ async function compile(
 
 /** `import ... from 'esteps'` means this package's API, whatever the stack's folder has. */
 function estepsApi(): Plugin {
-  const api = join(packageRoot(), 'stacks', 'api.ts');
+  const api = join(packageRoot(), 'stacks', 'api', 'index.ts');
   return {
     name: 'esteps-api',
     setup(b) {
@@ -155,16 +155,19 @@ function evaluationFailed(show: string, err: unknown, stack: string | undefined)
   );
 }
 
-/** Files of the API a stack calls into: a throw inside them is reported at the caller. */
-const apiFiles = ['api.ts', 'define-stack.ts', 'validate-stack.ts', 'check-shape.ts', 'errors.ts'];
+/**
+ * The folders of the API a stack calls into (the public API, validation, the model's errors):
+ * a throw inside them is reported at the caller.
+ */
+const apiFolders = ['api', 'validate', 'model'];
 
 /** `file:line:column` of the innermost frame of a stack trace in the stack's own sources. */
 export function throwSite(stack = ''): string | undefined {
   const frames = [...stack.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):(\d+)\)?$/gm)];
-  const api = join(packageRoot(), 'stacks');
+  const api = apiFolders.map((f) => join(packageRoot(), 'stacks', f));
   for (const [, raw, line, column] of frames) {
     const file = raw!.startsWith('file://') ? fileURLToPath(raw!) : raw!;
-    const ours = dirname(file) === api && apiFiles.some((f) => file.endsWith(`/${f}`));
+    const ours = api.includes(dirname(file));
     if (ours || file.includes('/node_modules/') || file.endsWith('.mjs')) continue;
     const shown = relative(process.cwd(), file);
     return `${shown && !shown.startsWith('..') ? shown : file}:${line}:${column}`;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { readEnvFile } from '../../stacks/env-file.js';
-import { secretVariable } from '../../stacks/variables.js';
+import { secretVariable } from '../../stacks/model/known-variables.js';
+import { readEnvFile } from '../../stacks/resolve/env-file.js';
 
 /*
  * Where esteps kept a project's secrets before they moved to the engine

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { mergeEnvFile } from '../../stacks/env-file.js';
-import type { RenderedCompose } from '../../stacks/render-compose.js';
+import type { RenderedCompose } from '../../stacks/render/render-compose.js';
+import { mergeEnvFile } from '../../stacks/resolve/env-file.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';

@@ -1,5 +1,5 @@
-import type { ResolvedService, SmokeContext, SmokeReply } from '../../stacks/model.js';
-import { probePasses } from '../../stacks/readiness.js';
+import type { ResolvedService, SmokeContext, SmokeReply } from '../../stacks/model/model.js';
+import { probePasses } from '../../stacks/resolve/readiness.js';
 import { httpRequest } from '../http.js';
 
 /** One check as `esteps smoke` reports it. */

@@ -1,4 +1,4 @@
-import type { ResolvedStack } from '../../stacks/model.js';
+import type { ResolvedStack } from '../../stacks/model/model.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import type { UpOptions } from '../commands/up.js';
 import { stackBuildContexts } from '../engine/build-context.js';

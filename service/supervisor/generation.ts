@@ -7,8 +7,8 @@
  * not yet taken to the others.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { log } from '../log.js';
 import { ipcMessages as messages, versionVariable } from './contract.js';
+import { log } from './log.js';
 import { loadStandby } from './standby.js';
 import { routeOutput, setOutputTail } from './worker-output.js';
 

@@ -12,9 +12,9 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { resolve } from 'node:path';
-import { describeError, log } from '../log.js';
 import { type ControlAnswer, defaultSocketPath, reloadTimeoutMs, sendControl } from './contract.js';
 import { serveControl } from './control.js';
+import { describeError, log } from './log.js';
 import { runStandby, standbyVariable } from './standby.js';
 import { Supervisor } from './supervisor.js';
 

@@ -9,9 +9,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { describeError, log } from '../log.js';
 import { type ControlAnswer, codeVersion } from './contract.js';
 import { Generation } from './generation.js';
+import { describeError, log } from './log.js';
 import { StandbyPool } from './standby.js';
 
 export interface SupervisorOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { step2Edge } from '../../test/support/step2-edge.js';
 import { checkEnvoyBootstrap, type EnvoyProblem } from './check-envoy.js';
 import { type JsonObject, renderEnvoyBootstrap } from './render-envoy.js';
-import { step2Edge } from './step2-edge.js';
 
 const hcm = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
 const route0 = `${hcm}.route_config.virtual_hosts[0].routes[0]`;

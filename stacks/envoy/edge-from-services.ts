@@ -1,5 +1,5 @@
-import type { StackProblem } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import type { StackProblem } from '../model/errors.js';
+import { didYouMean } from '../validate/suggest.js';
 import type { EdgeClusterSpec, EdgeRetrySpec, EdgeSpec } from './edge-model.js';
 
 /**

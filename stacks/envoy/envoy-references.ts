@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../validate/suggest.js';
 import { childPath, type EnvoyProblem, indexPath, isObject } from './envoy-paths.js';
 
 /** A value in the configuration with its path. */

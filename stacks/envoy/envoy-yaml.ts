@@ -1,4 +1,4 @@
-import { toYaml } from '../to-yaml.js';
+import { toYaml } from '../render/to-yaml.js';
 import type { EdgeSpec } from './edge-model.js';
 import { type JsonObject, renderEnvoyBootstrap } from './render-envoy.js';
 

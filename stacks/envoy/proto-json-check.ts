@@ -6,7 +6,7 @@ import {
   hasOption,
   ScalarType,
 } from '@bufbuild/protobuf';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../validate/suggest.js';
 import type { EnvoyApi } from './envoy-api.js';
 import {
   childPath,

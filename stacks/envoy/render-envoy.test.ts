@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { step2Edge } from '../../test/support/step2-edge.js';
 import { checkEnvoyBootstrap, formatEnvoyProblems } from './check-envoy.js';
 import { edgeFromServices } from './edge-from-services.js';
 import type { EdgeSpec } from './edge-model.js';
@@ -10,7 +11,6 @@ import {
   type JsonValue,
   renderEnvoyBootstrap,
 } from './render-envoy.js';
-import { step2Edge } from './step2-edge.js';
 
 function expectAccepted(spec: EdgeSpec): void {
   expect(formatEnvoyProblems(checkEnvoyBootstrap(renderEnvoyBootstrap(spec)))).toBe('');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { labels } from '../../cli/engine/labels.js';
-import { imageVariables } from '../../stacks/images.js';
+import { imageVariables } from '../../stacks/model/image-defaults.js';
 import { type CliRun, runCli } from '../support/cli.js';
 import { freePort, removeProject, stackImage, testEngine, uniqueName } from '../support/engine.js';
 

@@ -11,7 +11,7 @@ export async function bundleService(
 ): Promise<{ service: Buffer; supervisor: Buffer; version: string }> {
   const bundles = await bundleAll(
     {
-      service: { entry: join(root, 'service', 'main.ts'), target: 'node18' },
+      service: { entry: join(root, 'service', 'usersvc', 'main.ts'), target: 'node18' },
       supervisor: { entry: 'esteps/supervisor', target: 'node18' },
     },
     root,

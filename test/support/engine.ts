@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { connectEngine, type Engine } from '../../cli/engine/client.js';
 import { labels } from '../../cli/engine/labels.js';
-import { type ImageVariable, imageDefaults } from '../../stacks/images.js';
+import { type ImageVariable, imageDefaults } from '../../stacks/model/image-defaults.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 

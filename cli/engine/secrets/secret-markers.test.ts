@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveStack } from '../../../stacks/resolve-stack.js';
-import step1 from '../../../stacks/step1.js';
+import step1 from '../../../stacks/builtin/step1.js';
+import { resolveStack } from '../../../stacks/resolve/resolve-stack.js';
 import {
   dataVolumeSecrets,
   dataVolumeSecretsLabel,
@@ -8,7 +8,7 @@ import {
   parseSecretsLabel,
 } from './secret-markers.js';
 
-const stack = resolveStack(step1, { file: '/repo/stacks/step1.ts', project: 'p', env: {} });
+const stack = resolveStack(step1, { file: '/repo/stacks/builtin/step1.ts', project: 'p', env: {} });
 
 describe('secret markers of data volumes', () => {
   it('labels a data volume with the revisions of the secrets of the services that write it', () => {

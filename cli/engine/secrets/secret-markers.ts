@@ -1,4 +1,4 @@
-import type { ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 
 /*
  * Which secret values a data volume was initialised with, without the values: a data volume

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { ResolvedStack, SecretSpec } from '../../../stacks/model.js';
-import { secretVariable } from '../../../stacks/variables.js';
+import { secretVariable } from '../../../stacks/model/known-variables.js';
+import type { ResolvedStack, SecretSpec } from '../../../stacks/model/model.js';
 import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';

@@ -3,7 +3,7 @@
  * first), waiting for it to converge before the next; old secrets last. Decides nothing.
  */
 import type Docker from 'dockerode';
-import type { ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import type { Progress } from '../../ui/progress.js';
 import { labels } from '../labels.js';
 import type { SwarmOperation, SwarmPlan } from './plan-swarm.js';

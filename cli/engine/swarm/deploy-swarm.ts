@@ -5,7 +5,7 @@
  * caller has checked that the manager is one (assertSwarmManager).
  */
 import type Docker from 'dockerode';
-import type { ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import type { Progress } from '../../ui/progress.js';
 import type { BuildContext } from '../build-context.js';
 import { applySwarmPlan } from './apply-swarm.js';

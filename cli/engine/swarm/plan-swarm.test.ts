@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { resolveStack } from '../../../stacks/resolve-stack.js';
-import step3 from '../../../stacks/step3.js';
+import step3 from '../../../stacks/builtin/step3.js';
+import { resolveStack } from '../../../stacks/resolve/resolve-stack.js';
 import type { ObservedSwarm } from './observe-swarm.js';
 import { formatSwarmPlan, planSwarm } from './plan-swarm.js';
 
-const stack = resolveStack(step3, { file: '/repo/stacks/step3.ts', project: 'demo', env: {} });
+const stack = resolveStack(step3, {
+  file: '/repo/stacks/builtin/step3.ts',
+  project: 'demo',
+  env: {},
+});
 const nodes = [
   { id: 'n1', hostname: 'manager-1', role: 'manager', ready: true, address: '10.0.0.1' },
   { id: 'n2', hostname: 'worker-1', role: 'worker', ready: true, address: '10.0.0.2' },

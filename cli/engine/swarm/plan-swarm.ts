@@ -2,7 +2,7 @@
  * `up --swarm`'s reconciler: desired services (as Swarm specs) against the observed Swarm,
  * into operations with their causes. Pure: no engine call; apply decides nothing.
  */
-import type { ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { networkName } from '../names.js';
 import type { ObservedSwarm } from './observe-swarm.js';
 import { type SwarmModes, swarmServiceName, swarmServiceSpec } from './service-spec.js';

@@ -6,8 +6,8 @@
  * are pulled by the nodes from where they come from.
  */
 import type Docker from 'dockerode';
-import { baseImages } from '../../../stacks/base-images.js';
-import type { ResolvedStack } from '../../../stacks/model.js';
+import { baseImages } from '../../../stacks/model/base-image-args.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { EstepsError } from '../../errors.js';
 import type { Progress } from '../../ui/progress.js';
 import { buildImage } from '../build.js';

@@ -5,8 +5,8 @@
  * place (rolling, with rollback), never remove and recreate.
  */
 
-import type { ResolvedService, ResolvedStack } from '../../../stacks/model.js';
-import { readinessScript } from '../../../stacks/readiness.js';
+import type { ResolvedService, ResolvedStack } from '../../../stacks/model/model.js';
+import { readinessScript } from '../../../stacks/resolve/readiness.js';
 import { canonicalJson, sha256 } from '../config-hash.js';
 import { labels } from '../labels.js';
 import { networkName, volumeName } from '../names.js';

@@ -5,7 +5,7 @@
  * Swarm secrets cannot change, so a changed value is a new secret and the services reading
  * it roll to it; the old one is removed once nothing uses it.
  */
-import type { ResolvedService, ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedService, ResolvedStack } from '../../../stacks/model/model.js';
 import { secretRevision } from '../secrets/project-secrets.js';
 import type { SwarmSecretMount } from './service-spec.js';
 

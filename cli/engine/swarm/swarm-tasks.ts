@@ -4,7 +4,7 @@
  * the node's own address on a real cluster.
  */
 import type Docker from 'dockerode';
-import type { ResolvedStack } from '../../../stacks/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { labels, projectFilter } from '../labels.js';
 import type { SwarmSettings } from './swarm-settings.js';
 
