@@ -31,7 +31,7 @@ import { imageVariables } from '../../stacks/model/image-defaults.js';
 import type { ResolvedStack, StackSpec } from '../../stacks/model/model.js';
 import { readEnvFile } from '../../stacks/resolve/env-file.js';
 import { resolveStack } from '../../stacks/resolve/resolve-stack.js';
-import { stackVariables } from '../../stacks/resolve/stack-env-variables.js';
+import { stackEnvVariables } from '../../stacks/resolve/stack-env-variables.js';
 import { didYouMean } from '../../stacks/validate/suggest.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
@@ -79,7 +79,7 @@ const projectPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
   const located = await locateStack(options.cwd, options);
   const stack = await loadStackFile(located.file, { cwd: options.cwd });
-  const dotEnv = await readDotEnvLayers(located.dir, stackVariables(stack));
+  const dotEnv = await readDotEnvLayers(located.dir, stackEnvVariables(stack));
   const name = projectName(options, dotEnv, stack.name);
   const legacySecretsFile = secretsFilePath(located.dir, name);
   const resolved = resolveStack(stack, {

@@ -18,8 +18,8 @@ export interface EnvFileParse {
 
 const keyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `stackVariables`: variables the stack reads (`{ env: ... }`), known besides esteps' own. */
-export function parseEnvFile(text: string, stackVariables: readonly string[] = []): EnvFileParse {
+/** `stackEnvVariables`: variables the stack reads (`{ env: ... }`), known besides esteps' own. */
+export function parseEnvFile(text: string, stackEnvVariables: readonly string[] = []): EnvFileParse {
   const entries: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -41,11 +41,11 @@ export function parseEnvFile(text: string, stackVariables: readonly string[] = [
       problems.push({ line, key, message: `${key}: the value's opening quote is never closed` });
       return;
     }
-    if (isEstepsVariable(key) && !isKnownVariable(key) && !stackVariables.includes(key)) {
+    if (isEstepsVariable(key) && !isKnownVariable(key) && !stackEnvVariables.includes(key)) {
       problems.push({
         line,
         key,
-        message: `unknown variable ${key}${didYouMean(key, [...knownVariables, ...stackVariables])}`,
+        message: `unknown variable ${key}${didYouMean(key, [...knownVariables, ...stackEnvVariables])}`,
       });
       return;
     }
@@ -58,9 +58,9 @@ export function parseEnvFile(text: string, stackVariables: readonly string[] = [
 export function readEnvFile(
   text: string,
   source = '.env',
-  stackVariables: readonly string[] = [],
+  stackEnvVariables: readonly string[] = [],
 ): Readonly<Record<string, string>> {
-  const { entries, problems } = parseEnvFile(text, stackVariables);
+  const { entries, problems } = parseEnvFile(text, stackEnvVariables);
   if (problems.length > 0) {
     throw new ConfigInvalidError(
       source,

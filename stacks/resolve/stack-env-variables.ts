@@ -1,7 +1,7 @@
 import type { EnvRef, StackSpec } from '../model/model.js';
 
 /** Every variable a stack reads from the environment or `.env` (`{ env: ... }`), sorted. */
-export function stackVariables(spec: StackSpec): string[] {
+export function stackEnvVariables(spec: StackSpec): string[] {
   const found = new Set<string>();
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
