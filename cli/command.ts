@@ -1,16 +1,10 @@
 import type { Command } from 'commander';
-import type { Progress } from './ui/progress.js';
+import type { OperationContext } from './operations/context.js';
 
-/** What every command gets from the entry point: no globals, no direct process access. */
-export interface CommandContext {
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
+/** What every command gets from the entry point: the operations' context, and the output mode. */
+export interface CommandContext extends OperationContext {
   /** True with `--json`: stdout must then carry exactly one JSON document. */
   readonly json: boolean;
-  /** Progress goes to stderr. */
-  readonly progress: Progress;
-  /** Aborted on Ctrl-C: long operations stop at their next safe point. */
-  readonly signal: AbortSignal;
 }
 
 /**
@@ -19,7 +13,7 @@ export interface CommandContext {
  * results that are data yet mean failure (none so far: failures throw EstepsError).
  */
 export interface CommandResult {
-  readonly data: Record<string, unknown>;
+  readonly data: object;
   readonly text?: string;
   /** Streaming commands (logs -f, watch) print as they go and return no text. */
   readonly exitCode?: number;
@@ -32,15 +26,3 @@ export type RunAction = <O>(
 
 /** Every command module exports one of these. */
 export type RegisterCommand = (program: Command, run: RunAction) => void;
-
-/**
- * Two independent reads started together (the project and the engine: asking the engine its
- * version changes nothing), awaited as if one came after the other: when both fail, the
- * first one's error is reported.
- */
-export async function bothInOrder<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
-  const [a, b] = await Promise.allSettled([first, second]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  return [a.value, b.value];
-}

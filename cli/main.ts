@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, CommandResult, RunAction } from './command.js';
 import { commands } from './commands/index.js';
+import { withGlobalProjectOptions } from './commands/project-options.js';
 import { EstepsError, toEstepsError } from './errors.js';
 import { packageVersion } from './package-root.js';
-import { withGlobalProjectOptions } from './project-options.js';
 import { createProgress } from './ui/progress.js';
 
 const interrupt = new AbortController();
@@ -51,13 +51,16 @@ const run: RunAction =
       process.exitCode = 2;
       return;
     }
-    const progress = createProgress();
+    const progress = createProgress({ stream: process.stderr, color: !process.env.NO_COLOR });
+    const engineContext = (command.parent?.opts() as { context?: string } | undefined)?.context;
     const ctx: CommandContext = {
       cwd: process.cwd(),
       env: process.env,
       json,
       progress,
       signal: interrupt.signal,
+      output: (line) => writeStdout(`${line}\n`),
+      ...(engineContext !== undefined && { engineContext }),
     };
     try {
       const result = await fn(ctx, options as never, command.args);

@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandContext } from '../cli/command.js';
-import { render } from '../cli/commands/render.js';
+import type { OperationContext } from '../cli/operations/context.js';
+import { render } from '../cli/operations/render.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/model/image-defaults.js';
 import { parseEnvFile } from '../stacks/resolve/env-file.js';
@@ -71,15 +71,15 @@ async function renderEject(): Promise<string> {
     ESTEPS_USERSVC_PORT: String(port),
   };
   for (const variable of imageVariables) env[variable] = stackImage(variable);
-  const ctx: CommandContext = {
+  const ctx: OperationContext = {
     cwd: dir,
     env,
-    json: false,
     progress: createProgress({ quiet: true }),
     signal: new AbortController().signal,
+    output: () => undefined,
   };
   const result = await render(ctx, { stack: 'step1', project, output: file });
-  return result.text ?? '';
+  return result.run ?? '';
 }
 
 /** `docker-compose up -d --build`, then the service's health: once for the tests that need it. */

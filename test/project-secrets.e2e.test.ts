@@ -24,11 +24,13 @@ describe('project secrets on the engine', () => {
   it('generates once, then every caller reads the same values from the labelled volume', async () => {
     const { docker } = await testEngine();
     expect(await readProjectSecrets(docker, project)).toEqual({});
-    const first = await loadProjectSecrets(docker, project, ['dbPassword']);
+    const lengthBytes = { dbPassword: 32, apiKey: 32 };
+    const first = await loadProjectSecrets(docker, project, ['dbPassword'], { lengthBytes });
     expect(first.created).toEqual(['dbPassword']);
     expect(first.values.dbPassword).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const second = await loadProjectSecrets(docker, project, ['dbPassword', 'apiKey'], {
       imports: { dbPassword: 'ignored', apiKey: 'imported-value' },
+      lengthBytes,
     });
     expect(second.created).toEqual(['apiKey']);
     expect(second.values).toEqual({

@@ -8,11 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type { CommandContext, CommandResult } from '../cli/command.js';
-import { downCommand } from '../cli/commands/down.js';
-import { psCommand } from '../cli/commands/ps.js';
-import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
+import type { OperationContext } from '../cli/operations/context.js';
+import { type DownOutcome, down } from '../cli/operations/down.js';
+import { type PsOutcome, ps } from '../cli/operations/ps.js';
+import { type UpOutcome, up } from '../cli/operations/up.js';
 import { createProgress } from '../cli/ui/progress.js';
 import { imageVariables } from '../stacks/model/image-defaults.js';
 import { runCli } from './support/cli.js';
@@ -22,10 +22,10 @@ export interface ProjectFixture extends AsyncDisposable {
   readonly project: string;
   readonly dir: string;
   port: number;
-  ctx(env?: Record<string, string>, signal?: AbortSignal): CommandContext;
-  up(env?: Record<string, string>): Promise<CommandResult>;
-  down(volumes?: boolean): Promise<CommandResult>;
-  ps(): Promise<CommandResult>;
+  ctx(env?: Record<string, string>, signal?: AbortSignal): OperationContext;
+  up(env?: Record<string, string>): Promise<UpOutcome>;
+  down(volumes?: boolean): Promise<DownOutcome>;
+  ps(): Promise<PsOutcome>;
   /** Runs the built CLI (`node dist/esteps.js`) in the project's directory. */
   cli(
     args: string[],
@@ -47,14 +47,14 @@ export async function projectFixture(prefix: string): Promise<ProjectFixture> {
       return {
         cwd: dir,
         env: { ...process.env, ESTEPS_USERSVC_PORT: String(fixture.port), ...env },
-        json: false,
         progress: createProgress({ quiet: true }),
         signal,
+        output: () => undefined,
       };
     },
-    up: (env) => upCommand(fixture.ctx(env), { project }),
-    down: (volumes = false) => downCommand(fixture.ctx(), { project, volumes }),
-    ps: () => psCommand(fixture.ctx(), { project }),
+    up: (env) => up(fixture.ctx(env), { project }),
+    down: (volumes = false) => down(fixture.ctx(), { project, volumes }),
+    ps: () => ps(fixture.ctx(), { project }),
     cli: (args, env = {}) =>
       runCli([...args, '-p', project], {
         cwd: dir,

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upCommand } from '../cli/commands/up.js';
 import { labels } from '../cli/engine/labels.js';
 import { createTar } from '../cli/engine/tar.js';
+import { up } from '../cli/operations/up.js';
 import type { Progress } from '../cli/ui/progress.js';
 import { runCli } from './support/cli.js';
 import { removeByLabel, removeTestResources, stackImage, testEngine } from './support/engine.js';
@@ -79,7 +79,7 @@ describe('esteps up, side by side and when things go wrong', () => {
     });
     const ctx = { ...b.ctx({ ESTEPS_ENVOY_IMAGE: base }, controller.signal), progress };
     try {
-      await expect(upCommand(ctx, { project: b.project })).rejects.toMatchObject({
+      await expect(up(ctx, { project: b.project })).rejects.toMatchObject({
         code: 'INTERRUPTED',
       });
     } finally {
@@ -102,7 +102,7 @@ describe('esteps up, side by side and when things go wrong', () => {
     expect(Object.keys(left), detail.join('\n')).toEqual(['postgres']);
 
     const again = await b.up();
-    const plan = again.data.plan as { action: string; target: string; cause: string }[];
+    const plan = again.plan;
     // The engine removes an interrupted build's step container once that step ends (build.ts
     // removes it sooner); one still there is removed by this `up`, and says why.
     const leftovers = plan.filter((o) => o.cause.startsWith('left by an interrupted esteps'));

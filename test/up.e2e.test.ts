@@ -9,7 +9,6 @@
 
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PsContainer } from '../cli/commands/ps.js';
 import { labels } from '../cli/engine/labels.js';
 import { volumeHelperImage } from '../cli/engine/secrets/volume-helper.js';
 import {
@@ -36,11 +35,11 @@ describe('esteps up / down / ps on one project', () => {
   it('brings the stack up from nothing to a healthy service that keeps users', async () => {
     const since = Math.floor(Date.now() / 1000);
     const result = await p.up();
-    expect(result.data.changed).toBe(true);
+    expect(result.changed).toBe(true);
     // The generated values and every service's secret files go through one helper container.
     const created = await containersCreatedSince(p.project, since);
     expect(created.filter((c) => c.image === volumeHelperImage)).toHaveLength(1);
-    const plan = result.data.plan as { action: string; target: string }[];
+    const plan = result.plan;
     expect(plan.map((o) => `${o.action} ${o.target}`)).toEqual([
       `create network ${p.project}_appmesh`,
       `create volume ${p.project}_pgdata`,
@@ -50,12 +49,8 @@ describe('esteps up / down / ps on one project', () => {
       `create container ${p.project}-usersvc-1`,
       'wait usersvc answering its HTTP probe',
     ]);
-    expect(result.text).toContain(`usersvc  ${p.url('/user/health')}`);
-    const services = result.data.services as {
-      service: string;
-      image: string;
-      imageSource: string;
-    }[];
+    expect(result.services[1]?.urls).toEqual([p.url('/user/health')]);
+    const services = result.services;
     expect(services[0]).toMatchObject({
       service: 'postgres',
       image: stackImage('ESTEPS_POSTGRES_IMAGE'),
@@ -112,7 +107,7 @@ describe('esteps up / down / ps on one project', () => {
     await new Promise((r) => server.close(r));
     p.port = freed;
     const result = await p.up();
-    const plan = result.data.plan as { action: string; target: string; cause: string }[];
+    const plan = result.plan;
     expect(plan).toContainEqual(
       expect.objectContaining({
         action: 'recreate',
@@ -147,7 +142,7 @@ describe('esteps up / down / ps on one project', () => {
       await new Promise((r) => blocker.close(r));
     }
     const again = await p.up();
-    expect(again.data.changed).toBe(true);
+    expect(again.changed).toBe(true);
     expect((await call('GET', p.url('/user/alice'))).status).toBe(200);
   });
 
@@ -165,7 +160,16 @@ describe('esteps up / down / ps on one project', () => {
       .cli(['ps', '--json'])
       .finally(() => step.remove({ force: true, v: true }));
     expect(exitCode).toBe(0);
-    const containers = json.containers as PsContainer[];
+    const containers = json.containers as {
+      service: string;
+      name: string;
+      state: string;
+      health: string;
+      ports: { hostIp: string; hostPort: number; containerPort: number; url?: string }[];
+      image: string;
+      startedAt: string | null;
+      uptimeSeconds: number | null;
+    }[];
     expect(containers.map((c) => [c.service, c.name, c.state])).toEqual([
       ['postgres', `${p.project}-postgres-1`, 'running'],
       ['usersvc', `${p.project}-usersvc-1`, 'running'],
@@ -217,11 +221,14 @@ describe('esteps up / down / ps on one project', () => {
     });
 
     const down = await p.down();
-    expect(down.data.removed).toEqual({
+    expect(down.removed).toEqual({
       containers: [`${p.project}-postgres-1`, `${p.project}-usersvc-1`],
+      services: [],
       networks: [`${p.project}_appmesh`],
       volumes: [],
+      secrets: [],
       images: [],
+      kept: ['volumes kept (--volumes removes them)'],
     });
     expect(await containerIds(p.project)).toEqual({});
     const ps = await p.cli(['ps', '--json']);
@@ -235,7 +242,7 @@ describe('esteps up / down / ps on one project', () => {
     expect(volumes.Volumes.map((v) => v.Name).sort()).toEqual(projectVolumes(p.project));
 
     const up = await p.up();
-    const plan = up.data.plan as { action: string; target: string }[];
+    const plan = up.plan;
     expect(plan).toContainEqual(
       expect.objectContaining({ action: 'unchanged', target: `volume ${p.project}_pgdata` }),
     );
@@ -270,16 +277,16 @@ describe('esteps up / down / ps on one project', () => {
         .remove()
         .catch(() => undefined);
     }
-    const removed = down.data.removed as { volumes: string[]; images: string[] };
-    expect(removed.volumes.sort()).toEqual(projectVolumes(p.project));
+    const removed = down.removed;
+    expect([...removed.volumes].sort()).toEqual(projectVolumes(p.project));
     expect(removed.images).toEqual([built]);
     // Without another name, the image itself goes.
     await p.up();
     const again = await p.down(true);
-    expect((again.data.removed as { images: string[] }).images).toEqual([built]);
+    expect(again.removed.images).toEqual([built]);
     await expect(docker.getImage(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     const up = await p.up();
-    expect(up.data.plan).toContainEqual(
+    expect(up.plan).toContainEqual(
       expect.objectContaining({ action: 'build', cause: 'no existing image' }),
     );
     expect((await call('GET', p.url('/user/alice'))).status).toBe(404);

@@ -1,55 +1,60 @@
 import type { Command } from 'commander';
-import type { CommandContext, CommandResult, RegisterCommand } from '../command.js';
-import { connectEngine } from '../engine/client.js';
-import { removeProject } from '../engine/remove-project.js';
-import { acquireProjectLock } from '../project/project-lock.js';
-import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
-import { downSwarmCommand } from '../swarm/swarm-read-commands.js';
+import type { RegisterCommand } from '../command.js';
+import { type DownOutcome, down } from '../operations/down.js';
+import {
+  type ProjectOptions,
+  projectInput,
+  type TargetOptions,
+  withProjectOptions,
+  withTargetOption,
+} from './project-options.js';
 
-export interface DownOptions extends ProjectOptions {
-  /** Also remove the project's named volumes (its data). @default false */
+export interface DownOptions extends ProjectOptions, TargetOptions {
+  /** Also remove the project's volumes (its data) and built images. @default false */
   readonly volumes?: boolean;
 }
 
-/** `esteps down`: remove the project's containers and networks (and volumes with --volumes). */
-export async function downCommand(
-  ctx: CommandContext,
-  options: DownOptions,
-): Promise<CommandResult> {
-  const project = await readProject(ctx, options);
-  const engine = await connectEngine(ctx.env);
-  await using _lock = await acquireProjectLock(project.dir, project.name, 'down');
-  const removed = await removeProject(engine.docker, project.name, {
-    volumes: options.volumes ?? false,
-    progress: ctx.progress,
-  });
-  const parts = [
-    `${removed.containers.length} container(s)`,
-    `${removed.networks.length} network(s)`,
-    ...(options.volumes
-      ? [`${removed.volumes.length} volume(s)`, `${removed.images.length} built image(s)`]
-      : []),
+function downText({ project, removed, volumes }: DownOutcome): string {
+  const counts: [number, string][] = [
+    [removed.containers.length, 'container(s)'],
+    [removed.services.length, 'service(s)'],
+    [removed.networks.length, 'network(s)'],
+    [removed.secrets.length, 'secret(s)'],
+    [removed.volumes.length, 'volume(s)'],
+    [removed.images.length, 'built image(s)'],
   ];
-  const kept = options.volumes ? '' : '; volumes kept (--volumes removes them)';
-  return {
-    data: { project: project.name, removed },
-    text: `project ${project.name}: removed ${parts.join(', ')}${kept}`,
-  };
+  const parts = counts
+    .filter(
+      ([n, what]) =>
+        n > 0 ||
+        what === 'container(s)' ||
+        what === 'network(s)' ||
+        (volumes && what === 'volume(s)'),
+    )
+    .map(([n, what]) => `${n} ${what}`);
+  const kept = removed.kept.length > 0 ? `; ${removed.kept.join('; ')}` : '';
+  return `project ${project}: removed ${parts.join(', ')}${kept}`;
 }
 
 export const registerDown: RegisterCommand = (program: Command, run) => {
-  withProjectOptions(
-    program
-      .command('down')
-      .description(
-        "Remove the project's containers and networks (volumes and built images with --volumes)",
-      ),
+  withTargetOption(
+    withProjectOptions(
+      program
+        .command('down')
+        .description(
+          "Remove the project's containers and networks (volumes and built images with --volumes)",
+        ),
+    ),
+    'remove the project from the Swarm the engine is a manager of',
   )
     .option('--volumes', "also remove the project's named volumes (its data) and built images")
-    .option('--swarm', 'remove the project from the Swarm DOCKER_HOST points at')
     .action(
-      run<DownOptions & { swarm?: boolean }>((ctx, options) =>
-        options.swarm ? downSwarmCommand(ctx, options) : downCommand(ctx, options),
-      ),
+      run<DownOptions>(async (ctx, options) => {
+        const outcome = await down(ctx, { ...projectInput(options), volumes: options.volumes });
+        return {
+          data: { project: outcome.project, removed: outcome.removed },
+          text: downText(outcome),
+        };
+      }),
     );
 };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { HotpatchResult } from '../project/hotpatch-project.js';
+import type { HotpatchOutcome } from '../operations/hotpatch.js';
 import { formatHotpatch } from './hotpatch.js';
 
 /** A one-service result, as step 1's hot patch gives. */
-function withServices(result: Omit<HotpatchResult, 'services'>): HotpatchResult {
+function withServices(result: Omit<HotpatchOutcome, 'services' | 'steps'>): HotpatchOutcome {
   const { service, version, replicas } = result;
-  return { ...result, services: [{ service, version, replicas }] };
+  return { ...result, services: [{ service, version, replicas }], steps: [] };
 }
 
 describe('formatHotpatch', () => {

@@ -1,95 +1,84 @@
 import type { Command } from 'commander';
-import {
-  bothInOrder,
-  type CommandContext,
-  type CommandResult,
-  type RegisterCommand,
-} from '../command.js';
-import { connectEngine } from '../engine/client.js';
-import { hostUrl } from '../engine/inspect-state.js';
-import { listProjectContainers } from '../engine/observe.js';
-import type { ObservedContainer } from '../engine/observed-state.js';
-import { type ProjectOptions, readProject, withProjectOptions } from '../project-options.js';
-import { psSwarmCommand } from '../swarm/swarm-read-commands.js';
+import type { RegisterCommand } from '../command.js';
+import { type PsOutcome, ps } from '../operations/ps.js';
+import type { Replica } from '../targets/target.js';
 import { formatTable } from '../ui/table.js';
+import {
+  type ProjectOptions,
+  projectInput,
+  type TargetOptions,
+  withProjectOptions,
+  withTargetOption,
+} from './project-options.js';
 
 /**
- * One row of `esteps ps --json` (a stable shape: fields are only ever added).
- * `health` is 'healthy' | 'unhealthy' | 'starting' | 'none'; `state` is the engine's
- * ('running', 'exited', 'restarting', ...); `uptimeSeconds` is null unless running.
+ * `ps --json`: `containers` on one engine, `tasks` on a Swarm (stable shapes: fields are only
+ * ever added), both the outcome's replicas.
  */
-export interface PsContainer {
-  readonly service: string;
-  readonly name: string;
-  readonly state: string;
-  readonly health: string;
-  readonly ports: readonly {
-    hostIp: string;
-    hostPort: number;
-    containerPort: number;
-    url?: string;
-  }[];
-  readonly image: string;
-  readonly startedAt: string | null;
-  readonly uptimeSeconds: number | null;
-}
-
-/** `esteps ps`: the project's containers, from labels alone. */
-export async function psCommand(
-  ctx: CommandContext,
-  options: ProjectOptions,
-): Promise<CommandResult> {
-  const [project, engine] = await bothInOrder(readProject(ctx, options), connectEngine(ctx.env));
-  const probes = new Map(
-    project.resolved.services.flatMap((s) => (s.httpProbe ? [[s.name, s.httpProbe]] : [])),
-  );
-  const now = Date.now();
-  // The services' containers: esteps' short-lived ones (a build's steps, which carry the
-  // image's labels, and volume helpers) have no replica number.
-  const containers = (await listProjectContainers(engine.docker, project.name))
-    .filter((c) => c.replica >= 1)
-    .map((c) => toPsContainer(c, probes.get(c.service), now));
-  const rows = containers.map((c) => [
-    c.service,
-    c.name,
-    c.state,
-    c.health === 'none' ? '-' : c.health,
-    c.ports.map((p) => p.url ?? `${p.hostIp}:${p.hostPort}->${p.containerPort}`).join(', ') || '-',
-    c.image,
-    c.uptimeSeconds === null ? '-' : formatUptime(c.uptimeSeconds),
-  ]);
-  const text =
-    containers.length === 0
-      ? `project ${project.name}: no containers`
-      : formatTable(['SERVICE', 'NAME', 'STATE', 'HEALTH', 'ADDRESS', 'IMAGE', 'UPTIME'], rows);
-  return { data: { project: project.name, containers }, text };
-}
-
-function toPsContainer(
-  c: ObservedContainer,
-  probe: { path: string; containerPort: number } | undefined,
-  now: number,
-): PsContainer {
-  const running = c.state === 'running' && c.startedAt !== undefined;
+function psJson({ project, target, replicas }: PsOutcome): object {
+  if (target === 'swarm') {
+    return {
+      project,
+      tasks: replicas.map((r) => ({
+        service: r.service,
+        node: r.node,
+        state: r.state,
+        desiredState: r.desiredState,
+        slot: r.slot,
+        id: r.id,
+        image: r.image,
+        error: r.error,
+        updatedAt: r.updatedAt,
+      })),
+    };
+  }
   return {
-    service: c.service,
-    name: c.name,
-    state: c.state,
-    health: c.health,
-    ports: c.ports.map((p) => ({
-      hostIp: p.hostIp,
-      hostPort: p.hostPort,
-      containerPort: p.containerPort,
-      ...(p.protocol === 'tcp' && {
-        url: hostUrl(p, probe?.containerPort === p.containerPort ? probe.path : ''),
+    project,
+    containers: replicas.map(
+      ({ service, name, state, health, ports, image, startedAt, uptimeSeconds }) => ({
+        service,
+        name,
+        state,
+        health,
+        ports,
+        image,
+        startedAt,
+        uptimeSeconds,
       }),
-    })),
-    image: c.imageRef,
-    startedAt: c.startedAt ?? null,
-    uptimeSeconds: running
-      ? Math.max(0, Math.round((now - Date.parse(c.startedAt!)) / 1000))
-      : null,
+    ),
   };
+}
+
+function psText({ project, replicas }: PsOutcome): string {
+  if (replicas.length === 0) return `project ${project}: nothing running`;
+  const nodes = replicas.some((r) => r.node !== undefined);
+  const rows = replicas.map((r) => [
+    r.service,
+    r.name,
+    ...(nodes ? [r.node ?? '-'] : []),
+    r.state,
+    r.health === 'none' ? '-' : r.health,
+    address(r),
+    r.image,
+    r.uptimeSeconds === null ? (r.error ?? '-') : formatUptime(r.uptimeSeconds),
+  ]);
+  const head = [
+    'SERVICE',
+    'NAME',
+    ...(nodes ? ['NODE'] : []),
+    'STATE',
+    'HEALTH',
+    'ADDRESS',
+    'IMAGE',
+    'UPTIME',
+  ];
+  return formatTable(head, rows);
+}
+
+function address(r: Replica): string {
+  return (
+    r.ports.map((p) => p.url ?? `${p.hostIp}:${p.hostPort}->${p.containerPort}`).join(', ') || '-'
+  );
 }
 
 export function formatUptime(seconds: number): string {
@@ -100,13 +89,15 @@ export function formatUptime(seconds: number): string {
 }
 
 export const registerPs: RegisterCommand = (program: Command, run) => {
-  withProjectOptions(
-    program.command('ps').description("List the project's containers: state, health, address"),
-  )
-    .option('--swarm', "list the project's tasks on the Swarm DOCKER_HOST points at")
-    .action(
-      run<ProjectOptions & { swarm?: boolean }>((ctx, options) =>
-        options.swarm ? psSwarmCommand(ctx, options) : psCommand(ctx, options),
-      ),
-    );
+  withTargetOption(
+    withProjectOptions(
+      program.command('ps').description("List the project's containers: state, health, address"),
+    ),
+    "list the project's tasks on the Swarm the engine is a manager of",
+  ).action(
+    run<ProjectOptions & TargetOptions>(async (ctx, options) => {
+      const outcome = await ps(ctx, projectInput(options));
+      return { data: psJson(outcome), text: psText(outcome) };
+    }),
+  );
 };

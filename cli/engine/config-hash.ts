@@ -30,7 +30,9 @@ export function configHash(
     // A secret by its revision (a hash of the value, never the value): a changed secret recreates.
     secrets: service.secrets.map((s) => ({ ...s, revision: revisions[s.secret] ?? null })),
     readOnlyRootFilesystem: service.readOnlyRootFilesystem,
-    tmpfs: service.tmpfs,
+    // Without `options`: derived from the other fields (a container made before it existed
+    // must not be recreated for it).
+    tmpfs: service.tmpfs.map(({ options: _options, ...t }) => t),
     capDrop: service.capDrop,
     capAdd: service.capAdd,
     noNewPrivileges: service.noNewPrivileges,

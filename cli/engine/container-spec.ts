@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ResolvedService } from '../../stacks/model/model.js';
-import { tmpfsOptions } from '../../stacks/render/render-compose.js';
+import { secretsDir } from '../../stacks/model/secret-files.js';
 import { labels } from './labels.js';
 import { containerName, networkName, secretFilesVolumeName, volumeName } from './names.js';
 
@@ -14,9 +14,6 @@ export interface ContainerSpecInput {
   readonly version: string;
 }
 
-/** Where a service's secret files are mounted, read-only. */
-export const secretsMountPoint = '/run/secrets';
-
 const ns = (ms: number) => ms * 1_000_000;
 
 /**
@@ -26,6 +23,7 @@ const ns = (ms: number) => ms * 1_000_000;
  */
 export function containerCreateOptions(input: ContainerSpecInput): Docker.ContainerCreateOptions {
   const { project, service, replica } = input;
+  const health = service.health;
   const first = service.networks[0];
   const ports = service.ports.map((p) => ({ key: `${p.containerPort}/${p.protocol}`, p }));
   return {
@@ -46,13 +44,15 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
     },
     ...(service.user && { User: service.user }),
     ExposedPorts: Object.fromEntries(ports.map(({ key }) => [key, {}])),
-    ...(service.healthcheck && {
+    // The stack's own health check only: an HTTP probe esteps waits on itself on one engine
+    // (cli/engine/wait-http.ts), rather than have the engine start a `node` every second.
+    ...(health?.source === 'healthcheck' && {
       Healthcheck: {
-        Test: [...service.healthcheck.test],
-        Interval: ns(service.healthcheck.intervalMs),
-        Timeout: ns(service.healthcheck.timeoutMs),
-        Retries: service.healthcheck.retries,
-        StartPeriod: ns(service.healthcheck.startPeriodMs),
+        Test: [...health.test],
+        Interval: ns(health.intervalMs),
+        Timeout: ns(health.timeoutMs),
+        Retries: health.retries,
+        StartPeriod: ns(health.startPeriodMs),
       },
     }),
     HostConfig: {
@@ -78,7 +78,7 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
               {
                 Type: 'volume' as const,
                 Source: secretFilesVolumeName(project, service.name),
-                Target: secretsMountPoint,
+                Target: secretsDir,
                 ReadOnly: true,
                 VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
               },
@@ -87,7 +87,7 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
       ],
       ...(service.readOnlyRootFilesystem && { ReadonlyRootfs: true }),
       ...(service.tmpfs.length > 0 && {
-        Tmpfs: Object.fromEntries(service.tmpfs.map((t) => [t.target, tmpfsOptions(t)])),
+        Tmpfs: Object.fromEntries(service.tmpfs.map((t) => [t.target, t.options])),
       }),
       ...(service.capDrop.length > 0 && { CapDrop: [...service.capDrop] }),
       ...(service.capAdd.length > 0 && { CapAdd: [...service.capAdd] }),

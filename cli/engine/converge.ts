@@ -11,7 +11,7 @@ import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { type Plan, planStack } from './plan.js';
 import { envoyImagesToProbe } from './plan-envoy.js';
 
-export interface ConvergeInput {
+export interface ConvergePlanInput {
   readonly engine: Engine;
   readonly stack: ResolvedStack;
   /**
@@ -19,39 +19,51 @@ export interface ConvergeInput {
    * runs while the engine is read.
    */
   readonly contexts: () => Promise<Readonly<Record<string, BuildContext>>>;
-  /** esteps' version, for the version label. */
-  readonly version: string;
   /**
    * The project's secrets step (stack-secrets.ts): with `dryRun` it only reads and checks
    * (SECRET_MISMATCH), else it also generates and writes; resolves with each secret's
-   * revision, for the config hash. Called read-only before planning, and for real only once
-   * the plan passed its checks (ENVOY_MISSING), so a refused `up` changes nothing.
+   * revision, for the config hash. Called read-only here, and for real by `applyConverge`
+   * only once the plan passed its checks (ENVOY_MISSING), so a refused `up` changes nothing.
    * @default no secrets
    */
   readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
-  /** Print the plan and change nothing. @default false */
-  readonly dryRun?: boolean;
+  readonly progress: Progress;
+}
+
+/** A checked plan and what it was made from: what `applyConverge` carries out. */
+export interface ConvergePlan {
+  /** Planned with the secrets as they are (read only). */
+  readonly plan: Plan;
+  readonly observed: ObservedState;
+  readonly contexts: Readonly<Record<string, BuildContext>>;
+  readonly digests: Readonly<Record<string, string>>;
+}
+
+export interface ConvergeApplyInput {
+  readonly engine: Engine;
+  readonly stack: ResolvedStack;
+  readonly planned: ConvergePlan;
+  /** As for planning; called for real here. @default no secrets */
+  readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
+  /** esteps' version, for the version label. */
+  readonly version: string;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
-  /** Called with the plan and the images it saw before any volume or container changes (to print them); its image builds and networks may be under way. */
-  readonly onPlan?: (plan: Plan, images: ObservedState['images']) => void;
 }
 
 export interface ConvergeOutcome {
+  /** The plan carried out (planned again with the secrets written: the same steps). */
   readonly plan: Plan;
-  /** The project's containers after `up` (as observed before, with --dry-run). */
+  /** The project's containers after `up`. */
   readonly containers: readonly ObservedContainer[];
-  /** The images the stack names, as observed before applying (stand-ins are labelled). */
-  readonly images: ObservedState['images'];
 }
 
 /**
- * `esteps up` on the engine: assemble build contexts while observing (the one engine read the
- * plan comes from; plus `envoy --version` in an Envoy image an edge is about to be built
- * FROM), plan (pure), apply (no decisions). With `dryRun` it stops after planning. The caller
- * holds the project's lock.
+ * `esteps up` on the engine, its read-only half: assemble build contexts while observing (the
+ * one engine read the plan comes from; plus `envoy --version` in an Envoy image an edge is
+ * about to be built FROM), then plan (pure). Changes nothing: `--dry-run` stops here.
  */
-export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutcome> {
+export async function planConverge(input: ConvergePlanInput): Promise<ConvergePlan> {
   const { stack, engine, progress } = input;
   // Bundling is CPU in esbuild's process, observing is waiting on the engine: overlap them.
   if (stack.services.some((s) => s.build)) {
@@ -64,42 +76,52 @@ export async function convergeStack(input: ConvergeInput): Promise<ConvergeOutco
   progress.stop();
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
   const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
-  const planWith = (secretRevisions: Readonly<Record<string, string>>) =>
-    planStack({ stack, observed, contextDigests: digests, secretRevisions });
-  // Planned first with the secrets as they are (read only): a refused plan changes nothing.
-  const checked = planWith((await input.secrets?.(true)) ?? {});
+  const secretRevisions = (await input.secrets?.(true)) ?? {};
+  const plan = planStack({ stack, observed, contextDigests: digests, secretRevisions });
+  return { plan, observed, contexts, digests };
+}
+
+/**
+ * `esteps up` on the engine, its changing half: apply (no decisions). The secrets are written
+ * first, while the image builds and networks (which read no secret) already run; the plan is
+ * made again with their revisions. The caller holds the project's lock.
+ */
+export async function applyConverge(input: ConvergeApplyInput): Promise<ConvergeOutcome> {
+  const { stack, engine, planned, progress } = input;
   const apply = {
     docker: engine.docker,
     stack,
-    contexts,
+    contexts: planned.contexts,
     version: input.version,
     progress,
     ...(input.signal && { signal: input.signal }),
   };
   // Nothing to change: every container already runs with these revisions, and its secret
   // files were written before it was created, so there is nothing to generate or write.
-  let plan = checked;
+  let plan = planned.plan;
   let early: Map<string, EarlyOperation> | undefined;
-  if (!input.dryRun && input.secrets && checked.changed) {
+  if (input.secrets && plan.changed) {
     // Image builds and networks read no secret: they run while the secrets are written.
-    early = startEarly({ ...apply, plan: checked });
+    early = startEarly({ ...apply, plan });
     try {
-      plan = planWith(await input.secrets(false));
+      const secretRevisions = await input.secrets(false);
+      plan = planStack({
+        stack,
+        observed: planned.observed,
+        contextDigests: planned.digests,
+        secretRevisions,
+      });
     } catch (err) {
       await Promise.allSettled([...early.values()].map((e) => e.done));
       throw err;
     }
   }
-  input.onPlan?.(plan, observed.images);
-  const { images } = observed;
-  if (input.dryRun) return { plan, containers: observed.containers, images };
   await applyPlan({ ...apply, plan, ...(early && { early }) });
   return {
     plan,
     containers: plan.changed
       ? await listProjectContainers(engine.docker, stack.project)
-      : observed.containers,
-    images,
+      : planned.observed.containers,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Operation, Plan, WaitCondition } from './plan.js';
+import { formatPlanSteps, type PlanStep } from './plan-step.js';
 
 const conditionText: Record<WaitCondition, string> = {
   started: 'running',
@@ -6,12 +7,12 @@ const conditionText: Record<WaitCondition, string> = {
   http: 'answering its HTTP probe',
 };
 
-/** One operation as [action, target, cause]: what `up` prints and `--json` carries. */
-export function describeOperation(op: Operation): {
-  action: string;
-  target: string;
-  cause: string;
-} {
+/** One operation as a plan step (action, target, cause): what `up` prints and `--json` carries. */
+export function describeOperation(op: Operation): PlanStep {
+  return { kind: op.kind, ...describeAction(op) };
+}
+
+function describeAction(op: Operation): Omit<PlanStep, 'kind'> {
   switch (op.kind) {
     case 'create-network':
       return { action: 'create', target: `network ${op.name}`, cause: op.cause };
@@ -40,15 +41,12 @@ export function describeOperation(op: Operation): {
   }
 }
 
+/** The plan's steps, in its order. */
+export function planSteps(plan: Plan): PlanStep[] {
+  return plan.operations.map(describeOperation);
+}
+
 /** The plan as aligned lines, one per operation, each with its cause. */
 export function formatPlan(plan: Plan): string {
-  const rows = plan.operations.map(describeOperation);
-  const actionWidth = Math.max(0, ...rows.map((r) => r.action.length));
-  const targetWidth = Math.max(0, ...rows.map((r) => r.target.length));
-  const lines = rows.map(
-    (r) => `  ${r.action.padEnd(actionWidth)}  ${r.target.padEnd(targetWidth)}  ${r.cause}`,
-  );
-  const head = `plan for project ${plan.project}:`;
-  const tail = plan.changed ? [] : ['nothing to do'];
-  return [head, ...lines, ...tail].join('\n');
+  return formatPlanSteps(plan.project, planSteps(plan), plan.changed);
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
+import { withDerivedRules } from '../../stacks/resolve/derived-rules.js';
 import { buildHash, configHash } from './config-hash.js';
 import { describeOperation, formatPlan } from './format-plan.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
 import { planStack } from './plan.js';
 
-const postgres: ResolvedService = {
+const postgres: ResolvedService = withDerivedRules({
   name: 'postgres',
   image: 'postgres:16-bookworm',
   environment: { POSTGRES_PASSWORD_FILE: '/run/secrets/db_password', POSTGRES_DB: 'users' },
@@ -32,9 +33,9 @@ const postgres: ResolvedService = {
   capAdd: [],
   noNewPrivileges: false,
   limits: {},
-};
+});
 
-const usersvc: ResolvedService = {
+const usersvc: ResolvedService = withDerivedRules({
   name: 'usersvc',
   image: 'esteps/step1-usersvc:latest',
   build: {
@@ -75,7 +76,7 @@ const usersvc: ResolvedService = {
     probe: { path: '/user/health', containerPort: 5000, timeoutMs: 60000, expectJson: {} },
     versionField: 'version',
   },
-};
+});
 
 const stack: ResolvedStack = {
   name: 'step1',
@@ -84,6 +85,7 @@ const stack: ResolvedStack = {
   networks: { appmesh: { driver: 'bridge' } },
   volumes: ['pgdata'],
   secrets: ['dbPassword'],
+  secretLengths: { dbPassword: 32 },
   file: '/stacks/builtin/step1.ts',
   root: '/',
   origins: {},

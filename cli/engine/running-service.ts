@@ -6,6 +6,8 @@ import type { ObservedContainer } from './observed-state.js';
 /** One running container of a service, with the address a container port answers on. */
 export interface RunningReplica {
   readonly container: ObservedContainer;
+  /** The container port asked for. */
+  readonly containerPort: number | undefined;
   /** e.g. `http://127.0.0.1:5000`; undefined when that port is not published. */
   readonly baseUrl: string | undefined;
 }
@@ -32,6 +34,6 @@ export function runningReplicas(
   }
   return running.map((container) => {
     const port = container.ports.find((p) => p.containerPort === containerPort && p.hostPort > 0);
-    return { container, baseUrl: port ? hostUrl(port) : undefined };
+    return { container, containerPort, baseUrl: port ? hostUrl(port) : undefined };
   });
 }

@@ -17,17 +17,21 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
+  /** Nothing at all. @default false */
   quiet?: boolean;
+  /** Where progress goes (the CLI: stderr). Without one, nothing is shown. */
   stream?: NodeJS.WriteStream;
+  /** Colour on a terminal (off with NO_COLOR). @default true */
+  color?: boolean;
 }
 
 export function createProgress(options: ProgressOptions = {}): Progress {
-  const stream = options.stream ?? process.stderr;
-  if (options.quiet) return silentProgress;
+  const stream = options.stream;
+  if (options.quiet || !stream) return silentProgress;
   // A terminal that reports no width (a pty nobody sized, e.g. `script` with no input
   // terminal): ora would clear an unbounded number of lines, forever. Plain lines instead.
   if (!stream.isTTY || !stream.columns) return plainProgress(stream);
-  return spinnerProgress(stream);
+  return spinnerProgress(stream, options.color ?? true);
 }
 
 const silentProgress: Progress = {
@@ -68,13 +72,12 @@ function plainProgress(stream: NodeJS.WritableStream): Progress {
   };
 }
 
-function spinnerProgress(stream: NodeJS.WriteStream): Progress {
+function spinnerProgress(stream: NodeJS.WriteStream, color: boolean): Progress {
   // ora (with chalk and its spinners) loads only on a terminal, while the command starts: a
   // step begun before it arrives gets its spinner when it does.
   let ora: typeof import('ora').default | undefined;
   let spinner: Ora | undefined;
   let pending: string | undefined;
-  const color = !process.env.NO_COLOR;
   const spin = (text: string) =>
     ora!({ text, stream, color: color ? 'cyan' : false, isEnabled: true }).start();
   void import('ora').then(

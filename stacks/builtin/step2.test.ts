@@ -55,7 +55,11 @@ describe('the step2 stack', () => {
     // Everything else of step 1 is step 1's.
     const step1Resolved = resolveStack(step1, { file, project: 'demo', env: {} });
     expect(postgres).toEqual(step1Resolved.services[0]);
-    expect({ ...usersvc, ports: [] }).toEqual({ ...step1Resolved.services[1], ports: [] });
+    // Unpublished, the user service may roll start-first on a Swarm in host mode too.
+    expect(usersvc?.rollout.order).toEqual({ host: 'start-first', ingress: 'start-first' });
+    const { rollout: _a, ...usersvcRest } = usersvc!;
+    const { rollout: _b, ...step1Rest } = step1Resolved.services[1]!;
+    expect({ ...usersvcRest, ports: [] }).toEqual({ ...step1Rest, ports: [] });
   });
 
   it('still builds the user service FROM the Envoy image, the one the edge is built FROM', () => {

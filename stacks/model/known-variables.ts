@@ -28,11 +28,6 @@ export function secretVariable(secretName: string): string {
   return `${secretVariablePrefix}${secretName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
 }
 
-/** `dbPassword` -> `db_password`: a secret's default file name under /run/secrets. */
-export function secretFileName(secretName: string): string {
-  return secretName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-}
-
 /** Every fixed variable name esteps knows (secrets are matched by prefix). */
 export const knownVariables: readonly string[] = [
   ...imageVariables,

@@ -376,6 +376,41 @@ export interface ResolvedTmpfs {
   readonly mode: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** As the engine and compose take them: `size=16777216,mode=1777,uid=10001,gid=10001`. */
+  readonly options: string;
+}
+
+/**
+ * A service's Docker health check, whichever way it was given: its `healthcheck`, or its
+ * `httpProbe` run by the container's own `node` (stacks/resolve/derived-rules.ts). Rendered
+ * for compose and a Swarm; on one engine esteps waits on an HTTP probe itself.
+ */
+export interface ResolvedHealth {
+  readonly source: 'healthcheck' | 'httpProbe';
+  readonly test: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly startPeriodMs: number;
+}
+
+/** How an orchestrator replaces and restarts a service's replicas (a Swarm). */
+export interface ResolvedRollout {
+  readonly parallelism: number;
+  readonly delayMs: number;
+  /** How long a new replica is watched before the next one is replaced. */
+  readonly monitorMs: number;
+  readonly maxFailureRatio: number;
+  readonly failureAction: 'rollback';
+  readonly rollbackFailureAction: 'pause';
+  /** The update's order under each publish mode. */
+  readonly order: {
+    readonly host: 'start-first' | 'stop-first';
+    readonly ingress: 'start-first' | 'stop-first';
+  };
+  /** When a replica that exited is restarted: `restart` in an orchestrator's words. */
+  readonly restartCondition: 'none' | 'on-failure' | 'any';
+  readonly restartDelayMs: number;
 }
 
 /** A secret file of a container, resolved. */
@@ -447,6 +482,9 @@ export interface ResolvedService {
   }[];
   readonly healthcheck?: Required<HealthcheckSpec>;
   readonly httpProbe?: Required<HttpProbeSpec>;
+  /** The Docker health check that follows from `healthcheck` or `httpProbe`. */
+  readonly health?: ResolvedHealth;
+  readonly rollout: ResolvedRollout;
   readonly dependsOn: readonly Required<DependencySpec>[];
   readonly replicas: number;
   readonly maxReplicasPerNode?: number;
@@ -483,6 +521,8 @@ export interface ResolvedStack {
   readonly volumes: readonly string[];
   /** Declared secret names, sorted. Values are never part of the resolved stack. */
   readonly secrets: readonly string[];
+  /** Bytes of randomness in each secret's generated value, by name (default applied). */
+  readonly secretLengths: Readonly<Record<string, number>>;
   /** The smoke checks, or undefined: `esteps smoke` then checks the services' probes. */
   readonly smoke?: SmokeSpec;
   /**

@@ -1,6 +1,5 @@
-import { secretFileName } from '../model/known-variables.js';
-import type { ResolvedService, ResolvedStack, ResolvedTmpfs, ValueOrigin } from '../model/model.js';
-import { readinessScript } from '../resolve/readiness.js';
+import type { ResolvedService, ResolvedStack, ValueOrigin } from '../model/model.js';
+import { secretFileName, secretsDir } from '../model/secret-files.js';
 
 /**
  * A compose-spec document as plain data: what `esteps render` writes as YAML. Keys are in no
@@ -30,8 +29,8 @@ export interface RenderedCompose {
  * overridable as the stack was. Secrets are compose's top-level `secrets:`, each a file
  * `./secrets/<name>` beside the compose file (`esteps render -o` writes them, mode 0600), that
  * a service reads at `/run/secrets/<target>`: never a value in the document. Every
- * default was applied by `resolveStack`; nothing is defaulted here. The HTTP probe of a
- * service without a Docker health check becomes one (run by the container's own node). Pure.
+ * default was applied by `resolveStack`, and every rule derived there (the health check an
+ * HTTP probe becomes, tmpfs options): nothing is defaulted or decided here. Pure.
  * No `name:` key: docker-compose 1.29 rejects it; pass `-p PROJECT`.
  */
 export function renderCompose(stack: ResolvedStack): RenderedCompose {
@@ -68,21 +67,6 @@ export function renderCompose(stack: ResolvedStack): RenderedCompose {
     );
   }
   return { document, variables: [...variables].sort(), contexts, secretFiles };
-}
-
-/**
- * A tmpfs mount's options as the engine, `docker run --tmpfs` and compose's short syntax take
- * them: `size=65536,mode=1777,uid=10001,gid=10001`.
- */
-export function tmpfsOptions(t: ResolvedTmpfs): string {
-  return [
-    t.sizeBytes !== undefined && `size=${t.sizeBytes}`,
-    `mode=${t.mode.toString(8)}`,
-    t.uid !== undefined && `uid=${t.uid}`,
-    t.gid !== undefined && `gid=${t.gid}`,
-  ]
-    .filter(Boolean)
-    .join(',');
 }
 
 /** Compose's name of a secret: `dbPassword` -> `db_password`. */
@@ -153,7 +137,7 @@ function renderService(service: ResolvedService, value: Value): Record<string, u
     // takes them; the file's own owner and mode (0600) apply otherwise.
     out.secrets = service.secrets.map((s) => ({
       source: composeSecretName(s.secret),
-      target: s.target.replace(/^\/run\/secrets\//, ''),
+      target: s.target.slice(secretsDir.length + 1),
       uid: String(s.uid),
       gid: String(s.gid),
       mode: s.mode,
@@ -162,7 +146,7 @@ function renderService(service: ResolvedService, value: Value): Record<string, u
   if (service.user !== undefined) out.user = escapeDollars(service.user);
   if (service.readOnlyRootFilesystem) out.read_only = true;
   if (service.tmpfs.length > 0) {
-    out.tmpfs = service.tmpfs.map((t) => `${t.target}:${tmpfsOptions(t)}`);
+    out.tmpfs = service.tmpfs.map((t) => `${t.target}:${t.options}`);
   }
   if (service.capDrop.length > 0) out.cap_drop = [...service.capDrop];
   if (service.capAdd.length > 0) out.cap_add = [...service.capAdd];
@@ -172,26 +156,16 @@ function renderService(service: ResolvedService, value: Value): Record<string, u
   return out;
 }
 
-/** The Docker health check, or the HTTP probe run as one by the container's own `node`. */
+/** The service's Docker health check (its own, or its HTTP probe's: resolveStack derived it). */
 function renderHealthcheck(service: ResolvedService): Record<string, unknown> | undefined {
-  if (service.healthcheck) {
-    const h = service.healthcheck;
-    return {
-      test: h.test.map(escapeDollars),
-      interval: duration(h.intervalMs),
-      timeout: duration(h.timeoutMs),
-      retries: h.retries,
-      start_period: duration(h.startPeriodMs),
-    };
-  }
-  if (!service.httpProbe) return undefined;
-  const intervalMs = 2000;
+  const h = service.health;
+  if (!h) return undefined;
   return {
-    test: ['CMD', 'node', '-e', escapeDollars(readinessScript(service.httpProbe))],
-    interval: duration(intervalMs),
-    timeout: duration(intervalMs),
-    retries: Math.max(1, Math.ceil(service.httpProbe.timeoutMs / intervalMs)),
-    start_period: '0s',
+    test: h.test.map(escapeDollars),
+    interval: duration(h.intervalMs),
+    timeout: duration(h.timeoutMs),
+    retries: h.retries,
+    start_period: duration(h.startPeriodMs),
   };
 }
 

@@ -71,9 +71,14 @@ export function renderSwarmStack(
           );
       }
     }
-    const publishesHost = options.publishMode === 'host' && s.ports.length > 0;
-    const order = publishesHost || s.volumes.length > 0 ? 'stop-first' : 'start-first';
-    const update = { parallelism: 1, delay: '0s', order, monitor: '5s', max_failure_ratio: 0 };
+    const r = s.rollout;
+    const update = {
+      parallelism: r.parallelism,
+      delay: duration(r.delayMs),
+      order: r.order[options.publishMode],
+      monitor: duration(r.monitorMs),
+      max_failure_ratio: r.maxFailureRatio,
+    };
     // No pids limit in format 3.8 (the Swarm API has one: `up --swarm` sets it).
     const limits = {
       ...(s.limits.memoryBytes !== undefined && { memory: `${s.limits.memoryBytes}` }),
@@ -82,12 +87,9 @@ export function renderSwarmStack(
       mode: 'replicated',
       replicas: s.replicas,
       endpoint_mode: options.endpointMode,
-      update_config: { ...update, failure_action: 'rollback' },
-      rollback_config: { ...update, failure_action: 'pause' },
-      restart_policy: {
-        condition: s.restart === 'no' ? 'none' : s.restart === 'on-failure' ? 'on-failure' : 'any',
-        delay: '5s',
-      },
+      update_config: { ...update, failure_action: r.failureAction },
+      rollback_config: { ...update, failure_action: r.rollbackFailureAction },
+      restart_policy: { condition: r.restartCondition, delay: duration(r.restartDelayMs) },
       ...((s.volumes.length > 0 || s.maxReplicasPerNode !== undefined) && {
         placement: {
           ...(s.volumes.length > 0 && { constraints: ['node.role==manager'] }),
@@ -124,6 +126,11 @@ function portValue(ports: unknown, i: number): string | undefined {
   // other than the one after VAR).
   const inner = short.match(/^[^:]*:(\$\{[^}]*\}|\d+):\d+/);
   return inner?.[1] ?? parts[1];
+}
+
+/** Compose durations: `5s`, `1500ms`. */
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** `esteps/demo-usersvc:latest` (any registry part dropped). */

@@ -6,7 +6,6 @@ import { renderEnvoyBootstrap } from '../envoy/render-envoy.js';
 import { isBaseImageArg } from '../model/base-image-args.js';
 import { envoyDefaults } from '../model/envoy-spec-defaults.js';
 import { ConfigInvalidError, type ConfigProblem } from '../model/errors.js';
-import { secretFileName } from '../model/known-variables.js';
 import type {
   EnvoySpec,
   EnvRef,
@@ -22,7 +21,9 @@ import type {
   ValueOrigin,
   ValueSource,
 } from '../model/model.js';
+import { secretFileName, secretsDir } from '../model/secret-files.js';
 import { imageReferenceProblem } from '../validate/image-reference.js';
+import { tmpfsOptions, withDerivedRules } from './derived-rules.js';
 
 export interface ResolveOptions {
   /** Project name (`-p`); replaces `{project}` in images. */
@@ -55,6 +56,8 @@ const defaults = {
   probeTimeoutMs: 60_000,
   versionField: 'version',
   secretMode: 0o400,
+  /** 32 random bytes, base64url: 256 bits. */
+  secretLengthBytes: 32,
   tmpfsMode: 0o1777,
   /** An Envoy edge's health check: its admin `/ready`, for up to a minute. */
   envoyHealthcheck: { intervalMs: 1000, timeoutMs: 2000, retries: 60, startPeriodMs: 0 },
@@ -118,7 +121,7 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
   );
   const services = plain.map((service) => {
     const envoy = spec.services[service.name]!.envoy;
-    return envoy ? resolveEdge(service, envoy, plain) : service;
+    return withDerivedRules(envoy ? resolveEdge(service, envoy, plain) : service);
   });
   if (problems.length > 0) {
     const unique = [...new Map(problems.map((p) => [p.message, p])).values()];
@@ -143,6 +146,12 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     networks,
     volumes: Object.keys(spec.volumes ?? {}),
     secrets: Object.keys(spec.secrets ?? {}).sort(),
+    secretLengths: Object.fromEntries(
+      Object.entries(spec.secrets ?? {}).map(([name, secret]) => [
+        name,
+        secret.lengthBytes ?? defaults.secretLengthBytes,
+      ]),
+    ),
     ...(spec.smoke && { smoke: spec.smoke }),
     origins,
   };
@@ -157,19 +166,22 @@ interface Resolver {
   problems: ConfigProblem[];
 }
 
+/** A service before the rules that follow from it are derived (derived-rules.ts). */
+type PlainService = Omit<ResolvedService, 'rollout' | 'health'>;
+
 function resolveService(
   spec: StackSpec,
   name: string,
   service: ServiceSpec,
   r: Resolver,
-): ResolvedService {
+): PlainService {
   const at = `services.${name}`;
   const mapValues = <T, U>(
     record: Readonly<Record<string, T>> | undefined,
     fn: (v: T, key: string) => U,
   ) => Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, fn(v, k)]));
   const httpProbe = service.httpProbe && resolveProbe(service.httpProbe);
-  const resolved: ResolvedService = {
+  const resolved: PlainService = {
     name,
     image: r.image(service.image, `${at}.image`),
     environment: mapValues(service.environment, (v, k) => r.value(v, `${at}.environment.${k}`)),
@@ -196,12 +208,13 @@ function resolveService(
     tmpfs: (service.tmpfs ?? []).map((t) => {
       const owner = t.owner ?? numericUser(service.user);
       const [uid, gid = uid] = owner ? owner.split(':').map(Number) : [];
-      return {
+      const tmpfs = {
         target: t.target,
         ...(t.sizeBytes !== undefined && { sizeBytes: t.sizeBytes }),
         mode: t.mode ?? defaults.tmpfsMode,
         ...(uid !== undefined && { uid, gid }),
       };
+      return { ...tmpfs, options: tmpfsOptions(tmpfs) };
     }),
     capDrop: [...(service.capDrop ?? [])],
     capAdd: [...(service.capAdd ?? [])],
@@ -262,19 +275,16 @@ function numericUser(user: string | undefined): string | undefined {
   return user !== undefined && /^\d+(:\d+)?$/.test(user) ? user : undefined;
 }
 
-/** Where secret files appear in a container. */
-export const secretsDir = '/run/secrets';
-
 /**
  * An Envoy edge: its configuration generated from the routes and the resolved services they
  * name (validateStack made sure each exists and has an httpProbe), and, unless the stack
  * gives one, the health check that asks Envoy's admin `/ready`.
  */
 function resolveEdge(
-  service: ResolvedService,
+  service: PlainService,
   spec: EnvoySpec,
-  services: readonly ResolvedService[],
-): ResolvedService {
+  services: readonly PlainService[],
+): PlainService {
   const listenerPort = spec.listenerPort ?? edgeDefaults.listenerPort;
   const adminPort = spec.adminPort ?? edgeDefaults.adminPort;
   const { spec: edge } = edgeFromServices(

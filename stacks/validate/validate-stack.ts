@@ -1,6 +1,5 @@
 import { envoyDefaults } from '../model/envoy-spec-defaults.js';
 import type { StackProblem } from '../model/errors.js';
-import { secretFileName } from '../model/known-variables.js';
 import type {
   BuildSpec,
   DependencySpec,
@@ -13,6 +12,7 @@ import type {
   StackSpec,
 } from '../model/model.js';
 import { packageEntries } from '../model/package-entries.js';
+import { secretFileName } from '../model/secret-files.js';
 import { checkShape, stackShape } from './check-shape.js';
 import { didYouMean } from './suggest.js';
 

@@ -30,9 +30,6 @@ export function secretsVolumeName(project: string): string {
   return `${project}.secrets`;
 }
 
-/** Bytes of randomness of a generated value when the stack does not say. */
-export const defaultSecretLengthBytes = 32;
-
 export interface LoadedProjectSecrets {
   /** By secret name (`dbPassword`). */
   readonly values: Record<string, string>;
@@ -43,8 +40,8 @@ export interface LoadedProjectSecrets {
 export interface LoadSecretsOptions {
   /** Values to store for names the engine lacks, instead of generating (a legacy secrets file). */
   readonly imports?: Readonly<Record<string, string>>;
-  /** Bytes of randomness per name. @default 32 */
-  readonly lengthBytes?: Readonly<Record<string, number>>;
+  /** Bytes of randomness per name: the resolved stack's `secretLengths`. */
+  readonly lengthBytes: Readonly<Record<string, number>>;
   /**
    * Files to write into other volumes (which must exist) from the values, through the same
    * helper container and archive: each service's secret files (stack-secrets.ts). Written
@@ -62,7 +59,7 @@ export async function loadProjectSecrets(
   docker: Docker,
   project: string,
   names: readonly string[],
-  options: LoadSecretsOptions = {},
+  options: LoadSecretsOptions,
 ): Promise<{ values: Record<string, string>; created: string[] }> {
   if (names.length === 0) return { values: {}, created: [] };
   const { volumeId, createdNow, info } = await ensureSecretsVolume(docker, project);
@@ -92,9 +89,7 @@ export async function loadProjectSecrets(
       } else {
         values[name] =
           options.imports?.[name] ||
-          randomBytes(options.lengthBytes?.[name] ?? defaultSecretLengthBytes).toString(
-            'base64url',
-          );
+          randomBytes(lengthOf(options.lengthBytes, name)).toString('base64url');
         created.push(name);
       }
     }
@@ -217,4 +212,12 @@ async function ensureSecretsVolume(
       },
     );
   }
+}
+
+/** A name's length; the resolved stack gives every declared secret one. */
+function lengthOf(lengths: Readonly<Record<string, number>>, name: string): number {
+  const length = lengths[name];
+  if (length === undefined)
+    throw new Error(`no length for secret ${name}: not in the resolved stack`);
+  return length;
 }

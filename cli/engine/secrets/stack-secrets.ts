@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { secretVariable } from '../../../stacks/model/known-variables.js';
-import type { ResolvedStack, SecretSpec } from '../../../stacks/model/model.js';
+import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { EstepsError } from '../../errors.js';
 import { engineMessage, statusCode } from '../engine-errors.js';
 import { labels } from '../labels.js';
@@ -28,8 +28,6 @@ export interface SecretsOnEngine {
 export interface StackSecretsInput {
   readonly docker: Docker;
   readonly stack: ResolvedStack;
-  /** The stack's declarations (generated length). */
-  readonly specs: Readonly<Record<string, SecretSpec>>;
   /** Values of a legacy `.esteps/<project>/secrets.env`, imported for names the engine lacks. */
   readonly legacy: Readonly<Record<string, string>>;
   /** Plan only: create, generate and write nothing. */
@@ -99,11 +97,6 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
   const mismatches = findSecretMismatches(await volumeLabels, revisionsOf(candidate));
   if (mismatches.length > 0) throw secretMismatch(stack.project, mismatches);
   if (input.dryRun) return { revisions: revisionsOf(candidate), created: [], stored: onEngine };
-  const lengthBytes = Object.fromEntries(
-    Object.entries(input.specs).flatMap(([n, s]) =>
-      s.lengthBytes === undefined ? [] : [[n, s.lengthBytes]],
-    ),
-  );
   if (!names.every((name) => stored[name])) {
     // A value to generate or import (a first `up`): the values and every service's files go
     // through one helper container, in one archive.
@@ -112,7 +105,7 @@ export async function prepareStackSecrets(input: StackSecretsInput): Promise<Sta
     );
     const { values, created } = await loadProjectSecrets(docker, stack.project, names, {
       imports: input.legacy,
-      lengthBytes,
+      lengthBytes: stack.secretLengths,
       alongside: { volumes, files: wantedFiles },
     });
     return { revisions: revisionsOf(values), created, stored: onEngine };

@@ -50,12 +50,12 @@ function afterApplying(plan: ReturnType<typeof planSwarm>): ObservedSwarm {
 describe('planSwarm', () => {
   it('creates the network, the secret and every service, the database pinned to the manager', () => {
     const plan = planSwarm({ ...base, observed: empty });
-    const text = formatSwarmPlan(plan);
+    const text = formatSwarmPlan('demo', plan);
     expect(text).toMatch(
-      /^plan:\n {2}create network demo_appmesh \(overlay\): no network\n {2}create secret demo_db_password_[0-9a-f]{12} \(dbPassword\)/,
+      /^plan for project demo:\n {2}create {2}network demo_appmesh \(overlay\) +no network\n {2}create {2}secret demo_db_password_[0-9a-f]{12} \(dbPassword\)/,
     );
-    expect(text).toContain('create service postgres x1 on manager-1: no service');
-    expect(text).toContain('create service usersvc x3: no service');
+    expect(text).toMatch(/create {2}service postgres x1 on manager-1 +no service/);
+    expect(text).toMatch(/create {2}service usersvc x3 +no service/);
     expect(text).not.toContain('not-printed');
     const usersvc = plan.operations.find(
       (o) => o.kind === 'create-service' && o.service === 'usersvc',
@@ -75,10 +75,21 @@ describe('planSwarm', () => {
     const observed = afterApplying(planSwarm({ ...base, observed: empty }));
     const again = planSwarm({ ...base, observed });
     expect(again.changed).toBe(false);
-    expect(formatSwarmPlan(again)).toBe('plan: nothing to change');
+    expect(formatSwarmPlan('demo', again)).toBe(
+      [
+        'plan for project demo:',
+        '  unchanged  service postgres  same spec',
+        '  unchanged  service usersvc   same spec',
+        'nothing to do',
+      ].join('\n'),
+    );
     const scaled = planSwarm({ ...base, observed, scale: { usersvc: 5 } });
-    expect(formatSwarmPlan(scaled)).toBe(
-      'plan:\n  update service usersvc x5 (rolling): configuration changed\n  leave service postgres: unchanged',
+    expect(formatSwarmPlan('demo', scaled)).toBe(
+      [
+        'plan for project demo:',
+        '  update     service usersvc x5 (rolling)  configuration changed',
+        '  unchanged  service postgres              same spec',
+      ].join('\n'),
     );
     const op = scaled.operations[0]!;
     expect(op.kind === 'update-service' && op.versionIndex).toBe(10);

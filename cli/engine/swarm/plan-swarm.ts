@@ -4,6 +4,7 @@
  */
 import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { networkName } from '../names.js';
+import { formatPlanSteps, type PlanStep } from '../plan-step.js';
 import type { ObservedSwarm } from './observe-swarm.js';
 import { type SwarmModes, swarmServiceName, swarmServiceSpec } from './service-spec.js';
 import { serviceSecretMounts } from './swarm-secrets.js';
@@ -123,25 +124,56 @@ export function planSwarm(input: PlanSwarmInput): SwarmPlan {
   return { operations: ops, unchanged, changed, pinned };
 }
 
-/** The plan as `up` prints it, one line per operation. */
-export function formatSwarmPlan(plan: SwarmPlan): string {
-  if (!plan.changed) return 'plan: nothing to change';
-  const lines = plan.operations.map((op) => {
+/** The plan's steps (action, target, cause), as every target gives them; the services left alone last. */
+export function swarmPlanSteps(plan: SwarmPlan): PlanStep[] {
+  const steps = plan.operations.map((op): PlanStep => {
     switch (op.kind) {
       case 'create-network':
-        return `  create network ${op.name} (overlay): ${op.cause}`;
+        return {
+          kind: op.kind,
+          action: 'create',
+          target: `network ${op.name} (overlay)`,
+          cause: op.cause,
+        };
       case 'create-secret':
-        return `  create secret ${op.name} (${op.secret}): ${op.cause}`;
+        return {
+          kind: op.kind,
+          action: 'create',
+          target: `secret ${op.name} (${op.secret})`,
+          cause: op.cause,
+        };
       case 'create-service':
-        return `  create service ${op.service}${describeSpec(op.spec)}: ${op.cause}`;
+        return {
+          kind: op.kind,
+          action: 'create',
+          target: `service ${op.service}${describeSpec(op.spec)}`,
+          cause: op.cause,
+        };
       case 'update-service':
-        return `  update service ${op.service}${describeSpec(op.spec)} (rolling): ${op.cause}`;
+        return {
+          kind: op.kind,
+          action: 'update',
+          target: `service ${op.service}${describeSpec(op.spec)} (rolling)`,
+          cause: op.cause,
+        };
       default:
-        return `  remove secret ${op.name}: ${op.cause}`;
+        return { kind: op.kind, action: 'remove', target: `secret ${op.name}`, cause: op.cause };
     }
   });
-  const kept = plan.unchanged.map((s) => `  leave service ${s}: unchanged`);
-  return ['plan:', ...lines, ...kept].join('\n');
+  const kept = plan.unchanged.map(
+    (service): PlanStep => ({
+      kind: 'unchanged',
+      action: 'unchanged',
+      target: `service ${service}`,
+      cause: 'same spec',
+    }),
+  );
+  return [...steps, ...kept];
+}
+
+/** The plan as `up` prints it (the one plan format of every target). */
+export function formatSwarmPlan(project: string, plan: SwarmPlan): string {
+  return formatPlanSteps(project, swarmPlanSteps(plan), plan.changed);
 }
 
 function describeSpec(spec: Record<string, unknown>): string {

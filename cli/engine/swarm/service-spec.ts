@@ -6,7 +6,6 @@
  */
 
 import type { ResolvedService, ResolvedStack } from '../../../stacks/model/model.js';
-import { readinessScript } from '../../../stacks/resolve/readiness.js';
 import { canonicalJson, sha256 } from '../config-hash.js';
 import { labels } from '../labels.js';
 import { networkName, volumeName } from '../names.js';
@@ -62,20 +61,14 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
   hash: string;
 } {
   const { stack, service: s, modes } = input;
-  const publishes = s.ports.length > 0;
-  // Host-mode publishing of a fixed port cannot run a new task beside the old one on the same
-  // node, and a database must never run twice on one volume: those stop first.
-  const order =
-    (modes.publishMode === 'host' && publishes) || s.volumes.length > 0
-      ? 'stop-first'
-      : 'start-first';
+  const r = s.rollout;
   const update = {
-    Parallelism: 1,
-    Delay: 0,
-    FailureAction: 'rollback',
-    Monitor: ns(5000),
-    MaxFailureRatio: 0,
-    Order: order,
+    Parallelism: r.parallelism,
+    Delay: ns(r.delayMs),
+    FailureAction: r.failureAction,
+    Monitor: ns(r.monitorMs),
+    MaxFailureRatio: r.maxFailureRatio,
+    Order: r.order[modes.publishMode],
   };
   const perNode = maxPerNode(s, input.replicas, input.nodeCount);
   const constraints = input.pinnedNode ? [`node.hostname==${input.pinnedNode}`] : [];
@@ -125,7 +118,11 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
           File: { Name: m.target, UID: String(m.uid), GID: String(m.gid), Mode: m.mode },
         })),
       },
-      RestartPolicy: restartPolicy(s.restart),
+      RestartPolicy: {
+        Condition: r.restartCondition,
+        Delay: ns(r.restartDelayMs),
+        MaxAttempts: 0,
+      },
       Resources: {
         Limits: {
           ...(s.limits.memoryBytes !== undefined && { MemoryBytes: s.limits.memoryBytes }),
@@ -143,7 +140,7 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
     },
     Mode: { Replicated: { Replicas: input.replicas } },
     UpdateConfig: update,
-    RollbackConfig: { ...update, FailureAction: 'pause' },
+    RollbackConfig: { ...update, FailureAction: r.rollbackFailureAction },
     EndpointSpec: {
       Mode: modes.endpointMode,
       Ports: s.ports.map((p) => ({
@@ -166,34 +163,17 @@ function maxPerNode(s: ResolvedService, replicas: number, nodes: number): number
   return Math.max(s.maxReplicasPerNode, Math.ceil(replicas / Math.max(1, nodes)));
 }
 
-function restartPolicy(restart: ResolvedService['restart']): Record<string, unknown> {
-  const condition = { no: 'none', 'on-failure': 'on-failure' }[restart as string] ?? 'any';
-  return { Condition: condition, Delay: ns(5000), MaxAttempts: 0 };
-}
-
-/** The Docker health check, or the HTTP probe run by the container's own `node`, as compose's. */
+/** The service's Docker health check (its own, or its HTTP probe's: resolveStack derived it). */
 function healthCheck(s: ResolvedService): Record<string, unknown> {
-  if (s.healthcheck) {
-    const h = s.healthcheck;
-    return {
-      HealthCheck: {
-        Test: [...h.test],
-        Interval: ns(h.intervalMs),
-        Timeout: ns(h.timeoutMs),
-        Retries: h.retries,
-        StartPeriod: ns(h.startPeriodMs),
-      },
-    };
-  }
-  if (!s.httpProbe) return {};
-  const intervalMs = 1000;
+  const h = s.health;
+  if (!h) return {};
   return {
     HealthCheck: {
-      Test: ['CMD', 'node', '-e', readinessScript(s.httpProbe)],
-      Interval: ns(intervalMs),
-      Timeout: ns(2000),
-      Retries: Math.max(1, Math.ceil(s.httpProbe.timeoutMs / intervalMs)),
-      StartPeriod: 0,
+      Test: [...h.test],
+      Interval: ns(h.intervalMs),
+      Timeout: ns(h.timeoutMs),
+      Retries: h.retries,
+      StartPeriod: ns(h.startPeriodMs),
     },
   };
 }

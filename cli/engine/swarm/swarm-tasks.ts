@@ -68,6 +68,7 @@ interface TaskInfo {
 export interface SwarmServiceUrl {
   readonly service: string;
   readonly node: string;
+  readonly containerPort: number;
   readonly url: string;
 }
 
@@ -95,7 +96,14 @@ export async function swarmServiceUrls(
     ].sort();
     for (const node of onNodes) {
       const url = nodeUrl(settings, node, addr.get(node) ?? '', port.hostPort);
-      if (url) out.push({ service: s.name, node, url: `${url}${path}` });
+      if (url) {
+        out.push({
+          service: s.name,
+          node,
+          containerPort: port.containerPort,
+          url: `${url}${path}`,
+        });
+      }
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatChecks } from './smoke.js';
+import { formatChecks } from './format-checks.js';
 
 describe('formatChecks', () => {
   it('shows every check with its time, and what was expected and received on failure', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { debounceOption } from './watch.js';
+import { checkDebounce as debounceOption } from './watch.js';
 
 describe('watch --debounce', () => {
   it('defaults to 50 ms and takes whole milliseconds from 1 to 10000', () => {

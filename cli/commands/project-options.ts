@@ -3,10 +3,8 @@ import {
   builtInStacks,
   defaultStackFile,
   defaultStackName,
-} from '../stacks/builtin/built-in-stacks.js';
-import type { CommandContext } from './command.js';
-import { EstepsError } from './errors.js';
-import { loadProject, type Project, type StackChoice } from './project/load-project.js';
+} from '../../stacks/builtin/built-in-stacks.js';
+import type { ProjectInput } from '../operations/project-input.js';
 
 /** Options every project command takes: -f/--file, --stack, -p/--project, --json. */
 export interface ProjectOptions {
@@ -49,30 +47,26 @@ export function withProjectOptions(
   return json === false ? command : command.option('--json', json);
 }
 
-/** The stack the options choose; an empty value (`-f "$UNSET"`) is refused, never a default. */
-export function stackChoice(options: ProjectOptions): StackChoice {
-  for (const [flag, value] of [
-    ['-f', options.file],
-    ['--stack', options.stack],
-  ] as const) {
-    if (value === '') {
-      throw new EstepsError('USAGE', `The value given with ${flag} is empty.`, {
-        hint: `Give a value, or leave ${flag} out.`,
-      });
-    }
-  }
+/** The options of a command that can run on a Swarm too (`--swarm`). */
+export interface TargetOptions {
+  /** The Swarm the engine is a manager of, instead of the engine itself. @default false */
+  readonly swarm?: boolean;
+}
+
+/**
+ * The operation's input the options choose: the stack, the project, and the target (the one
+ * place that reads `--swarm`).
+ */
+export function projectInput(options: ProjectOptions & TargetOptions): ProjectInput {
   return {
     ...(options.file !== undefined && { file: options.file }),
     ...(options.stack !== undefined && { stack: options.stack }),
+    ...(options.project !== undefined && { project: options.project }),
+    target: options.swarm ? 'swarm' : 'engine',
   };
 }
 
-/** The project a read-only command works on (down, ps, logs, smoke, hotpatch). */
-export function readProject(ctx: CommandContext, options: ProjectOptions): Promise<Project> {
-  return loadProject({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    ...stackChoice(options),
-    ...(options.project !== undefined && { project: options.project }),
-  });
+/** Declares `--swarm` with what it means for this command. */
+export function withTargetOption(command: Command, help: string): Command {
+  return command.option('--swarm', help);
 }
