@@ -261,14 +261,14 @@ describe('stack files that do not load', () => {
 });
 
 describe('the built-in stacks are stack files too', () => {
-  it('shows an edit to stacks/step1.ts in the next render, with no build', async () => {
+  it('shows an edit to stacks/builtin/step1.ts in the next render, with no build', async () => {
     // A copy of the package (its built CLI and sources), so the edit disturbs no other test.
     const copy = join(home, 'package');
     for (const part of ['dist', 'stacks', 'service', 'templates', 'package.json']) {
       await cp(join(repoRoot, part), join(copy, part), { recursive: true });
     }
     await symlink(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
-    const file = join(copy, 'stacks', 'step1.ts');
+    const file = join(copy, 'stacks', 'builtin', 'step1.ts');
     const before = await execa('node', [join(copy, 'dist', 'esteps.js'), 'render'], {
       cwd: home,
       env,
