@@ -19,7 +19,10 @@ export interface EnvFileParse {
 const keyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `stackEnvVariables`: variables the stack reads (`{ env: ... }`), known besides esteps' own. */
-export function parseEnvFile(text: string, stackEnvVariables: readonly string[] = []): EnvFileParse {
+export function parseEnvFile(
+  text: string,
+  stackEnvVariables: readonly string[] = [],
+): EnvFileParse {
   const entries: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
