@@ -16,9 +16,10 @@
  * never creates or reads one. `legacySecretsFile` is where esteps kept them before
  * (`.esteps/<project>/secrets.env`): `up` imports it once.
  *
- * Errors: USAGE (unknown stack, bad project name, -f and --stack together), STACK_LOAD_FAILED
+ * Errors: USAGE (unknown stack, bad -p name, -f and --stack together), STACK_LOAD_FAILED
  * (no such file, does not compile, throws), STACK_INVALID (every problem with its path),
- * CONFIG_INVALID (bad `.env` line, unknown ESTEPS_* key, unusable value).
+ * CONFIG_INVALID (bad `.env` line, unknown ESTEPS_* key, unusable value, a bad
+ * ESTEPS_PROJECT, a host port from a variable that clashes).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -32,6 +33,7 @@ import type { ResolvedStack, StackSpec } from '../../stacks/model/model.js';
 import { readEnvFile } from '../../stacks/resolve/env-file.js';
 import { resolveStack } from '../../stacks/resolve/resolve-stack.js';
 import { stackEnvVariables } from '../../stacks/resolve/stack-env-variables.js';
+import { nameProblem, showName } from '../../stacks/validate/names.js';
 import { didYouMean } from '../../stacks/validate/suggest.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
@@ -74,13 +76,11 @@ export interface Project {
   readonly dotEnv: Readonly<Record<string, string>>;
 }
 
-const projectPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
   const located = await locateStack(options.cwd, options);
   const stack = await loadStackFile(located.file, { cwd: options.cwd });
   const dotEnv = await readDotEnvLayers(located.dir, stackEnvVariables(stack));
-  const name = projectName(options, dotEnv, stack.name);
+  const name = projectName(options, dotEnv, stack.name, join(located.dir, '.env'));
   const legacySecretsFile = secretsFilePath(located.dir, name);
   const resolved = resolveStack(stack, {
     project: name,
@@ -143,24 +143,53 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
-function projectName(
-  options: LoadProjectOptions,
+/**
+ * The project's name: `-p`, else ESTEPS_PROJECT (environment, then `.env`), else the stack's
+ * name (valid: validation saw it). A bad `-p` is USAGE; a bad ESTEPS_PROJECT is
+ * CONFIG_INVALID naming the variable and where it was set, like every other variable.
+ */
+export function projectName(
+  options: Pick<LoadProjectOptions, 'project' | 'env'>,
   dotEnv: Readonly<Record<string, string>>,
   stackName: string,
+  dotEnvFile = '.env',
 ): string {
   if (options.project === '') {
     throw new EstepsError('USAGE', 'The project name given with -p is empty.', {
       hint: 'Give a name (-p NAME), or leave -p out to use ESTEPS_PROJECT or the stack name.',
     });
   }
-  const name =
-    options.project ?? (options.env.ESTEPS_PROJECT || dotEnv.ESTEPS_PROJECT || stackName);
-  if (!projectPattern.test(name)) {
-    throw new EstepsError('USAGE', `Project name "${name}" is not valid.`, {
-      hint: 'Use lower-case letters, digits, "-" and "_", starting with a letter or digit.',
-    });
+  const rule =
+    'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters';
+  if (options.project !== undefined) {
+    const problem = nameProblem(options.project, 'project');
+    if (problem) {
+      throw new EstepsError(
+        'USAGE',
+        `The project name ${showName(options.project)} given with -p ${problem}.`,
+        {
+          hint: `Give -p a name of ${rule}.`,
+        },
+      );
+    }
+    return options.project;
   }
-  return name;
+  const [value, where] = options.env.ESTEPS_PROJECT
+    ? [options.env.ESTEPS_PROJECT, 'the environment']
+    : [dotEnv.ESTEPS_PROJECT, dotEnvFile];
+  if (!value) return stackName;
+  const problem = nameProblem(value, 'project');
+  if (problem) {
+    throw new EstepsError(
+      'CONFIG_INVALID',
+      `ESTEPS_PROJECT (in ${where}) is not a valid project name: ${showName(value)} ${problem}.`,
+      {
+        hint: `Set ESTEPS_PROJECT in ${where} to a name of ${rule}, or give -p NAME.`,
+        details: { variable: 'ESTEPS_PROJECT', source: where },
+      },
+    );
+  }
+  return value;
 }
 
 /**

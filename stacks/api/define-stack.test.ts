@@ -92,11 +92,36 @@ describe('defineStack', () => {
     ]);
     expect(problems(stack({ a: port(0), b: port(0) }))).toEqual([]);
     expect(problems(stack({ a: port(8080), b: port(8080, '127.0.0.2') }))).toEqual([]);
+    // Every interface includes 127.0.0.1: the engine cannot bind both.
+    expect(problems(stack({ a: port(8080, '0.0.0.0'), b: port(8080) }))).toEqual([
+      'services.b.ports[0].hostPort: host port 127.0.0.1:8080/tcp is already published by services.a.ports[0].hostPort (0.0.0.0:8080/tcp)',
+    ]);
+    expect(problems(stack({ a: port(8080, '127.0.0.2'), b: port(8080, '0.0.0.0') }))).toEqual([
+      'services.b.ports[0].hostPort: host port 0.0.0.0:8080/tcp is already published by services.a.ports[0].hostPort (127.0.0.2:8080/tcp)',
+    ]);
+    // A port from a variable is checked with the variable's value, once resolved
+    // (resolve-stack.test.ts): its default says nothing about the value.
     const fromEnv: ServiceSpec = {
       image: 'x:1',
       ports: [{ hostPort: { env: 'ESTEPS_USERSVC_PORT', default: '8080' }, containerPort: 80 }],
     };
-    expect(problems(stack({ a: port(8080), b: fromEnv }))).toHaveLength(1);
+    expect(problems(stack({ a: port(8080), b: fromEnv }))).toEqual([]);
+  });
+
+  it('refuses a container port published twice by one service', () => {
+    const spec = stack({
+      a: {
+        image: 'x:1',
+        ports: [
+          { hostPort: 8080, containerPort: 80 },
+          { hostPort: 8081, containerPort: 80 },
+          { hostPort: 8082, containerPort: 80, protocol: 'udp' },
+        ],
+      },
+    });
+    expect(problems(spec)).toEqual([
+      'services.a.ports[1].containerPort: container port 80/tcp is already published by services.a.ports[0]: publish each container port once',
+    ]);
   });
 
   it('refuses a fixed host port on a replicated service', () => {
@@ -177,7 +202,7 @@ describe('defineStack', () => {
       'name: "Demo" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'networks.Mesh!: "Mesh!" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
       'volumes._data: "_data" is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter',
-      'secrets.Db_password: secret name "Db_password" must be camelCase letters and digits',
+      'secrets.Db_password: "Db_password" is not a valid name: use camelCase letters and digits, starting with a lower-case letter',
       'services.Web_1: "Web_1" is not a valid name: use lower-case letters, digits and "-", starting with a letter',
       'services.Web_1.environment.BAD-KEY: "BAD-KEY" is not a valid environment variable name',
       'services.Web_1.environment.REF: "1X" is not a valid environment variable name',
@@ -329,13 +354,13 @@ describe('secrets and hardening', () => {
       'services.a.secrets[1].target: must be a file name (letters, digits, ".", "_", "-"), got "../x"',
       'services.a.secrets[1].owner: must be a numeric "uid:gid", got "root"',
       'services.a.secrets[1].mode: must be permission bits from 0 to 0o777, got 512',
-      'services.a.tmpfs[0].target: must be an absolute path, got "tmp"',
       'services.a.tmpfs[0].sizeBytes: must be a whole number of at least 4096, got 10',
       'services.a.tmpfs[1].owner: must be a numeric "uid:gid", got "me"',
-      'services.a.capDrop[0]: "cap_chown" is not a capability name: use upper case without "CAP_", e.g. "CHOWN" or "ALL"',
+      'services.a.capDrop[0]: "cap_chown" is not a capability name: use upper case without "CAP_", e.g. "CHOWN"',
       'services.a.capAdd: "ALL" gives every capability back: name the ones the service needs',
-      'services.a.limits.pids: must be a whole number of at least 1, got 0',
+      "services.a.limits.pids: must be a whole number from 1 to 4194304, got 0 (the kernel's largest)",
       "services.a.limits.memoryBytes: must be a whole number of bytes, at least 6 MiB (the engine's minimum), got 1024",
+      'services.a.tmpfs[0].target: must be an absolute path, got "tmp"',
     ]);
   });
 });

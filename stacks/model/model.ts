@@ -51,9 +51,16 @@ export interface SecretSpec {
 export interface ServiceSecretSpec {
   /** A key of `StackSpec.secrets`. */
   readonly secret: string;
-  /** File name under /run/secrets. @default the secret's snake_case name (dbPassword -> db_password) */
+  /**
+   * File name under /run/secrets (letters, digits, `.`, `_`, `-`; at most 100 characters, what
+   * the ustar header it is written with holds).
+   * @default the secret's snake_case name (dbPassword -> db_password)
+   */
   readonly target?: string;
-  /** Numeric uid:gid owning the file. @default the service's `user` when numeric, else '0:0' */
+  /**
+   * Numeric uid:gid owning the file, each id at most 2097151 (a ustar header's 7 octal digits).
+   * @default the service's `user` when numeric, else '0:0'
+   */
   readonly owner?: string;
   /** @default 0o400 */
   readonly mode?: number;
@@ -61,24 +68,27 @@ export interface ServiceSecretSpec {
 
 /** A writable tmpfs mount, for a service whose root filesystem is read-only. */
 export interface TmpfsSpec {
-  /** Absolute path in the container. */
+  /** Absolute path in the container, not `/`, and no other mount's (a volume's, /run/secrets). */
   readonly target: string;
-  /** Size limit in bytes. @default undefined: the engine's (half the host's memory) */
+  /** Size limit in bytes, at least 4096. @default undefined: the engine's (half the host's memory) */
   readonly sizeBytes?: number;
   /**
    * Permission bits of the mount point. @default 0o1777 (like /tmp); when the image has a
    * folder at `target`, the engine copies that folder into the tmpfs and keeps its mode
    */
   readonly mode?: number;
-  /** Numeric uid:gid owning the mount point. @default the service's `user` when numeric, else root */
+  /**
+   * Numeric uid:gid owning the mount point, each id at most 2147483647.
+   * @default the service's `user` when numeric, else root
+   */
   readonly owner?: string;
 }
 
 /** Resource limits of each container of a service. */
 export interface LimitsSpec {
-  /** Maximum number of processes/threads. @default undefined: no limit */
+  /** Maximum number of processes/threads: 1 to 4194304 (the kernel's largest). @default undefined: no limit */
   readonly pids?: number;
-  /** Memory limit in bytes. @default undefined: no limit */
+  /** Memory limit in bytes, at least 6 MiB (the engine's minimum). @default undefined: no limit */
   readonly memoryBytes?: number;
 }
 
@@ -121,25 +131,38 @@ export interface BuildSpec {
   readonly bundles?: Readonly<Record<string, BundleSpec>>;
 }
 
+/**
+ * A published port. No two ports of a stack may bind the same host port and protocol on the
+ * same address, or on any address when one is `0.0.0.0` (every interface); a port from a
+ * variable is checked with the variable's value when the stack is resolved (CONFIG_INVALID).
+ */
 export interface PortSpec {
-  /** Host address to publish on. @default '127.0.0.1' (never every interface by default) */
+  /** Host IPv4 address to publish on. @default '127.0.0.1' (never every interface by default) */
   readonly hostIp?: string;
-  /** Host port; `0` lets the engine pick a free one. May come from the environment. */
+  /** Host port, 0 to 65535; `0` lets the engine pick a free one. May come from the environment. */
   readonly hostPort: number | EnvRef;
+  /** 1 to 65535, published once per service and protocol. */
   readonly containerPort: number;
   /** @default 'tcp' */
   readonly protocol?: 'tcp' | 'udp';
 }
 
-/** A Docker health check run inside the container. */
+/**
+ * A Docker health check run inside the container. Durations are whole milliseconds up to
+ * 2147483647; an interval, timeout or retry count of 0 is refused, as the engine would read
+ * it as its own default (30 s, 3 retries) rather than ours.
+ */
 export interface HealthcheckSpec {
-  /** As in Docker: ['CMD', 'pg_isready', ...] or ['CMD-SHELL', '...']. */
+  /**
+   * As in Docker: ['CMD', 'pg_isready', ...] (the program and its arguments), ['CMD-SHELL',
+   * '...'] (one command line) or ['NONE'] (the image's health check off).
+   */
   readonly test: readonly string[];
-  /** @default 2000 */
+  /** At least 1. @default 2000 */
   readonly intervalMs?: number;
-  /** @default 2000 */
+  /** At least 1. @default 2000 */
   readonly timeoutMs?: number;
-  /** @default 30 */
+  /** At least 1. @default 30 */
   readonly retries?: number;
   /** @default 0 */
   readonly startPeriodMs?: number;
@@ -158,7 +181,7 @@ export interface HttpProbeSpec {
    */
   readonly path: string;
   readonly containerPort: number;
-  /** How long `up` waits for the probe to pass. @default 60000 */
+  /** How long `up` waits for the probe to pass: whole milliseconds, 1 to 2147483647. @default 60000 */
   readonly timeoutMs?: number;
   /**
    * Fields the JSON answer must carry, e.g. `{ ok: true, database: 'up' }` for a service
@@ -201,7 +224,7 @@ export interface DependencySpec {
 export interface MountSpec {
   /** Name of a volume declared in `StackSpec.volumes`. */
   readonly volume: string;
-  /** Absolute path in the container. */
+  /** Absolute path in the container, not `/`, and no other mount's (a tmpfs, /run/secrets). */
   readonly target: string;
   /** @default false */
   readonly readOnly?: boolean;
@@ -239,9 +262,9 @@ export interface ServiceSpec {
   readonly image: ImageSource;
   /** Build the image from a context directory instead of pulling it. @default undefined */
   readonly build?: BuildSpec;
-  /** Overrides the image's CMD. @default the image's */
+  /** Overrides the image's CMD: the program (not empty), then its arguments. @default the image's */
   readonly command?: readonly string[];
-  /** @default {} */
+  /** Variables (names of letters, digits and `_`; values without NUL characters). @default {} */
   readonly environment?: Readonly<Record<string, ValueSource>>;
   /** @default [] */
   readonly ports?: readonly PortSpec[];
@@ -264,22 +287,28 @@ export interface ServiceSpec {
   readonly restart?: RestartPolicy;
   /** @default [] */
   readonly volumes?: readonly MountSpec[];
-  /** Networks declared in `StackSpec.networks`. @default every network of the stack */
+  /** Networks declared in `StackSpec.networks`, each once. @default every network of the stack */
   readonly networks?: readonly string[];
-  /** Extra labels; esteps adds its own (cli/engine/labels.ts). @default {} */
+  /** Extra labels, never `com.esteps.*`: esteps adds its own (cli/engine/labels.ts). @default {} */
   readonly labels?: Readonly<Record<string, string>>;
   /**
    * Secrets mounted as files: `/run/secrets/<target>`, readable by the service's user only.
    * A name is short for `{ secret: name }`. @default []
    */
   readonly secrets?: readonly (string | ServiceSecretSpec)[];
-  /** User to run as, e.g. 'usersvc' or '1000:1000' (numeric lets secrets default to it). @default the image's */
+  /**
+   * User to run as: `name`, `uid`, `name:group` or `uid:gid` (ids at most 2147483647), e.g.
+   * 'usersvc' or '1000:1000' (numeric lets secrets default to it). @default the image's
+   */
   readonly user?: string;
   /** Mount the container's root filesystem read-only; give `tmpfs` where it writes. @default false */
   readonly readOnlyRootFilesystem?: boolean;
   /** Writable tmpfs mounts. @default [] */
   readonly tmpfs?: readonly TmpfsSpec[];
-  /** Linux capabilities to drop, e.g. ['ALL'] (names without `CAP_`). @default [] (the engine's defaults stay) */
+  /**
+   * Linux capabilities to drop, e.g. ['ALL'] (capabilities(7) names, upper case, without
+   * `CAP_`). @default [] (the engine's defaults stay)
+   */
   readonly capDrop?: readonly string[];
   /** Linux capabilities to add back after `capDrop`, e.g. ['CHOWN']. @default [] */
   readonly capAdd?: readonly string[];
@@ -343,14 +372,19 @@ export interface SmokeSpec {
   readonly checks: (t: SmokeContext) => Promise<void>;
 }
 
+/**
+ * Names of the stack, its services, networks, volumes and secrets are at most 63 characters
+ * (a service's name is its DNS name on the stack's networks).
+ */
 export interface StackSpec {
   /** Stack name, also the default project name. Lower-case letters, digits, '-'. */
   readonly name: string;
   readonly description?: string;
+  /** By name: lower-case letters, digits, '-', starting with a letter. */
   readonly services: Readonly<Record<string, ServiceSpec>>;
-  /** @default {} */
+  /** By name: lower-case letters, digits, '-', '_', starting with a letter. @default {} */
   readonly networks?: Readonly<Record<string, NetworkSpec>>;
-  /** @default {} */
+  /** By name, as networks. @default {} */
   readonly volumes?: Readonly<Record<string, VolumeSpec>>;
   /** Per-project secrets by name (camelCase, e.g. `dbPassword`). @default {} */
   readonly secrets?: Readonly<Record<string, SecretSpec>>;

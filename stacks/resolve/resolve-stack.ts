@@ -24,6 +24,7 @@ import type {
 import { secretFileName, secretsDir } from '../model/secret-files.js';
 import { imageReferenceProblem } from '../validate/image-reference.js';
 import { tmpfsOptions, withDerivedRules } from './derived-rules.js';
+import { resolvedProblems } from './resolved-problems.js';
 
 export interface ResolveOptions {
   /** Project name (`-p`); replaces `{project}` in images. */
@@ -75,8 +76,8 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
   const origins: Record<string, ValueOrigin> = {};
   const stackDir = dirname(options.file);
   const lookup = (ref: EnvRef, path: string): string => {
-    const fromEnv = options.env[ref.env];
-    const fromFile = options.dotEnv?.[ref.env];
+    const fromEnv = ownValue(options.env, ref.env);
+    const fromFile = ownValue(options.dotEnv, ref.env);
     const withDefault = ref.default === undefined ? {} : { default: ref.default };
     if (fromEnv !== undefined && fromEnv !== '') {
       origins[path] = { kind: 'environment', variable: ref.env, ...withDefault };
@@ -123,6 +124,7 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     const envoy = spec.services[service.name]!.envoy;
     return withDerivedRules(envoy ? resolveEdge(service, envoy, plain) : service);
   });
+  problems.push(...resolvedProblems(services, origins));
   if (problems.length > 0) {
     const unique = [...new Map(problems.map((p) => [p.message, p])).values()];
     throw new ConfigInvalidError(
@@ -155,6 +157,17 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
     ...(spec.smoke && { smoke: spec.smoke }),
     origins,
   };
+}
+
+/**
+ * A variable's value, from the variables themselves only: `{ env: 'toString' }` is unset,
+ * never Object.prototype's function.
+ */
+function ownValue(
+  variables: Readonly<Record<string, string | undefined>> | undefined,
+  name: string,
+): string | undefined {
+  return variables !== undefined && Object.hasOwn(variables, name) ? variables[name] : undefined;
 }
 
 interface Resolver {
@@ -327,7 +340,7 @@ function resolveHotpatch(
   httpProbe: Required<HttpProbeSpec> | undefined,
   r: Resolver,
 ): ResolvedHotpatch {
-  const entry = bundles[spec.bundle]?.entry ?? '';
+  const entry = Object.hasOwn(bundles, spec.bundle) ? bundles[spec.bundle]!.entry : '';
   const [uid = 0, gid = uid] = spec.owner.split(':').map(Number);
   // Validation guarantees a probe (the hotpatch's own or the service's).
   const probe = spec.probe ? resolveProbe(spec.probe) : httpProbe!;
@@ -360,9 +373,9 @@ export function dependencyOrder(spec: StackSpec): string[] {
   const order: string[] = [];
   const visiting = new Set<string>();
   const visit = (name: string) => {
-    if (order.includes(name) || visiting.has(name) || !spec.services[name]) return;
+    if (order.includes(name) || visiting.has(name) || !Object.hasOwn(spec.services, name)) return;
     visiting.add(name);
-    for (const dep of spec.services[name].dependsOn ?? []) {
+    for (const dep of spec.services[name]!.dependsOn ?? []) {
       if (dep.service !== name) visit(dep.service);
     }
     if (!order.includes(name)) order.push(name);

@@ -245,10 +245,13 @@ function walk(value: unknown, shape: Shape, path: string, problems: StackProblem
   }
   const known = Object.keys(shape.object);
   for (const key of shape.required ?? []) {
-    if (value[key] === undefined) problems.push({ path: join(path, key), message: 'is required' });
+    if (!Object.hasOwn(value, key) || value[key] === undefined) {
+      problems.push({ path: join(path, key), message: 'is required' });
+    }
   }
   for (const [key, item] of Object.entries(value)) {
-    const field = shape.object[key];
+    // Own keys of the shape only: `constructor` or `toString` is no key of a stack.
+    const field = Object.hasOwn(shape.object, key) ? shape.object[key] : undefined;
     if (field === undefined) {
       problems.push({
         path: join(path, key),

@@ -4,22 +4,30 @@ import type {
   BuildSpec,
   DependencySpec,
   EnvRef,
-  HttpProbeSpec,
   ImageSource,
-  PortSpec,
-  SecretRef,
   ServiceSpec,
   StackSpec,
 } from '../model/model.js';
 import { packageEntries } from '../model/package-entries.js';
 import { secretFileName } from '../model/secret-files.js';
+import { checkHardening } from './check-hardening.js';
+import { checkHealthcheck, checkProbe } from './check-health.js';
+import { checkMountTargets } from './check-mount-targets.js';
+import { checkHostPorts, checkPort } from './check-ports.js';
+import { checkProcess, variablePattern } from './check-process.js';
 import { checkShape, stackShape } from './check-shape.js';
+import { type NameKind, nameProblem, showName } from './names.js';
+import { isWhole, maxTarId, ownerProblem, wholeRule } from './numbers.js';
 import { didYouMean } from './suggest.js';
 
 /**
  * Every problem of a stack definition, each with its path. Pure; `defineStack()` throws them
  * together. Checks: names, images with explicit tags, ports, duplicate host ports, replicas,
- * dependencies (unknown, cycles, `healthy` without a health check), networks, volumes.
+ * dependencies (unknown, cycles, `healthy` without a health check), networks, volumes, and
+ * every value the engine would refuse (capability names, health-check numbers, commands,
+ * mount targets, limits, users): what the engine would refuse, the stack refuses first.
+ * A name the stack refers to (a service, network, volume, secret, bundle) is looked up in
+ * the stack's own keys only: `toString` is no service of any stack.
  */
 export function validateStack(spec: StackSpec): StackProblem[] {
   // Values of the wrong kind first: the checks below may then read every field safely.
@@ -27,23 +35,19 @@ export function validateStack(spec: StackSpec): StackProblem[] {
   if (shape.length > 0) return shape;
   const problems: StackProblem[] = [];
   const report = (path: string, message: string) => problems.push({ path, message });
-  if (!namePattern.test(spec.name)) {
-    report('name', `"${spec.name}" ${nameRule}`);
-  }
+  checkName('name', spec.name, 'name', report);
   const services = Object.entries(spec.services ?? {});
   if (services.length === 0) report('services', 'a stack needs at least one service');
-  for (const [name] of Object.entries(spec.networks ?? {})) {
-    if (!resourcePattern.test(name)) report(`networks.${name}`, `"${name}" ${resourceRule}`);
+  for (const name of Object.keys(spec.networks ?? {})) {
+    checkName(`networks.${name}`, name, 'resource', report);
   }
-  for (const [name] of Object.entries(spec.volumes ?? {})) {
-    if (!resourcePattern.test(name)) report(`volumes.${name}`, `"${name}" ${resourceRule}`);
+  for (const name of Object.keys(spec.volumes ?? {})) {
+    checkName(`volumes.${name}`, name, 'resource', report);
   }
   for (const [name, secret] of Object.entries(spec.secrets ?? {})) {
-    if (!secretPattern.test(name)) {
-      report(`secrets.${name}`, `secret name "${name}" must be camelCase letters and digits`);
-    }
+    checkName(`secrets.${name}`, name, 'secret', report);
     const length = secret.lengthBytes;
-    if (length !== undefined && !(Number.isInteger(length) && length >= 16 && length <= 1024)) {
+    if (length !== undefined && !isWhole(length, 16, 1024)) {
       report(
         `secrets.${name}.lengthBytes`,
         `must be a whole number from 16 to 1024, got ${length}`,
@@ -61,62 +65,77 @@ export function validateStack(spec: StackSpec): StackProblem[] {
 
 type Report = (path: string, message: string) => void;
 
-const namePattern = /^[a-z][a-z0-9-]{0,62}$/;
-const nameRule =
-  'is not a valid name: use lower-case letters, digits and "-", starting with a letter';
-const resourcePattern = /^[a-z][a-z0-9_-]{0,62}$/;
-const resourceRule =
-  'is not a valid name: use lower-case letters, digits, "-" and "_", starting with a letter';
-const variablePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const secretPattern = /^[a-z][a-zA-Z0-9]*$/;
+function checkName(path: string, name: string, kind: NameKind, report: Report) {
+  const problem = nameProblem(name, kind);
+  if (problem) report(path, `${showName(name)} ${problem}`);
+}
+
+/** The stack's own keys of one kind: never a name inherited from Object.prototype. */
+function has(record: Readonly<Record<string, unknown>> | undefined, name: string): boolean {
+  return record !== undefined && Object.hasOwn(record, name);
+}
+
+/** Label keys esteps sets on everything it creates (cli/engine/labels.ts): never the stack's. */
+const estepsLabelPrefix = 'com.esteps.';
 
 function validateService(spec: StackSpec, name: string, service: ServiceSpec, report: Report) {
   const at = `services.${name}`;
-  if (!namePattern.test(name)) report(at, `"${name}" ${nameRule}`);
+  checkName(at, name, 'name', report);
   checkImage(`${at}.image`, service.image, report, true);
   if (service.build) checkBuild(`${at}.build`, service.build, report);
   if (service.hotpatch) checkHotpatch(at, service, report);
   if (service.envoy) checkEnvoy(spec, name, service, report);
-  if (
-    service.replicas !== undefined &&
-    !(Number.isInteger(service.replicas) && service.replicas >= 1)
-  ) {
-    report(`${at}.replicas`, `must be a whole number of at least 1, got ${service.replicas}`);
+  for (const field of ['replicas', 'maxReplicasPerNode'] as const) {
+    const count = service[field];
+    if (count !== undefined && !isWhole(count, 1)) report(`${at}.${field}`, wholeRule(count, 1));
   }
-  const perNode = service.maxReplicasPerNode;
-  if (perNode !== undefined && !(Number.isInteger(perNode) && perNode >= 1)) {
-    report(`${at}.maxReplicasPerNode`, `must be a whole number of at least 1, got ${perNode}`);
-  }
-  checkEnvironment(at, service, report);
+  checkProcess(at, service, report);
   checkServiceSecrets(spec, at, service, report);
   checkHardening(at, service, report);
   service.ports?.forEach((port, i) => {
     checkPort(`${at}.ports[${i}]`, port, report);
   });
-  checkHealth(at, service, report);
+  if (service.healthcheck) checkHealthcheck(`${at}.healthcheck`, service.healthcheck, report);
+  if (service.httpProbe) checkProbe(`${at}.httpProbe`, service.httpProbe, report);
   service.dependsOn?.forEach((dep, i) => {
     checkDependency(spec, `${at}.dependsOn[${i}]`, name, dep, report);
   });
-  const networks = Object.keys(spec.networks ?? {});
-  service.networks?.forEach((network, i) => {
-    if (!networks.includes(network)) {
+  checkReferences(at, 'network', service.networks ?? [], spec.networks, report);
+  const mounted = (service.volumes ?? []).map((m) => m.volume);
+  checkReferences(at, 'volume', mounted, spec.volumes, report);
+  checkMountTargets(at, service, report);
+  for (const key of Object.keys(service.labels ?? {})) {
+    if (key.startsWith(estepsLabelPrefix)) {
       report(
-        `${at}.networks[${i}]`,
-        `no network "${network}" in the stack${didYouMean(network, networks)}`,
+        `${at}.labels["${key}"]`,
+        `"${estepsLabelPrefix}*" labels are esteps' own (it finds what it created by them): use a prefix of yours`,
       );
     }
-  });
-  const volumes = Object.keys(spec.volumes ?? {});
-  service.volumes?.forEach((mount, i) => {
-    if (!volumes.includes(mount.volume)) {
-      report(
-        `${at}.volumes[${i}].volume`,
-        `no volume "${mount.volume}" in the stack${didYouMean(mount.volume, volumes)}`,
-      );
+  }
+}
+
+/**
+ * Networks or volumes a service names: declared by the stack; a network once (a compose
+ * file's list of them must be unique, and a second connection means nothing), a volume at
+ * any number of targets.
+ */
+function checkReferences(
+  at: string,
+  kind: 'network' | 'volume',
+  names: readonly string[],
+  declared: Readonly<Record<string, unknown>> | undefined,
+  report: Report,
+) {
+  const known = Object.keys(declared ?? {});
+  const first = new Map<string, number>();
+  names.forEach((name, i) => {
+    const path = kind === 'volume' ? `${at}.volumes[${i}].volume` : `${at}.networks[${i}]`;
+    if (!has(declared, name)) {
+      report(path, `no ${kind} "${name}" in the stack${didYouMean(name, known)}`);
+    } else if (kind === 'network' && first.has(name)) {
+      report(path, `"${name}" is already networks[${first.get(name)}]`);
     }
-    if (!mount.target.startsWith('/')) {
-      report(`${at}.volumes[${i}].target`, `must be an absolute path, got "${mount.target}"`);
-    }
+    if (!first.has(name)) first.set(name, i);
   });
 }
 
@@ -172,9 +191,8 @@ function checkHotpatch(at: string, service: ServiceSpec, report: Report) {
   if (!hotpatch.path?.startsWith('/')) {
     report(`${where}.path`, `must be an absolute path in the container, got "${hotpatch.path}"`);
   }
-  if (!/^\d+(:\d+)?$/.test(hotpatch.owner ?? '')) {
-    report(`${where}.owner`, `must be a numeric "uid:gid", got "${hotpatch.owner}"`);
-  }
+  const owner = ownerProblem(hotpatch.owner ?? '');
+  if (owner) report(`${where}.owner`, owner);
   if (!hotpatch.probe && !service.httpProbe) {
     report(
       `${where}.probe`,
@@ -232,7 +250,7 @@ function checkEnvoy(spec: StackSpec, name: string, service: ServiceSpec, report:
     if ((route.retry as unknown) === true) {
       report(`${where}.retry`, 'must be false (no retries) or { attempts, on, perTryTimeoutMs }');
     }
-    const target = spec.services[route.service];
+    const target = has(spec.services, route.service) ? spec.services[route.service] : undefined;
     if (route.service === name) {
       report(`${where}.service`, 'an edge cannot route to itself');
     } else if (!target) {
@@ -257,7 +275,7 @@ function checkEnvoy(spec: StackSpec, name: string, service: ServiceSpec, report:
 function checkSmoke(spec: StackSpec, report: Report) {
   const smoke = spec.smoke!;
   const names = Object.keys(spec.services ?? {});
-  const target = spec.services?.[smoke.service];
+  const target = has(spec.services, smoke.service) ? spec.services[smoke.service] : undefined;
   if (!target) {
     report('smoke.service', `no service "${smoke.service}"${didYouMean(smoke.service, names)}`);
   } else if (!target.httpProbe && !target.envoy) {
@@ -307,31 +325,13 @@ function checkEnvRef(path: string, ref: EnvRef, report: Report): boolean {
   return true;
 }
 
-function checkEnvironment(at: string, service: ServiceSpec, report: Report) {
-  for (const [key, value] of Object.entries(service.environment ?? {})) {
-    const path = `${at}.environment.${key}`;
-    if (!variablePattern.test(key))
-      report(path, `"${key}" is not a valid environment variable name`);
-    if (typeof value === 'string') continue;
-    if ('secret' in value) {
-      const secret = (value as SecretRef).secret;
-      report(
-        path,
-        `secrets reach containers as files: list "${secret}" in ${at}.secrets and pass ${key}_FILE=/run/secrets/${secretFileName(secret)}`,
-      );
-    } else {
-      checkEnvRef(path, value, report);
-    }
-  }
-}
-
 function checkServiceSecrets(spec: StackSpec, at: string, service: ServiceSpec, report: Report) {
   const declared = Object.keys(spec.secrets ?? {});
   const targets = new Map<string, number>();
   service.secrets?.forEach((entry, i) => {
     const where = `${at}.secrets[${i}]`;
     const ref = typeof entry === 'string' ? { secret: entry } : entry;
-    if (!declared.includes(ref.secret)) {
+    if (!has(spec.secrets, ref.secret)) {
       report(
         typeof entry === 'string' ? where : `${where}.secret`,
         `no secret "${ref.secret}" in the stack's secrets${didYouMean(ref.secret, declared)}`,
@@ -343,137 +343,36 @@ function checkServiceSecrets(spec: StackSpec, at: string, service: ServiceSpec, 
         `${where}.target`,
         `must be a file name (letters, digits, ".", "_", "-"), got "${target}"`,
       );
+    } else if (target.length > maxSecretTarget) {
+      report(
+        `${where}.target`,
+        `is ${target.length} characters long: a secret file's name has at most ${maxSecretTarget} (the ustar header it is written with)`,
+      );
     }
     const first = targets.get(target);
     if (first !== undefined) {
       report(where, `/run/secrets/${target} is already the target of ${at}.secrets[${first}]`);
     } else targets.set(target, i);
-    if (ref.owner !== undefined && !/^\d+(:\d+)?$/.test(ref.owner)) {
-      report(`${where}.owner`, `must be a numeric "uid:gid", got "${ref.owner}"`);
-    }
-    if (
-      ref.mode !== undefined &&
-      !(Number.isInteger(ref.mode) && ref.mode >= 0 && ref.mode <= 0o777)
-    ) {
+    const owner = secretOwnerProblem(ref.owner, service.user);
+    if (owner) report(`${where}.owner`, owner);
+    if (ref.mode !== undefined && !isWhole(ref.mode, 0, 0o777)) {
       report(`${where}.mode`, `must be permission bits from 0 to 0o777, got ${ref.mode}`);
     }
   });
 }
 
-/** Capability names as Docker takes them: `ALL` or `NET_BIND_SERVICE` (no `CAP_` prefix). */
-const capabilityPattern = /^(ALL|[A-Z][A-Z0-9_]*)$/;
+/** The longest name of a file a ustar header holds without a folder (cli/engine/tar.ts). */
+const maxSecretTarget = 100;
 
-function checkHardening(at: string, service: ServiceSpec, report: Report) {
-  const targets = new Set<string>();
-  service.tmpfs?.forEach((mount, i) => {
-    const where = `${at}.tmpfs[${i}]`;
-    if (!mount.target.startsWith('/')) {
-      report(`${where}.target`, `must be an absolute path, got "${mount.target}"`);
-    } else if (targets.has(mount.target)) {
-      report(`${where}.target`, `"${mount.target}" is already a tmpfs mount`);
-    }
-    targets.add(mount.target);
-    if (
-      mount.sizeBytes !== undefined &&
-      !(Number.isInteger(mount.sizeBytes) && mount.sizeBytes >= 4096)
-    ) {
-      report(
-        `${where}.sizeBytes`,
-        `must be a whole number of at least 4096, got ${mount.sizeBytes}`,
-      );
-    }
-    if (mount.owner !== undefined && !/^\d+(:\d+)?$/.test(mount.owner)) {
-      report(`${where}.owner`, `must be a numeric "uid:gid", got "${mount.owner}"`);
-    }
-    if (
-      mount.mode !== undefined &&
-      !(Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777)
-    ) {
-      report(`${where}.mode`, `must be permission bits from 0 to 0o7777, got ${mount.mode}`);
-    }
-  });
-  for (const field of ['capDrop', 'capAdd'] as const) {
-    service[field]?.forEach((cap, i) => {
-      if (!capabilityPattern.test(cap)) {
-        report(
-          `${at}.${field}[${i}]`,
-          `"${cap}" is not a capability name: use upper case without "CAP_", e.g. "CHOWN" or "ALL"`,
-        );
-      }
-    });
-  }
-  if (service.capAdd?.includes('ALL')) {
-    report(`${at}.capAdd`, '"ALL" gives every capability back: name the ones the service needs');
-  }
-  const { pids, memoryBytes } = service.limits ?? {};
-  if (pids !== undefined && !(Number.isInteger(pids) && pids >= 1)) {
-    report(`${at}.limits.pids`, `must be a whole number of at least 1, got ${pids}`);
-  }
-  if (
-    memoryBytes !== undefined &&
-    !(Number.isInteger(memoryBytes) && memoryBytes >= 6 * 1024 * 1024)
-  ) {
-    report(
-      `${at}.limits.memoryBytes`,
-      `must be a whole number of bytes, at least 6 MiB (the engine's minimum), got ${memoryBytes}`,
-    );
-  }
-}
-
-function checkPort(path: string, port: PortSpec, report: Report) {
-  if (!isPort(port.containerPort, 1)) {
-    report(
-      `${path}.containerPort`,
-      `must be a whole number from 1 to 65535, got ${port.containerPort}`,
-    );
-  }
-  if (typeof port.hostPort === 'number') {
-    if (!isPort(port.hostPort, 0)) {
-      report(`${path}.hostPort`, `must be a whole number from 0 to 65535, got ${port.hostPort}`);
-    }
-  } else if (
-    checkEnvRef(`${path}.hostPort`, port.hostPort, report) &&
-    port.hostPort.default !== undefined
-  ) {
-    if (!isPort(Number(port.hostPort.default), 0) || !/^\d+$/.test(port.hostPort.default)) {
-      report(
-        `${path}.hostPort`,
-        `default must be a whole number from 0 to 65535, got "${port.hostPort.default}"`,
-      );
-    }
-  }
-  if (port.hostIp !== undefined && !isIpv4(port.hostIp)) {
-    report(`${path}.hostIp`, `"${port.hostIp}" is not an IPv4 address`);
-  }
-}
-
-function isPort(value: number, min: number): boolean {
-  return Number.isInteger(value) && value >= min && value <= 65535;
-}
-
-function isIpv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
-function checkHealth(at: string, service: ServiceSpec, report: Report) {
-  const test = service.healthcheck?.test;
-  if (test && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) {
-    report(`${at}.healthcheck.test`, 'must start with "CMD", "CMD-SHELL" or "NONE"');
-  }
-  if (service.httpProbe) checkProbe(`${at}.httpProbe`, service.httpProbe, report);
-}
-
-function checkProbe(at: string, probe: HttpProbeSpec, report: Report) {
-  if (!probe.path?.startsWith('/')) {
-    report(`${at}.path`, `must start with "/", got "${probe.path}"`);
-  }
-  if (!isPort(probe.containerPort, 1)) {
-    report(
-      `${at}.containerPort`,
-      `must be a whole number from 1 to 65535, got ${probe.containerPort}`,
-    );
-  }
+/**
+ * A secret file's owner: numeric, and small enough for the ustar header esteps writes secret
+ * files with. Without one, the service's numeric `user` is the owner, under the same bound.
+ */
+function secretOwnerProblem(owner: string | undefined, user: string | undefined) {
+  if (owner !== undefined) return ownerProblem(owner, maxTarId);
+  if (user === undefined || !/^\d+(:\d+)?$/.test(user)) return undefined;
+  if (ownerProblem(user, maxTarId) === undefined) return undefined;
+  return `defaults to the service's user "${user}", but a secret file's ids go from 0 to ${maxTarId}: give an owner`;
 }
 
 function checkDependency(
@@ -483,41 +382,24 @@ function checkDependency(
   dep: DependencySpec,
   report: Report,
 ) {
-  const target = spec.services[dep.service];
+  const target = has(spec.services, dep.service) ? spec.services[dep.service] : undefined;
   if (!target) {
     const names = Object.keys(spec.services).filter((n) => n !== self);
     report(path, `no service "${dep.service}"${didYouMean(dep.service, names)}`);
   } else if (dep.service === self) {
     report(path, `service "${self}" cannot depend on itself`);
-  } else if (dep.condition === 'healthy' && !target.healthcheck && !target.httpProbe) {
-    report(
-      path,
-      `"${dep.service}" has no healthcheck or httpProbe, so it can never be healthy; add one or use condition "started"`,
-    );
-  }
-}
-
-/** The same host address and port published twice (port 0 means "any", never a clash). */
-function checkHostPorts(spec: StackSpec, report: Report) {
-  const seen = new Map<string, string>();
-  for (const [name, service] of Object.entries(spec.services ?? {})) {
-    service.ports?.forEach((port, i) => {
-      const hostPort =
-        typeof port.hostPort === 'number' ? port.hostPort : Number(port.hostPort.default ?? 0);
-      if (!hostPort) return;
-      const path = `services.${name}.ports[${i}].hostPort`;
-      const address = `${port.hostIp ?? '127.0.0.1'}:${hostPort}/${port.protocol ?? 'tcp'}`;
-      const first = seen.get(address);
-      if (first) report(path, `host port ${address} is already published by ${first}`);
-      else seen.set(address, path);
-      // One task per node (a Swarm) may publish the same port on each node.
-      if ((service.replicas ?? 1) > 1 && service.maxReplicasPerNode !== 1) {
-        report(
-          path,
-          `${service.replicas} replicas cannot all publish host port ${hostPort}; use 0 to let the engine pick`,
-        );
-      }
-    });
+  } else if (dep.condition === 'healthy' && !target.httpProbe) {
+    if (!target.healthcheck) {
+      report(
+        path,
+        `"${dep.service}" has no healthcheck or httpProbe, so it can never be healthy; add one or use condition "started"`,
+      );
+    } else if (target.healthcheck.test[0] === 'NONE') {
+      report(
+        path,
+        `"${dep.service}" turns its health check off ("NONE"), so it can never be healthy; use condition "started"`,
+      );
+    }
   }
 }
 
@@ -529,7 +411,7 @@ function checkCycles(spec: StackSpec, report: Report) {
     state.set(name, 'visiting');
     stack.push(name);
     spec.services[name]?.dependsOn?.forEach((dep, i) => {
-      if (dep.service === name || !spec.services[dep.service]) return;
+      if (dep.service === name || !has(spec.services, dep.service)) return;
       const seen = state.get(dep.service);
       if (seen === 'visiting') {
         const cycle = [...stack.slice(stack.indexOf(dep.service)), dep.service];
