@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { ensureDockerCompose } from './support/compose.js';
 import { freePort, removeProject, repoRoot, stackImage, uniqueName } from './support/engine.js';
 
 let home: string;
@@ -19,6 +20,7 @@ let env: Record<string, string>;
 const projects: string[] = [];
 
 beforeAll(async () => {
+  await ensureDockerCompose();
   home = await mkdtemp(join(tmpdir(), 'esteps-user-'));
   // Compiled stacks go to a cache of this test's own.
   env = { XDG_CACHE_HOME: join(home, 'cache') };
