@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import {
   type ControlAnswer,
-  defaultSocketPath,
   parseControlAnswer,
   releaseFile,
   reloadClientScript,
@@ -80,7 +79,7 @@ export async function startPatchProcesses(
   // The code is written by a process in the container, as its owner: releases/ may be a
   // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
   const [reload, writer] = await Promise.all([
-    startExec(container, ['node', '-e', reloadClientScript(defaultSocketPath)], {
+    startExec(container, ['node', '-e', reloadClientScript()], {
       timeoutMs: reloadTimeoutMs,
       failure: 'HOTPATCH_FAILED',
       ...(hotpatch.clientWrites && { user: owner }),

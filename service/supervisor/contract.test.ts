@@ -10,6 +10,7 @@ import {
   releaseFile,
   reloadClientScript,
   sendControl,
+  supervisorSocketPath,
 } from './contract.js';
 import { serveControl } from './control.js';
 
@@ -59,6 +60,33 @@ describe('the contract', () => {
       error: expect.stringContaining('not reachable'),
     });
   });
+
+  it('ships a reload client that finds the socket where the supervisor does: SUPERVISOR_SOCKET', async () => {
+    const socket = join(mkdtempSync(join(tmpdir(), 'esteps-control-')), 'moved.sock');
+    expect(supervisorSocketPath({ SUPERVISOR_SOCKET: socket })).toBe(socket);
+    expect(supervisorSocketPath({})).toBe('/tmp/esteps-supervisor.sock');
+    const server = await serveControl(socket, async (request) => ({ ok: true, got: request }));
+    try {
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn('node', ['-e', reloadClientScript()], {
+          env: { ...process.env, SUPERVISOR_SOCKET: socket },
+        });
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => {
+          text += d;
+        });
+        child.on('exit', () => resolve(text));
+        child.on('error', reject);
+        child.stdin.write('/app/releases/service-z.js\n');
+      });
+      expect(parseControlAnswer(out)).toEqual({
+        ok: true,
+        got: { cmd: 'reload', file: '/app/releases/service-z.js' },
+      });
+    } finally {
+      server.close();
+    }
+  }, 15_000);
 
   it('ships a reload client that node runs as it is: path on stdin, one answer line out', async () => {
     const socket = join(mkdtempSync(join(tmpdir(), 'esteps-control-')), 'control.sock');

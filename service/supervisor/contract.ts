@@ -47,6 +47,14 @@ export const versionVariable = 'SERVICE_VERSION';
 /** Default path of the supervisor's control socket; env SUPERVISOR_SOCKET overrides it. */
 export const defaultSocketPath = '/tmp/esteps-supervisor.sock';
 
+/** The environment variable that moves the supervisor's control socket. */
+export const socketVariable = 'SUPERVISOR_SOCKET';
+
+/** Where the supervisor's control socket is, given the container's environment. */
+export function supervisorSocketPath(env: Readonly<Record<string, string | undefined>>): string {
+  return env[socketVariable] || defaultSocketPath;
+}
+
 /** How long a reload may take, as both sides bound it. */
 export const reloadTimeoutMs = 60_000;
 
@@ -148,7 +156,13 @@ export function sendControl(
  * `writeMs`; a write that fails answers `{ok: false, writeFailed: true, error}` and asks for
  * nothing.
  */
-export function reloadClientScript(socketPath: string): string {
+export function reloadClientScript(socketPath?: string): string {
+  // Without a path, the client finds the socket where the supervisor does: from the
+  // container's environment (an exec inherits it), so a stack that moves the socket is served.
+  const socket =
+    socketPath === undefined
+      ? `process.env[${JSON.stringify(socketVariable)}]||${JSON.stringify(defaultSocketPath)}`
+      : JSON.stringify(socketPath);
   return [
     `const send=${sendControl.toString()};`,
     "let b='';process.stdin.setEncoding('utf8');",
@@ -160,7 +174,7 @@ export function reloadClientScript(socketPath: string): string {
     "const t=Date.now(),fs=require('fs'),tmp=file+'.'+process.pid+'.tmp';",
     "try{fs.writeFileSync(tmp,Buffer.from(r.data,'base64'),{mode:0o644});fs.renameSync(tmp,file);}",
     "catch(e){return say({ok:false,writeFailed:true,error:String(e&&e.message),output:''});}w=Date.now()-t;}",
-    `send(require('net'),${JSON.stringify(socketPath)},{cmd:'reload',file},${reloadTimeoutMs})`,
+    `send(require('net'),${socket},{cmd:'reload',file},${reloadTimeoutMs})`,
     '.then((a)=>say(w===undefined?a:{...a,writeMs:w}));});',
   ].join('');
 }

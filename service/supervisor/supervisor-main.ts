@@ -12,7 +12,12 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { resolve } from 'node:path';
-import { type ControlAnswer, defaultSocketPath, reloadTimeoutMs, sendControl } from './contract.js';
+import {
+  type ControlAnswer,
+  reloadTimeoutMs,
+  sendControl,
+  supervisorSocketPath,
+} from './contract.js';
 import { serveControl } from './control.js';
 import { describeError, log } from './log.js';
 import { runStandby, standbyVariable } from './standby.js';
@@ -75,7 +80,7 @@ async function client(args: string[], socketPath: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(answer)}\n`, () => process.exit(answer.ok ? 0 : 1));
 }
 
-const socketPath = process.env.SUPERVISOR_SOCKET || defaultSocketPath;
+const socketPath = supervisorSocketPath(process.env);
 const args = process.argv.slice(2);
 if (cluster.isWorker && process.env[standbyVariable] === '1') runStandby();
 else if (args.length === 0) void run(process.env, socketPath);
