@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CommandContext, CommandResult, RunAction } from './command.js';
 import { commands } from './commands/index.js';
 import { withGlobalProjectOptions } from './commands/project-options.js';
-import { EstepsError, toEstepsError } from './errors.js';
+import { EstepsError, exitCodes, toEstepsError } from './errors.js';
 import { packageVersion } from './package-root.js';
 import { createProgress } from './ui/progress.js';
 
@@ -48,7 +48,7 @@ const run: RunAction =
         }),
         json,
       );
-      process.exitCode = 2;
+      process.exitCode = exitCodes.USAGE;
       return;
     }
     const progress = createProgress({ stream: process.stderr, color: !process.env.NO_COLOR });
@@ -165,7 +165,7 @@ try {
         true,
       );
     }
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    process.exitCode = err.exitCode === 0 ? exitCodes.OK : exitCodes.USAGE;
   } else {
     const error = toEstepsError(err);
     printError(error, process.argv.includes('--json'));

@@ -165,7 +165,7 @@ async function applyOperation(
         Name: op.name,
         Driver: stack.networks[op.network]?.driver ?? 'bridge',
         CheckDuplicate: true,
-        Labels: { ...projectLabels, 'com.esteps.network': op.network },
+        Labels: { ...projectLabels, [labels.network]: op.network },
       });
       return;
     case 'create-volume':

@@ -11,6 +11,8 @@ export const labels = {
   service: 'com.esteps.service',
   /** Replica number, from 1. */
   replica: 'com.esteps.replica',
+  /** On a network: the stack's name of it (`appmesh`), its engine name being `<project>_appmesh`. */
+  network: 'com.esteps.network',
   /** Hash of the service's effective configuration: a change means recreate. */
   configHash: 'com.esteps.config-hash',
   /**
