@@ -1,5 +1,6 @@
 import { baseImages } from '../../stacks/model/base-image-args.js';
 import type { ResolvedStack } from '../../stacks/model/model.js';
+import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { applyPlan, type EarlyOperation, startEarly } from './apply.js';
 import type { BuildContext } from './build-context.js';
@@ -117,12 +118,38 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
     }
   }
   await applyPlan({ ...apply, plan, ...(early && { early }) });
-  return {
-    plan,
-    containers: plan.changed
-      ? await listProjectContainers(engine.docker, stack.project)
-      : planned.observed.containers,
-  };
+  if (!plan.changed) return { plan, containers: planned.observed.containers };
+  const containers = await listProjectContainers(engine.docker, stack.project);
+  const missing = missingContainers(stack, containers);
+  if (missing.length > 0) {
+    throw new EstepsError(
+      'CONTAINER_EXITED',
+      `Project ${stack.project} is not up: ${missing.join(', ')} went away while esteps up ran.`,
+      {
+        hint: 'Something outside esteps removed or stopped it (docker rm, docker stop); run esteps up again.',
+        details: { containers: missing },
+      },
+    );
+  }
+  return { plan, containers };
+}
+
+/**
+ * The stack's containers that are not there or not running once `up` applied its plan: `up`
+ * never reports up what is not (a container removed by hand while it waited for another).
+ */
+export function missingContainers(
+  stack: ResolvedStack,
+  containers: readonly ObservedContainer[],
+): string[] {
+  return stack.services.flatMap((s) =>
+    Array.from({ length: s.replicas }, (_, i) => containerName(stack.project, s.name, i + 1)).filter(
+      (name) => {
+        const found = containers.find((c) => c.name === name);
+        return !found || (found.state !== 'running' && s.restart !== 'no');
+      },
+    ),
+  );
 }
 
 /**

@@ -34,6 +34,14 @@ export const labels = {
    * the engine reports as the volume's is that volume (secrets/local-volume-read.ts).
    */
   volumeId: 'com.esteps.volume-id',
+  /**
+   * On a project's lock (a container `esteps-lock.<project>`, never started, on the engine
+   * the project runs on): the project it locks. Not the project label: `down` removes what
+   * carries that, and `up` plans away the project's stray containers.
+   */
+  lock: 'com.esteps.lock',
+  /** On a project's lock: who holds it, as JSON (command, pid, host, heartbeat interval). */
+  lockHolder: 'com.esteps.lock-holder',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */
