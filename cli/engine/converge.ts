@@ -28,6 +28,8 @@ export interface ConvergePlanInput {
    * @default no secrets
    */
   readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
+  /** The stack file (see PlanInput.stackFile). @default not checked, not labelled */
+  readonly stackFile?: string;
   readonly progress: Progress;
 }
 
@@ -38,6 +40,7 @@ export interface ConvergePlan {
   readonly observed: ObservedState;
   readonly contexts: Readonly<Record<string, BuildContext>>;
   readonly digests: Readonly<Record<string, string>>;
+  readonly stackFile?: string;
 }
 
 export interface ConvergeApplyInput {
@@ -78,8 +81,9 @@ export async function planConverge(input: ConvergePlanInput): Promise<ConvergePl
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
   const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
   const secretRevisions = (await input.secrets?.(true)) ?? {};
-  const plan = planStack({ stack, observed, contextDigests: digests, secretRevisions });
-  return { plan, observed, contexts, digests };
+  const { stackFile } = input;
+  const plan = planStack({ stack, observed, contextDigests: digests, secretRevisions, stackFile });
+  return { plan, observed, contexts, digests, ...(stackFile !== undefined && { stackFile }) };
 }
 
 /**
@@ -94,6 +98,7 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
     stack,
     contexts: planned.contexts,
     version: input.version,
+    ...(planned.stackFile !== undefined && { stackFile: planned.stackFile }),
     progress,
     ...(input.signal && { signal: input.signal }),
   };
@@ -111,6 +116,7 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
         observed: planned.observed,
         contextDigests: planned.digests,
         secretRevisions,
+        stackFile: planned.stackFile,
       });
     } catch (err) {
       await Promise.allSettled([...early.values()].map((e) => e.done));
@@ -143,12 +149,12 @@ export function missingContainers(
   containers: readonly ObservedContainer[],
 ): string[] {
   return stack.services.flatMap((s) =>
-    Array.from({ length: s.replicas }, (_, i) => containerName(stack.project, s.name, i + 1)).filter(
-      (name) => {
-        const found = containers.find((c) => c.name === name);
-        return !found || (found.state !== 'running' && s.restart !== 'no');
-      },
-    ),
+    Array.from({ length: s.replicas }, (_, i) =>
+      containerName(stack.project, s.name, i + 1),
+    ).filter((name) => {
+      const found = containers.find((c) => c.name === name);
+      return !found || (found.state !== 'running' && s.restart !== 'no');
+    }),
   );
 }
 

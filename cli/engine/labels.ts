@@ -7,6 +7,11 @@ export const labels = {
   project: 'com.esteps.project',
   /** Stack definition the project was brought up from. */
   stack: 'com.esteps.stack',
+  /**
+   * Which stack file made the resource: its real path, or `builtin:<name>` for a stack that
+   * ships with esteps. `up` refuses a project whose containers another stack file made.
+   */
+  stackFile: 'com.esteps.stack-file',
   /** Service name within the stack. */
   service: 'com.esteps.service',
   /** Replica number, from 1. */

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { bothInOrder } from '../both-in-order.js';
 import { EstepsError } from '../errors.js';
 import { loadProject, type Project } from '../project/load-project.js';
@@ -80,6 +81,10 @@ export async function projectFacts(project: Project): Promise<ProjectFacts> {
     name: project.name,
     dir: project.dir,
     legacySecrets: await readLegacySecrets(project.legacySecretsFile, project.resolved.secrets),
+    stackFile: project.builtIn
+      ? `builtin:${project.builtIn}`
+      : // The same file through a symbolic link is the same stack.
+        await realpath(project.file).catch(() => project.file),
   };
 }
 

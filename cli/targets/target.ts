@@ -42,6 +42,11 @@ export interface ProjectFacts {
   readonly dir: string;
   /** Secrets an older esteps kept in `.esteps/<project>/secrets.env`, by name; imported once. */
   readonly legacySecrets: Readonly<Record<string, string>>;
+  /**
+   * Which stack file this is: its real path, or `builtin:<name>`. Recorded on what `up`
+   * creates; a project another stack file made is refused. @default not recorded or checked
+   */
+  readonly stackFile?: string;
 }
 
 export interface PlanRequest extends TargetCall {

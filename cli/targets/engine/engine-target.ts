@@ -70,6 +70,7 @@ export function engineTarget(options: TargetOptions): Target {
         stack,
         contexts: request.contexts,
         secrets,
+        ...(request.project.stackFile !== undefined && { stackFile: request.project.stackFile }),
         progress: request.progress,
       });
       const planned: PlannedUp = {
