@@ -5,6 +5,7 @@ import { withGlobalProjectOptions } from './commands/project-options.js';
 import { EstepsError, exitCodes, toEstepsError } from './errors.js';
 import { packageVersion } from './package-root.js';
 import { createProgress } from './ui/progress.js';
+import { unlessStalled } from './unless-stalled.js';
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
@@ -63,7 +64,11 @@ const run: RunAction =
       ...(engineContext !== undefined && { engineContext }),
     };
     try {
-      const result = await fn(ctx, options as never, command.args);
+      // A command that waits on something that can never finish ends as an error, not as
+      // Node's silent exit 13 (see unless-stalled.ts).
+      const result = await unlessStalled(fn(ctx, options as never, command.args), stalledCommand, {
+        last: true,
+      });
       progress.stop();
       printResult(result, json);
       process.exitCode = result.exitCode ?? 0;
@@ -76,7 +81,19 @@ const run: RunAction =
     // Interrupted (Ctrl-C, or stdout closed) and done cleaning up: end now, even when something
     // the command ran (a stack's own smoke check, say) still holds a timer or a socket.
     if (interrupt.signal.aborted) process.exit();
+    // Done: what the command abandoned (a smoke check past its timeout) does not keep it alive.
+    setTimeout(() => process.exit(), 500).unref();
   };
+
+function stalledCommand(): EstepsError {
+  return new EstepsError(
+    'INTERNAL',
+    'The command stopped making progress: it waits on something that can never finish.',
+    {
+      hint: 'This is a bug in esteps or in code of the stack it ran; rerun with ESTEPS_DEBUG=1 and report it.',
+    },
+  );
+}
 
 /**
  * The first option given with an empty value (`-p "$UNSET"`), before the command or after it:
@@ -149,9 +166,9 @@ withGlobalProjectOptions(program);
 
 for (const register of commands) register(program, run);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+// Not a top-level await: a process whose top-level await never settles ends with exit code 13,
+// which is SECRET_MISMATCH's.
+program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // Help and version exit 0; usage errors were already printed by commander, but not with
     // --json: then stdout carries the one JSON document and stderr the same sentence.
@@ -171,4 +188,4 @@ try {
     printError(error, process.argv.includes('--json'));
     process.exitCode = error.exitCode;
   }
-}
+});

@@ -4,8 +4,6 @@
  * container that crashes during start-up ends in CONTAINER_EXITED with its exit code and
  * last log lines.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
@@ -43,10 +41,17 @@ afterAll(async () => {
 describe('esteps up, side by side and when things go wrong', () => {
   it('refuses a second up on the same project while the first runs (LOCKED)', async () => {
     const first = a.cli(['up', '--json']);
-    // The first run takes the lock once it has loaded the stack, before bundling.
-    const lock = join(a.dir, '.esteps', a.project, 'lock');
-    for (let i = 0; i < 300 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(existsSync(lock)).toBe(true);
+    // The first run takes the lock (on the engine) once it has loaded the stack, before bundling.
+    const { docker } = await testEngine();
+    const locked = async () =>
+      (
+        await docker.listContainers({
+          all: true,
+          filters: { label: [`${labels.lock}=${a.project}`] },
+        })
+      ).length > 0;
+    for (let i = 0; i < 600 && !(await locked()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await locked()).toBe(true);
     const second = await a.cli(['up', '--json']);
     expect(second.exitCode, JSON.stringify(second.json)).toBe(11);
     expect(second.json).toMatchObject({ ok: false, error: { code: 'LOCKED' } });

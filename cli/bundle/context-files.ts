@@ -15,10 +15,10 @@ export interface ContextFile {
 }
 
 /**
- * esteps' own state beside a stack file (`.esteps/<project>/`: generated secrets, the lock
- * of a running command) is never part of a build context, `.dockerignore` or not: it would
- * put secrets into the engine's build, and the lock file, new at every command, would
- * change the context and rebuild the image at every `up`.
+ * esteps' own state beside a stack file (`.esteps/<project>/`: an older esteps' generated
+ * secrets, and its lock file, new at every command) is never part of a build context,
+ * `.dockerignore` or not: it would put secrets into the engine's build, and change the
+ * context at every command.
  */
 const stateFolder = '.esteps/';
 

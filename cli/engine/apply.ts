@@ -28,6 +28,8 @@ export interface ApplyInput {
   readonly contexts: Readonly<Record<string, BuildContext>>;
   /** esteps' version, for the version label. */
   readonly version: string;
+  /** The stack file, for the label that records it on what `up` creates. @default none */
+  readonly stackFile?: string;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
   /** Operations already under way (`startEarly`): awaited where the plan lists them, not run again. */
@@ -158,7 +160,11 @@ async function applyOperation(
   update: (text: string) => void = (text) => input.progress.update(text),
 ): Promise<void> {
   const { docker, stack } = input;
-  const projectLabels = { [labels.project]: stack.project, [labels.stack]: stack.name };
+  const projectLabels = {
+    [labels.project]: stack.project,
+    [labels.stack]: stack.name,
+    ...(input.stackFile !== undefined && { [labels.stackFile]: input.stackFile }),
+  };
   switch (op.kind) {
     case 'create-network':
       await docker.createNetwork({
@@ -245,6 +251,7 @@ async function createAndStart(
     containerCreateOptions({
       project: stack.project,
       stack: stack.name,
+      ...(input.stackFile !== undefined && { stackFile: input.stackFile }),
       service: s,
       replica,
       configHash,

@@ -7,6 +7,8 @@ import { containerName, networkName, secretFilesVolumeName, volumeName } from '.
 export interface ContainerSpecInput {
   readonly project: string;
   readonly stack: string;
+  /** The stack file that makes it (`com.esteps.stack-file`). @default not labelled */
+  readonly stackFile?: string;
   readonly service: ResolvedService;
   readonly replica: number;
   readonly configHash: string;
@@ -37,6 +39,7 @@ export function containerCreateOptions(input: ContainerSpecInput): Docker.Contai
       ...service.labels,
       [labels.project]: project,
       [labels.stack]: input.stack,
+      ...(input.stackFile !== undefined && { [labels.stackFile]: input.stackFile }),
       [labels.service]: service.name,
       [labels.replica]: String(replica),
       [labels.configHash]: input.configHash,

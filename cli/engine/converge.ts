@@ -1,5 +1,6 @@
 import { baseImages } from '../../stacks/model/base-image-args.js';
 import type { ResolvedStack } from '../../stacks/model/model.js';
+import { EstepsError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { applyPlan, type EarlyOperation, startEarly } from './apply.js';
 import type { BuildContext } from './build-context.js';
@@ -27,6 +28,8 @@ export interface ConvergePlanInput {
    * @default no secrets
    */
   readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
+  /** The stack file (see PlanInput.stackFile). @default not checked, not labelled */
+  readonly stackFile?: string;
   readonly progress: Progress;
 }
 
@@ -37,6 +40,7 @@ export interface ConvergePlan {
   readonly observed: ObservedState;
   readonly contexts: Readonly<Record<string, BuildContext>>;
   readonly digests: Readonly<Record<string, string>>;
+  readonly stackFile?: string;
 }
 
 export interface ConvergeApplyInput {
@@ -77,8 +81,9 @@ export async function planConverge(input: ConvergePlanInput): Promise<ConvergePl
   const digests = Object.fromEntries(Object.entries(contexts).map(([k, c]) => [k, c.digest]));
   const observed = await probeEnvoyImages(engine, stack, seen, digests, progress);
   const secretRevisions = (await input.secrets?.(true)) ?? {};
-  const plan = planStack({ stack, observed, contextDigests: digests, secretRevisions });
-  return { plan, observed, contexts, digests };
+  const { stackFile } = input;
+  const plan = planStack({ stack, observed, contextDigests: digests, secretRevisions, stackFile });
+  return { plan, observed, contexts, digests, ...(stackFile !== undefined && { stackFile }) };
 }
 
 /**
@@ -93,6 +98,7 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
     stack,
     contexts: planned.contexts,
     version: input.version,
+    ...(planned.stackFile !== undefined && { stackFile: planned.stackFile }),
     progress,
     ...(input.signal && { signal: input.signal }),
   };
@@ -110,6 +116,7 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
         observed: planned.observed,
         contextDigests: planned.digests,
         secretRevisions,
+        stackFile: planned.stackFile,
       });
     } catch (err) {
       await Promise.allSettled([...early.values()].map((e) => e.done));
@@ -117,12 +124,38 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
     }
   }
   await applyPlan({ ...apply, plan, ...(early && { early }) });
-  return {
-    plan,
-    containers: plan.changed
-      ? await listProjectContainers(engine.docker, stack.project)
-      : planned.observed.containers,
-  };
+  if (!plan.changed) return { plan, containers: planned.observed.containers };
+  const containers = await listProjectContainers(engine.docker, stack.project);
+  const missing = missingContainers(stack, containers);
+  if (missing.length > 0) {
+    throw new EstepsError(
+      'CONTAINER_EXITED',
+      `Project ${stack.project} is not up: ${missing.join(', ')} went away while esteps up ran.`,
+      {
+        hint: 'Something outside esteps removed or stopped it (docker rm, docker stop); run esteps up again.',
+        details: { containers: missing },
+      },
+    );
+  }
+  return { plan, containers };
+}
+
+/**
+ * The stack's containers that are not there or not running once `up` applied its plan: `up`
+ * never reports up what is not (a container removed by hand while it waited for another).
+ */
+export function missingContainers(
+  stack: ResolvedStack,
+  containers: readonly ObservedContainer[],
+): string[] {
+  return stack.services.flatMap((s) =>
+    Array.from({ length: s.replicas }, (_, i) =>
+      containerName(stack.project, s.name, i + 1),
+    ).filter((name) => {
+      const found = containers.find((c) => c.name === name);
+      return !found || (found.state !== 'running' && s.restart !== 'no');
+    }),
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ export function toObservedContainer(info: ContainerInspectInfo): ObservedContain
     service: l[labels.service] ?? '',
     replica: Number(l[labels.replica] ?? 0),
     configHash: l[labels.configHash],
+    ...(l[labels.stackFile] !== undefined && { stackFile: l[labels.stackFile] }),
     imageId: info.Image,
     imageRef: info.Config.Image,
     state: info.State.Status as ContainerState,

@@ -7,6 +7,11 @@ export const labels = {
   project: 'com.esteps.project',
   /** Stack definition the project was brought up from. */
   stack: 'com.esteps.stack',
+  /**
+   * Which stack file made the resource: its real path, or `builtin:<name>` for a stack that
+   * ships with esteps. `up` refuses a project whose containers another stack file made.
+   */
+  stackFile: 'com.esteps.stack-file',
   /** Service name within the stack. */
   service: 'com.esteps.service',
   /** Replica number, from 1. */
@@ -36,6 +41,14 @@ export const labels = {
    * the engine reports as the volume's is that volume (secrets/local-volume-read.ts).
    */
   volumeId: 'com.esteps.volume-id',
+  /**
+   * On a project's lock (a container `esteps-lock.<project>`, never started, on the engine
+   * the project runs on): the project it locks. Not the project label: `down` removes what
+   * carries that, and `up` plans away the project's stray containers.
+   */
+  lock: 'com.esteps.lock',
+  /** On a project's lock: who holds it, as JSON (command, pid, host, heartbeat interval). */
+  lockHolder: 'com.esteps.lock-holder',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */

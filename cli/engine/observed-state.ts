@@ -29,6 +29,8 @@ export interface ObservedContainer {
   readonly name: string;
   readonly service: string;
   readonly replica: number;
+  /** The stack file that made it (its `com.esteps.stack-file` label); undefined before the label. */
+  readonly stackFile?: string;
   /** The `com.esteps.config-hash` label; undefined on containers esteps did not label. */
   readonly configHash: string | undefined;
   /** The image ID the container runs (sha256:...). */

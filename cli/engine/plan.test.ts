@@ -297,6 +297,42 @@ describe('names the project does not own', () => {
   });
 });
 
+describe('a project another stack file made', () => {
+  const mine = '/home/me/app/esteps.stack.ts';
+  const theirs = '/home/me/other/esteps.stack.ts';
+  const made = (stackFile?: string) =>
+    upState({
+      containers: [container(postgres, { stackFile }), container(usersvc, { stackFile })],
+    });
+
+  it('refuses it before any operation, with the ways out', () => {
+    expect(() =>
+      planStack({ stack, observed: made(theirs), contextDigests: digests, stackFile: mine }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'NAME_CONFLICT',
+        message: `Project demo was brought up from another stack file, ${theirs} (containers demo-postgres-1, demo-usersvc-1), not ${mine}. Nothing was changed.`,
+        hint: 'Give this stack a project of its own (-p NAME, or ESTEPS_PROJECT in its .env); or, if this is the same project moved or copied, remove the running one first (esteps down -p demo; its volumes, the data, stay), then run esteps up here.',
+      }),
+    );
+    expect(() =>
+      planStack({
+        stack,
+        observed: made('builtin:step1'),
+        contextDigests: digests,
+        stackFile: mine,
+      }),
+    ).toThrow(/from another stack file, the built-in stack step1 \(containers/);
+  });
+
+  it('goes on for its own stack file, and for containers made before the record', () => {
+    for (const observed of [made(mine), made(undefined)]) {
+      const planned = planStack({ stack, observed, contextDigests: digests, stackFile: mine });
+      expect(planned.changed).toBe(false);
+    }
+  });
+});
+
 describe('operation dependencies', () => {
   it('lets the image build while postgres starts, and usersvc wait for both', () => {
     const result = planStack({ stack, observed: empty, contextDigests: digests });

@@ -4,7 +4,12 @@ import { buildHash, configHash } from './config-hash.js';
 import { labels } from './labels.js';
 import { containerName, networkName, volumeName } from './names.js';
 import type { ObservedContainer, ObservedState } from './observed-state.js';
-import { nameConflict, nameConflicts } from './plan-conflicts.js';
+import {
+  nameConflict,
+  nameConflicts,
+  otherStackFiles,
+  stackFileConflict,
+} from './plan-conflicts.js';
 import { edgesWithoutEnvoy, envoyMissing } from './plan-envoy.js';
 import { dataVolumeSecretsLabel } from './secrets/secret-markers.js';
 
@@ -101,13 +106,18 @@ export interface PlanInput {
   readonly contextDigests: Readonly<Record<string, string>>;
   /** Revision (hash, never the value) of each secret by name. @default {} */
   readonly secretRevisions?: Readonly<Record<string, string>>;
+  /**
+   * The stack file this `up` runs (`com.esteps.stack-file`): the project's containers made
+   * from another are refused. @default not checked
+   */
+  readonly stackFile?: string;
 }
 
 /**
  * Every operation `up` performs, each with its cause. Throws, before any operation,
  * ENVOY_MISSING when an edge's Envoy image is known to hold no Envoy (plan-envoy.ts), and
- * NAME_CONFLICT when the project's names are taken by resources it does not own
- * (plan-conflicts.ts).
+ * NAME_CONFLICT when the project's names are taken by resources it does not own, or its
+ * containers were made from another stack file (plan-conflicts.ts).
  */
 export function planStack(input: PlanInput): Plan {
   const { stack, observed } = input;
@@ -115,6 +125,8 @@ export function planStack(input: PlanInput): Plan {
   if (withoutEnvoy.length > 0) throw envoyMissing(withoutEnvoy);
   const conflicts = nameConflicts(observed);
   if (conflicts.length > 0) throw nameConflict(stack.project, conflicts);
+  const others = otherStackFiles(observed, input.stackFile);
+  if (others.length > 0) throw stackFileConflict(stack.project, input.stackFile!, others);
   const ops: Operation[] = [
     ...planNetworks(stack, observed),
     ...planVolumes(stack, observed, input.secretRevisions ?? {}),

@@ -1,6 +1,6 @@
 import type { Removed, TargetKind } from '../targets/target.js';
 import type { OperationContext } from './context.js';
-import { openProject, type ProjectInput, projectFacts } from './project-input.js';
+import { lockProject, openProject, type ProjectInput, projectFacts } from './project-input.js';
 
 export interface DownInput extends ProjectInput {
   /** Also remove the project's volumes (its data) and the images `up` built. @default false */
@@ -18,7 +18,7 @@ export interface DownOutcome {
 export async function down(ctx: OperationContext, input: DownInput): Promise<DownOutcome> {
   await using opened = await openProject(ctx, input);
   const { project, target } = opened;
-  await using _lock = await target.lock(await projectFacts(project), 'down');
+  await using _lock = await lockProject(ctx, target, await projectFacts(project), 'down');
   const volumes = input.volumes ?? false;
   const removed = await target.remove(project.name, {
     volumes,

@@ -8,6 +8,7 @@ import { hotpatchableServices, sourceRebase } from '../project/hotpatch-project.
 import type { PatchedService } from '../targets/target.js';
 import type { OperationContext } from './context.js';
 import {
+  lockProject,
   type OpenedProject,
   openProject,
   type ProjectInput,
@@ -76,7 +77,7 @@ export async function patchProject(
   const { project, target } = opened;
   const services = hotpatchableServices(project, input.services);
   const rebase = sourceRebase(project, absoluteSource(ctx.cwd, input.source));
-  await using _lock = await target.lock(await projectFacts(project), 'hotpatch');
+  await using _lock = await lockProject(ctx, target, await projectFacts(project), 'hotpatch');
   const outcome = await target
     .hotpatch({
       stack: project.resolved,

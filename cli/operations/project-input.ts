@@ -1,9 +1,10 @@
+import { realpath } from 'node:fs/promises';
 import { bothInOrder } from '../both-in-order.js';
 import { EstepsError } from '../errors.js';
 import { loadProject, type Project } from '../project/load-project.js';
 import { readLegacySecrets } from '../project/secrets-file.js';
 import { openTarget } from '../targets/open-target.js';
-import type { ProjectFacts, Target, TargetKind } from '../targets/target.js';
+import type { ProjectFacts, ProjectLock, Target, TargetKind } from '../targets/target.js';
 import type { OperationContext } from './context.js';
 
 /** Which stack, which project, where: what every operation on a project takes. */
@@ -80,5 +81,26 @@ export async function projectFacts(project: Project): Promise<ProjectFacts> {
     name: project.name,
     dir: project.dir,
     legacySecrets: await readLegacySecrets(project.legacySecretsFile, project.resolved.secrets),
+    stackFile: project.builtIn
+      ? `builtin:${project.builtIn}`
+      : // The same file through a symbolic link is the same stack.
+        await realpath(project.file).catch(() => project.file),
   };
+}
+
+/**
+ * Takes the project's lock on its target for `command` (LOCKED while another command holds
+ * it), saying so when it was taken over from a holder that is gone.
+ */
+export async function lockProject(
+  ctx: OperationContext,
+  target: Target,
+  facts: ProjectFacts,
+  command: string,
+): Promise<ProjectLock> {
+  const lock = await target.lock(facts, command);
+  if (lock.tookOver) {
+    ctx.progress.info(`Took over the lock of project ${facts.name} from ${lock.tookOver}.`);
+  }
+  return lock;
 }

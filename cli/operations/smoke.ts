@@ -1,4 +1,4 @@
-import type { ResolvedService, SmokeContext } from '../../stacks/model/model.js';
+import type { ResolvedService, ResolvedSmoke, SmokeContext } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import { formatChecks } from '../smoke/format-checks.js';
 import { probeCheck, runSmoke, type SmokeCheck } from '../smoke/run-smoke.js';
@@ -28,7 +28,7 @@ export async function smoke(ctx: OperationContext, input: ProjectInput): Promise
   const targets = smokeTargets(stack.name, stack.smoke, stack.services);
   const checks: SmokeCheck[] = [];
   let first: { url: string; replica: string } | undefined;
-  for (const { service, checks: run } of targets) {
+  for (const { service, checks: run, timeoutMs } of targets) {
     const address = (await target.addresses(stack, service))[0];
     if (!address) {
       const port = service.envoy ? 'its Envoy listener port' : 'its probe port';
@@ -42,6 +42,7 @@ export async function smoke(ctx: OperationContext, input: ProjectInput): Promise
       ...(await runSmoke({
         baseUrl: address.baseUrl,
         checks: run,
+        timeoutMs,
         signal: ctx.signal,
         onCheck: (c) =>
           ctx.progress.update(`smoke ${address.baseUrl}: ${c.name} ${c.ok ? 'ok' : 'FAILED'}`),
@@ -72,15 +73,26 @@ export async function smoke(ctx: OperationContext, input: ProjectInput): Promise
 
 type Checks = (t: SmokeContext) => Promise<void>;
 
-/** The stack's checks and the service they go to; else each probed service's probe. */
+/**
+ * The stack's checks and the service they go to; else each probed service's probe, bounded
+ * by the probe's own timeout.
+ */
 function smokeTargets(
   stackName: string,
-  smoke: { readonly service: string; readonly checks: Checks } | undefined,
+  smoke: ResolvedSmoke | undefined,
   services: readonly ResolvedService[],
-): { service: ResolvedService; checks: Checks }[] {
+): { service: ResolvedService; checks: Checks; timeoutMs: number }[] {
   const targets = smoke
-    ? [{ service: services.find((s) => s.name === smoke.service)!, checks: smoke.checks }]
-    : services.filter((s) => s.httpProbe).map((s) => ({ service: s, checks: probeCheck(s) }));
+    ? [
+        {
+          service: services.find((s) => s.name === smoke.service)!,
+          checks: smoke.checks,
+          timeoutMs: smoke.timeoutMs,
+        },
+      ]
+    : services
+        .filter((s) => s.httpProbe)
+        .map((s) => ({ service: s, checks: probeCheck(s), timeoutMs: s.httpProbe!.timeoutMs }));
   if (targets.length === 0) {
     throw new EstepsError(
       'USAGE',

@@ -11,7 +11,7 @@ import type {
   TargetKind,
 } from '../targets/target.js';
 import type { OperationContext } from './context.js';
-import { openProject, type ProjectInput, projectFacts } from './project-input.js';
+import { lockProject, openProject, type ProjectInput, projectFacts } from './project-input.js';
 import { checkScale } from './scale.js';
 
 export interface UpInput extends ProjectInput {
@@ -68,7 +68,7 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
   const scale = checkScale(stack, input.scale ?? {});
   const dryRun = input.dryRun ?? false;
   const facts = await projectFacts(project);
-  await using _lock = dryRun ? undefined : await target.lock(facts, 'up');
+  await using _lock = dryRun ? undefined : await lockProject(ctx, target, facts, 'up');
   const call = { progress: ctx.progress, signal: ctx.signal };
   const run = async () => {
     const planned = await target.plan({

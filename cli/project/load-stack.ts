@@ -19,6 +19,7 @@ import { type BuildCache, buildCache, cacheKey, cacheRoot } from '../bundle/buil
 import { loadEsbuild } from '../bundle/load-esbuild.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
+import { unlessStalled } from '../unless-stalled.js';
 import { mapStackTrace } from './map-stack-trace.js';
 
 export interface LoadStackOptions {
@@ -95,8 +96,11 @@ function estepsApi(): Plugin {
 async function evaluate(module: string, show: string): Promise<StackSpec> {
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
+    exports = (await unlessStalled(import(pathToFileURL(module).href), () =>
+      neverSettles(show),
+    )) as Record<string, unknown>;
   } catch (err) {
+    if (err instanceof EstepsError) throw err;
     if (isStackInvalid(err)) throw invalid(show, err.problems);
     // Where it threw, in the stack's own sources rather than the compiled module.
     throw evaluationFailed(show, err, await mapStackTrace(err, module));
@@ -139,6 +143,14 @@ function compileFailed(show: string, errors: readonly Message[], cause: unknown)
     cause,
     details: { file: show, errors: lines, ...(lines.length > 1 && { output: lines.join('\n') }) },
   });
+}
+
+function neverSettles(show: string): EstepsError {
+  return new EstepsError(
+    'STACK_LOAD_FAILED',
+    `The stack file never finishes loading: ${show} awaits something at its top level that never settles.`,
+    { hint: `Find the top-level await in ${show} (or a file it imports) and make it end.` },
+  );
 }
 
 function evaluationFailed(show: string, err: unknown, stack: string | undefined): EstepsError {

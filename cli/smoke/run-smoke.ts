@@ -19,28 +19,44 @@ export interface RunSmokeOptions {
   readonly checks: (t: SmokeContext) => Promise<void>;
   /** Per-request bound. @default 5000 */
   readonly requestTimeoutMs?: number;
+  /**
+   * The bound on each check, on the checks' own code between two checks, and on each
+   * cleanup (the stack's `smoke.timeoutMs`). @default 30000
+   */
+  readonly timeoutMs?: number;
   /** Called as each check ends (progress). */
   readonly onCheck?: (check: SmokeCheck) => void;
-  /** Aborted on Ctrl-C: no further check runs; cleanup still does. */
+  /** Aborted on Ctrl-C: the running check ends, no further check runs; cleanup still does. */
   readonly signal?: AbortSignal;
 }
+
+/** The name under which a failure of the checks' own code (outside `t.check`) is reported. */
+export const checksCodeName = 'checks (outside t.check)';
 
 /**
  * Runs a stack's smoke checks over real HTTP against a running service: each `t.check`
  * becomes a reported check with its time, and on failure what was expected and received.
- * Cleanup registered with `t.cleanup` runs at the end whatever happened (an interrupted run
- * included). Resolves with every check that ran.
+ * Nothing the stack's code does can hang it or end it with an unexpected error: a check that
+ * takes longer than `timeoutMs` fails as unanswered and the checks go on without it; code
+ * between checks that throws, or neither starts a check nor ends within `timeoutMs`, is one
+ * more failed check. Ctrl-C ends the running check. Cleanup registered with `t.cleanup` runs
+ * at the end whatever happened (an interrupted run included), each bounded by `timeoutMs`.
+ * Resolves with every check that ran.
  */
 export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> {
-  const timeoutMs = options.requestTimeoutMs ?? 5000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const signal = options.signal ?? new AbortController().signal;
   const checks: SmokeCheck[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
-  const request = (method: string, path: string, body?: unknown) =>
-    send(options.baseUrl, method, path, body, timeoutMs);
+  const record = (check: SmokeCheck) => {
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+  const idle = idleWatch(timeoutMs);
   const context: SmokeContext = {
     baseUrl: options.baseUrl,
-    request,
+    request: (method, path, body) => send(options.baseUrl, method, path, body, requestTimeoutMs),
     signal,
     cleanup: (run) => {
       cleanups.push(run);
@@ -48,29 +64,124 @@ export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> 
     check: async (name, expected, run) => {
       if (signal.aborted) return undefined;
       const started = performance.now();
-      let value: Awaited<ReturnType<typeof run>> | undefined;
-      let problem: string | undefined;
-      try {
-        value = await run();
-      } catch (err) {
-        problem = err instanceof Error ? err.message : String(err);
-      }
+      idle.busy();
+      const outcome = await bounded(run, timeoutMs, signal);
+      idle.done(name);
       const durationMs = Math.round(performance.now() - started);
-      const result: SmokeCheck = problem
-        ? { name, ok: false, durationMs, expected, received: problem }
-        : { name, ok: true, durationMs };
-      checks.push(result);
-      options.onCheck?.(result);
-      return problem ? undefined : value;
+      if ('value' in outcome) {
+        record({ name, ok: true, durationMs });
+        return outcome.value;
+      }
+      record({ name, ok: false, durationMs, expected, received: outcome.problem });
+      return undefined;
     },
   };
   try {
-    await options.checks(context);
+    const started = performance.now();
+    const ended = await Promise.race([
+      bounded(() => options.checks(context), undefined, signal),
+      idle.stalled,
+    ]);
+    if ('problem' in ended && !signal.aborted) {
+      record({
+        name: 'stalled' in ended ? stalledName(ended.after) : checksCodeName,
+        ok: false,
+        durationMs: Math.round(performance.now() - started),
+        expected:
+          'stalled' in ended
+            ? `the next t.check, or the end, within ${timeoutMs} ms`
+            : 'the checks to run to their end',
+        received: ended.problem,
+      });
+    }
   } finally {
-    // Whatever a failed or interrupted run left behind: best effort, the checks say what failed.
-    await Promise.all(cleanups.map((run) => run().catch(() => undefined)));
+    idle.stop();
+    // Whatever a failed or interrupted run left behind: best effort, the checks say what
+    // failed. Not ended by Ctrl-C (that is when it matters most), but bounded.
+    await Promise.all(cleanups.map((run) => bounded(run, timeoutMs)));
   }
   return checks;
+}
+
+type Bounded<T> = { readonly value: T } | { readonly problem: string };
+
+/**
+ * `run()`, its error as a `problem`, or a problem when it takes more than `timeoutMs` or
+ * `signal` aborts first. The run itself cannot be stopped: it is abandoned.
+ */
+function bounded<T>(
+  run: () => Promise<T>,
+  timeoutMs: number | undefined,
+  signal?: AbortSignal,
+): Promise<Bounded<T>> {
+  return new Promise((resolve) => {
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => done({ problem: `no result within ${timeoutMs} ms` }), timeoutMs);
+    const onAbort = () => done({ problem: 'interrupted (Ctrl-C)' });
+    const done = (result: Bounded<T>) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve()
+      .then(run)
+      .then(
+        (value) => done({ value }),
+        (err: unknown) => done({ problem: err instanceof Error ? err.message : String(err) }),
+      );
+  });
+}
+
+interface Stalled {
+  readonly stalled: true;
+  /** The last check that ended before the code stalled. */
+  readonly after: string | undefined;
+  readonly problem: string;
+}
+
+function stalledName(after: string | undefined): string {
+  return after === undefined ? 'checks (before the first t.check)' : `checks (after "${after}")`;
+}
+
+/**
+ * Notices the checks' own code stalling: no check running, and none started or the code ended,
+ * for `timeoutMs` (an await that never settles between two checks).
+ */
+function idleWatch(timeoutMs: number) {
+  let running = 0;
+  let after: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let fire: (stall: Stalled) => void = () => undefined;
+  const stalled = new Promise<Stalled>((resolve) => {
+    fire = resolve;
+  });
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => fire({ stalled: true, after, problem: `nothing happened for ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+  };
+  arm();
+  return {
+    stalled,
+    busy() {
+      running += 1;
+      clearTimeout(timer);
+    },
+    done(name: string) {
+      running -= 1;
+      after = name;
+      if (running === 0) arm();
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 async function send(
@@ -115,9 +226,9 @@ export function probeCheck(service: ResolvedService): (t: SmokeContext) => Promi
   return async (t) => {
     await t.check(`${service.name} ready (GET ${probe.path})`, expected, async () => {
       const r = await t.request('GET', probe.path);
-      return probePasses(r.status, r.text, probe.expectJson)
-        ? undefined
-        : `${r.status} ${r.text.slice(0, 200)}`.trim();
+      if (!probePasses(r.status, r.text, probe.expectJson)) {
+        throw new Error(`${r.status} ${r.text.slice(0, 200)}`.trim());
+      }
     });
   };
 }

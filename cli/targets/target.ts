@@ -42,6 +42,11 @@ export interface ProjectFacts {
   readonly dir: string;
   /** Secrets an older esteps kept in `.esteps/<project>/secrets.env`, by name; imported once. */
   readonly legacySecrets: Readonly<Record<string, string>>;
+  /**
+   * Which stack file this is: its real path, or `builtin:<name>`. Recorded on what `up`
+   * creates; a project another stack file made is refused. @default not recorded or checked
+   */
+  readonly stackFile?: string;
 }
 
 export interface PlanRequest extends TargetCall {
@@ -211,6 +216,12 @@ export interface Ejected {
   run(file: string, project: string): string;
 }
 
+/** A project's lock, held until disposed. */
+export interface ProjectLock extends AsyncDisposable {
+  /** Set when the lock was taken over from a holder that is gone: who, and how we know. */
+  readonly tookOver?: string;
+}
+
 export interface Target extends AsyncDisposable {
   readonly kind: TargetKind;
   /** The engine (a Swarm: its manager) this target drives. */
@@ -221,10 +232,11 @@ export interface Target extends AsyncDisposable {
    */
   connect(): Promise<void>;
   /**
-   * Takes the project's lock for a command that changes it (`up`, `down`, `hotpatch`):
+   * Takes the project's lock for a command that changes it (`up`, `down`, `hotpatch`), on
+   * the engine the project runs on (whatever folder or machine the command runs from):
    * LOCKED while another command holds it. Released when disposed.
    */
-  lock(project: ProjectFacts, command: string): Promise<AsyncDisposable>;
+  lock(project: ProjectFacts, command: string): Promise<ProjectLock>;
   /** Observes the project and decides what `up` would do. Changes nothing. */
   plan(request: PlanRequest): Promise<PlannedUp>;
   /** Carries out a plan of this target, waiting until every service is ready. */

@@ -370,6 +370,17 @@ export interface SmokeSpec {
   readonly service: string;
   /** The checks, as code. */
   readonly checks: (t: SmokeContext) => Promise<void>;
+  /**
+   * How long one check (`t.check`), and the checks' own code between two checks, may take
+   * before it fails as unanswered and `esteps smoke` goes on without it; also the bound on
+   * each `t.cleanup`. Whole milliseconds, 1 to 2147483647. @default 30000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** The smoke checks, resolved: their timeout filled in. */
+export interface ResolvedSmoke extends SmokeSpec {
+  readonly timeoutMs: number;
 }
 
 /**
@@ -558,7 +569,7 @@ export interface ResolvedStack {
   /** Bytes of randomness in each secret's generated value, by name (default applied). */
   readonly secretLengths: Readonly<Record<string, number>>;
   /** The smoke checks, or undefined: `esteps smoke` then checks the services' probes. */
-  readonly smoke?: SmokeSpec;
+  readonly smoke?: ResolvedSmoke;
   /**
    * Where each value that is not a literal of the stack came from, by its path in the
    * resolved stack (`services.postgres.image`, `services.usersvc.ports[0].hostPort`,

@@ -60,6 +60,8 @@ const defaults = {
   /** 32 random bytes, base64url: 256 bits. */
   secretLengthBytes: 32,
   tmpfsMode: 0o1777,
+  /** A smoke check's bound (and of the checks' code between checks, and of each cleanup). */
+  smokeTimeoutMs: 30_000,
   /** An Envoy edge's health check: its admin `/ready`, for up to a minute. */
   envoyHealthcheck: { intervalMs: 1000, timeoutMs: 2000, retries: 60, startPeriodMs: 0 },
 } as const;
@@ -154,7 +156,9 @@ export function resolveStack(spec: StackSpec, options: ResolveOptions): Resolved
         secret.lengthBytes ?? defaults.secretLengthBytes,
       ]),
     ),
-    ...(spec.smoke && { smoke: spec.smoke }),
+    ...(spec.smoke && {
+      smoke: { ...spec.smoke, timeoutMs: spec.smoke.timeoutMs ?? defaults.smokeTimeoutMs },
+    }),
     origins,
   };
 }

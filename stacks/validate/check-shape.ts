@@ -180,7 +180,10 @@ export const stackShape: Shape = {
     },
     volumes: { record: { object: {} } },
     secrets: { record: { object: { lengthBytes: 'number' } } },
-    smoke: { object: { service: 'string', checks: 'function' }, required: ['service', 'checks'] },
+    smoke: {
+      object: { service: 'string', checks: 'function', timeoutMs: 'number' },
+      required: ['service', 'checks'],
+    },
   },
   required: ['name', 'services'],
 };

@@ -130,6 +130,27 @@ describe('validateStack: health checks and probes', () => {
   });
 });
 
+describe('validateStack: smoke', () => {
+  it('takes a smoke timeout in whole milliseconds, naming its path', () => {
+    const probed: ServiceSpec = { image: 'a:1', httpProbe: { path: '/', containerPort: 80 } };
+    const smoke = (timeoutMs: unknown) =>
+      problems(
+        stack(
+          { a: probed },
+          { smoke: { service: 'a', checks: async () => undefined, timeoutMs } as never },
+        ),
+      );
+    expect(smoke(5000)).toEqual([]);
+    expect(smoke(0)).toEqual([
+      'smoke.timeoutMs: must be a whole number of milliseconds from 1 to 2147483647, got 0',
+    ]);
+    expect(smoke(1.5)).toEqual([
+      'smoke.timeoutMs: must be a whole number of milliseconds from 1 to 2147483647, got 1.5',
+    ]);
+    expect(smoke('30s')).toEqual(['smoke.timeoutMs: must be a number, got "30s"']);
+  });
+});
+
 describe('validateStack: what the process is given', () => {
   it('refuses a command that names no program, and NUL characters', () => {
     // Engine: "No command specified" (an image without CMD); exec: "": executable file not

@@ -17,7 +17,7 @@ import { checkHostPorts, checkPort } from './check-ports.js';
 import { checkProcess, variablePattern } from './check-process.js';
 import { checkShape, stackShape } from './check-shape.js';
 import { type NameKind, nameProblem, showName } from './names.js';
-import { isWhole, maxTarId, ownerProblem, wholeRule } from './numbers.js';
+import { durationProblem, isWhole, maxTarId, ownerProblem, wholeRule } from './numbers.js';
 import { didYouMean } from './suggest.js';
 
 /**
@@ -287,6 +287,9 @@ function checkSmoke(spec: StackSpec, report: Report) {
   if (typeof smoke.checks !== 'function') {
     report('smoke.checks', 'must be a function: async (t) => { await t.check(...) }');
   }
+  const timeout =
+    typeof smoke.timeoutMs === 'number' ? durationProblem(smoke.timeoutMs, 1) : undefined;
+  if (timeout) report('smoke.timeoutMs', timeout);
 }
 
 function checkImage(path: string, image: ImageSource, report: Report, allowProject: boolean) {

@@ -94,6 +94,8 @@ function ignoreGone(err: unknown): void {
 export async function removeProject(project: string): Promise<void> {
   const { docker } = await testEngine();
   await removeByLabel(docker, labels.project, project);
+  // A lock a killed command left (cli/engine/project-lock.ts).
+  await removeByLabel(docker, labels.lock, project);
   for (const image of projectImages(project)) {
     await docker
       .getImage(image)

@@ -13,12 +13,12 @@ import { applyConverge, type ConvergePlan, planConverge } from '../../engine/con
 import { planSteps } from '../../engine/format-plan.js';
 import { hotpatchServices } from '../../engine/hotpatch-services.js';
 import { listProjectContainers } from '../../engine/observe.js';
+import { lockProject } from '../../engine/project-lock.js';
 import { removeProject } from '../../engine/remove-project.js';
 import { runningReplicas } from '../../engine/running-service.js';
 import { loadProjectSecrets, secretsVolumeName } from '../../engine/secrets/project-secrets.js';
 import { prepareStackSecrets, type SecretsOnEngine } from '../../engine/secrets/stack-secrets.js';
 import { packageVersion } from '../../package-root.js';
-import { acquireProjectLock } from '../../project/project-lock.js';
 import { splitLogTime } from '../log-time.js';
 import { serviceImages } from '../service-images.js';
 import type {
@@ -59,7 +59,7 @@ export function engineTarget(options: TargetOptions): Target {
     connect: async () => {
       await engine();
     },
-    lock: (project, command) => acquireProjectLock(project.dir, project.name, command),
+    lock: async (project, command) => lockProject(await docker(), project.name, command),
 
     async plan(request: PlanRequest): Promise<PlannedUp> {
       const stack = withScale(request.stack, request.scale);
@@ -70,6 +70,7 @@ export function engineTarget(options: TargetOptions): Target {
         stack,
         contexts: request.contexts,
         secrets,
+        ...(request.project.stackFile !== undefined && { stackFile: request.project.stackFile }),
         progress: request.progress,
       });
       const planned: PlannedUp = {

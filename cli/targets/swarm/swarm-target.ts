@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { stackBuildContexts } from '../../engine/build-context.js';
 import { connectEngine, type Engine, engineAddress } from '../../engine/client.js';
+import { lockProject } from '../../engine/project-lock.js';
 import { loadProjectSecrets, readProjectSecrets } from '../../engine/secrets/project-secrets.js';
 import { applySwarmPlan } from '../../engine/swarm/apply-swarm.js';
 import { assertSwarmManager, observeSwarm } from '../../engine/swarm/observe-swarm.js';
@@ -20,7 +21,6 @@ import { readSwarmSettings, type SwarmSettings } from '../../engine/swarm/swarm-
 import { listSwarmTasks, swarmServiceUrls } from '../../engine/swarm/swarm-tasks.js';
 import { EstepsError } from '../../errors.js';
 import { packageVersion } from '../../package-root.js';
-import { acquireProjectLock } from '../../project/project-lock.js';
 import { serviceImages } from '../service-images.js';
 import type {
   AppliedUp,
@@ -186,7 +186,7 @@ export function swarmTarget(options: TargetOptions): Target {
     connect: async () => {
       await connectManager();
     },
-    lock: (project, command) => acquireProjectLock(project.dir, project.name, command),
+    lock: async (project, command) => lockProject(await docker(), project.name, command),
     plan,
     apply,
 
