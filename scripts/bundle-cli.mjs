@@ -4,10 +4,11 @@
 // it runs (yaml, chokidar and the Envoy checker load on first use). Parts of
 // dockerode's dependency tree that esteps never uses, and that weigh most on start-up, are left
 // out: BuildKit sessions and BuildKit's progress decoder (gRPC, protobuf: we use the legacy
-// builder, see shared/ENVIRONMENT.md) and the SSH transport (ssh2: DOCKER_HOST takes unix://
-// and tcp:// here), and tar-fs (dockerode packs a build context folder with it; esteps sends
+// builder, see shared/ENVIRONMENT.md) and docker-modem's SSH transport (one SSH connection per
+// request: esteps has its own, cli/engine/ssh/), and tar-fs (dockerode packs a build context folder with it; esteps sends
 // the engine an archive of its own, cli/engine/tar.ts). esbuild stays external: it ships a
-// native binary.
+// native binary, and so does ssh2 (an optional crypto binding): it stays in node_modules and
+// loads only when an engine is reached over ssh://.
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -73,7 +74,7 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['esbuild', 'cpu-features'],
+  external: ['esbuild', 'cpu-features', 'ssh2'],
   plugins: [unused, nodeStreams, quietModem],
   banner: {
     js: "import { createRequire as __esteps_cr } from 'node:module'; const require = __esteps_cr(import.meta.url);",
