@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
 import { contextId } from '../cli/engine/endpoint/docker-contexts.js';
 import { type CliRun, runCli } from './support/cli.js';
-import { projectLeftovers, uniqueName } from './support/engine.js';
+import { uniqueName } from './support/engine.js';
 import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
 
 let engine: RemoteEngine;
