@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
 import { contextId } from '../cli/engine/endpoint/docker-contexts.js';
 import { type CliRun, runCli } from './support/cli.js';
-import { uniqueName } from './support/engine.js';
+import { projectLeftovers, uniqueName } from './support/engine.js';
 import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
 
 let engine: RemoteEngine;
@@ -261,6 +261,12 @@ describe('docker contexts', () => {
   });
 });
 
+/**
+ * A walk builds step 1's image on the engine reached and hashes passwords at OWASP's cost
+ * there: minutes on two shared cores, more than the e2e project's 3 minutes per test.
+ */
+const walkTimeoutMs = 600_000;
+
 /** Where each way in publishes its stack: a port the remote engine's container forwards. */
 let nextStackPort = 0;
 const stackFile = 'test/support/remote-step1.stack.ts';
@@ -322,74 +328,91 @@ async function onRemote(project: string): Promise<string[]> {
 }
 
 describe('step 1 through each way in', () => {
-  it('ssh://: up, smoke, hotpatch, down, one SSH login for up and one for ps', async () => {
-    const env = { DOCKER_HOST: sshHost() };
-    const project = uniqueName('walk-ssh');
-    const port = String(engine.stackPorts[nextStackPort++]!);
-    const logins = async (args: string[]) => {
-      const before = await engine.sshLogins();
-      const run = await esteps(args, { ...env, ESTEPS_USERSVC_PORT: port });
-      expect(run.exitCode, `${args[0]}: ${run.stdout}\n${run.stderr}`).toBe(0);
-      return (await engine.sshLogins()) - before;
-    };
-    try {
-      expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-      expect(await logins(['ps', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-      // A second, no-op up: one login too.
-      expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-      expect((await onRemote(project)).length).toBeGreaterThan(0);
-    } finally {
-      await esteps(['down', '-p', project, '--volumes'], env);
-    }
-    const walk = await stepOneWalk('walk-ssh', env);
-    expect(await onRemote(walk.project)).toEqual([]);
-  });
+  it(
+    'ssh://: up, smoke, hotpatch, down, one SSH login for up and one for ps',
+    async () => {
+      const env = { DOCKER_HOST: sshHost() };
+      const project = uniqueName('walk-ssh');
+      const port = String(engine.stackPorts[nextStackPort++]!);
+      const logins = async (args: string[]) => {
+        const before = await engine.sshLogins();
+        const run = await esteps(args, { ...env, ESTEPS_USERSVC_PORT: port });
+        expect(run.exitCode, `${args[0]}: ${run.stdout}\n${run.stderr}`).toBe(0);
+        return (await engine.sshLogins()) - before;
+      };
+      try {
+        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        expect(await logins(['ps', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        // A second, no-op up: one login too.
+        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        expect((await onRemote(project)).length).toBeGreaterThan(0);
+      } finally {
+        await esteps(['down', '-p', project, '--volumes'], env);
+      }
+      const walk = await stepOneWalk('walk-ssh', env);
+      expect(await onRemote(walk.project)).toEqual([]);
+    },
+    walkTimeoutMs,
+  );
 
-  it('tcp:// with DOCKER_TLS_VERIFY: up, smoke, hotpatch, down', async () => {
-    const walk = await stepOneWalk('walk-tls', tlsEnv(engine.certs.clientDir));
-    expect(await onRemote(walk.project)).toEqual([]);
-  });
+  it(
+    'tcp:// with DOCKER_TLS_VERIFY: up, smoke, hotpatch, down',
+    async () => {
+      const walk = await stepOneWalk('walk-tls', tlsEnv(engine.certs.clientDir));
+      expect(await onRemote(walk.project)).toEqual([]);
+    },
+    walkTimeoutMs,
+  );
 
-  it('a context with its TLS files (currentContext): up, smoke, hotpatch, down', async () => {
-    const config = join(scratch, uniqueName('docker-config'));
-    await writeContext(
-      config,
-      'machine',
-      `tcp://127.0.0.1:${engine.tlsPort}`,
-      engine.certs.clientDir,
-    );
-    await writeFile(join(config, 'config.json'), JSON.stringify({ currentContext: 'machine' }));
-    await stepOneWalk('walk-context', { DOCKER_CONFIG: config });
-  });
-
-  it('a rootless-style socket path (a context of its own, and DOCKER_HOST=unix://): up, smoke, hotpatch, down', async () => {
-    // A socket at a per-user path that leads to this machine's engine, as a rootless engine's
-    // $XDG_RUNTIME_DIR/docker.sock does: the engine is local, its ports answer here.
-    const runtimeDir = join(scratch, uniqueName('xdg'));
-    await mkdir(runtimeDir);
-    const socket = join(runtimeDir, 'docker.sock');
-    const forward = await forwardSocket(socket, '/var/run/docker.sock');
-    try {
+  it(
+    'a context with its TLS files (currentContext): up, smoke, hotpatch, down',
+    async () => {
       const config = join(scratch, uniqueName('docker-config'));
-      await writeContext(config, 'rootless', `unix://${socket}`);
-      const ps = await esteps(['ps', '--json'], {
-        DOCKER_HOST: `unix://${socket}`,
-        XDG_RUNTIME_DIR: runtimeDir,
-      });
-      expect(ps.exitCode, ps.stderr).toBe(0);
-      await stepOneWalk(
-        'walk-rootless',
-        { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'rootless' },
-        {
-          file: 'stacks/builtin/step1.ts',
-          port: 0,
-        },
+      await writeContext(
+        config,
+        'machine',
+        `tcp://127.0.0.1:${engine.tlsPort}`,
+        engine.certs.clientDir,
       );
-      expect(forward.connections).toBeGreaterThan(0);
-    } finally {
-      await new Promise((resolve) => forward.server.close(resolve));
-    }
-  });
+      await writeFile(join(config, 'config.json'), JSON.stringify({ currentContext: 'machine' }));
+      await stepOneWalk('walk-context', { DOCKER_CONFIG: config });
+    },
+    walkTimeoutMs,
+  );
+
+  it(
+    'a rootless-style socket path (a context of its own, and DOCKER_HOST=unix://): up, smoke, hotpatch, down',
+    async () => {
+      // A socket at a per-user path that leads to this machine's engine, as a rootless engine's
+      // $XDG_RUNTIME_DIR/docker.sock does: the engine is local, its ports answer here.
+      const runtimeDir = join(scratch, uniqueName('xdg'));
+      await mkdir(runtimeDir);
+      const socket = join(runtimeDir, 'docker.sock');
+      const forward = await forwardSocket(socket, '/var/run/docker.sock');
+      try {
+        const config = join(scratch, uniqueName('docker-config'));
+        await writeContext(config, 'rootless', `unix://${socket}`);
+        const ps = await esteps(['ps', '--json'], {
+          DOCKER_HOST: `unix://${socket}`,
+          XDG_RUNTIME_DIR: runtimeDir,
+        });
+        expect(ps.exitCode, ps.stderr).toBe(0);
+        await stepOneWalk(
+          'walk-rootless',
+          { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'rootless' },
+          {
+            file: 'stacks/builtin/step1.ts',
+            port: 0,
+            on: projectLeftovers,
+          },
+        );
+        expect(forward.connections).toBeGreaterThan(0);
+      } finally {
+        await new Promise((resolve) => forward.server.close(resolve));
+      }
+    },
+    walkTimeoutMs,
+  );
 });
 
 /** A unix socket at `path` whose every connection is piped to `target`. */
