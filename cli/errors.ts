@@ -29,6 +29,8 @@ export const exitCodes = {
   SWARM_UNAVAILABLE: 16,
   PUSH_FAILED: 17,
   ROLLED_BACK: 18,
+  ENGINE_UNTRUSTED: 19,
+  ENGINE_AUTH_FAILED: 20,
   INTERRUPTED: 130,
 } as const;
 

@@ -4,12 +4,13 @@
 // it runs (yaml, chokidar and the Envoy checker load on first use). Parts of
 // dockerode's dependency tree that esteps never uses, and that weigh most on start-up, are left
 // out: BuildKit sessions and BuildKit's progress decoder (gRPC, protobuf: we use the legacy
-// builder, see shared/ENVIRONMENT.md) and the SSH transport (ssh2: DOCKER_HOST takes unix://
-// and tcp:// here), and tar-fs (dockerode packs a build context folder with it; esteps sends
+// builder, see shared/ENVIRONMENT.md) and docker-modem's SSH transport (one SSH connection per
+// request: esteps has its own, cli/engine/ssh/), and tar-fs (dockerode packs a build context folder with it; esteps sends
 // the engine an archive of its own, cli/engine/tar.ts). esbuild stays external: it ships a
 // native binary.
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 const unused = {
@@ -62,6 +63,29 @@ const quietModem = {
   },
 };
 
+// ssh2 (engines reached over ssh://, in a chunk of its own) without its optional native
+// crypto binding, which it does without (AES-GCM through Node's crypto): bundled, it loads in
+// about half the time it takes from its 60 files in node_modules.
+const sshWithoutBinding = {
+  name: 'esteps-ssh-without-binding',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) =>
+      /[\\/]ssh2[\\/]/.test(args.resolveDir)
+        ? { path: args.path, namespace: 'esteps-no-binding' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'esteps-no-binding' }, () => ({
+      contents: "throw new Error('no native binding');",
+      loader: 'js',
+    }));
+    // Its WebAssembly loaders name __dirname and __filename, which an ES module lacks.
+    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/].*\.js$/ }, async (args) => ({
+      contents: `var __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dirname(args.path))};\n${await readFile(args.path, 'utf8')}`,
+      loader: 'js',
+    }));
+  },
+};
+
 await rm('dist/chunks', { recursive: true, force: true });
 const result = await build({
   entryPoints: { esteps: 'cli/entry.ts' },
@@ -74,7 +98,7 @@ const result = await build({
   target: 'node20',
   sourcemap: true,
   external: ['esbuild', 'cpu-features'],
-  plugins: [unused, nodeStreams, quietModem],
+  plugins: [unused, nodeStreams, quietModem, sshWithoutBinding],
   banner: {
     js: "import { createRequire as __esteps_cr } from 'node:module'; const require = __esteps_cr(import.meta.url);",
   },

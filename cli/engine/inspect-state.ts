@@ -1,4 +1,9 @@
 import type { ContainerInspectInfo } from 'dockerode';
+import {
+  type AddressEndpoint,
+  publishedAddress,
+  publishedUrl,
+} from './endpoint/published-address.js';
 import { labels } from './labels.js';
 import type {
   ContainerState,
@@ -72,7 +77,20 @@ function readPorts(info: ContainerInspectInfo): PublishedPort[] {
   return ports.sort((a, b) => a.containerPort - b.containerPort || a.hostPort - b.hostPort);
 }
 
-/** The address to reach a published port from this machine. */
+/**
+ * The address to reach a published port on `endpoint`'s engine: the engine host's for a remote
+ * engine; undefined where the port answers only on a remote engine's host (publishedAddress
+ * says so in words). For a local engine, the same as hostUrl.
+ */
+export function endpointUrl(
+  port: PublishedPort,
+  endpoint: AddressEndpoint,
+  path = '',
+): string | undefined {
+  return publishedUrl(publishedAddress(port, endpoint), path);
+}
+
+/** The address to reach a published port from this machine's engine (see endpointUrl). */
 export function hostUrl(port: PublishedPort, path = ''): string {
   const host = port.hostIp === '' || port.hostIp === '0.0.0.0' ? '127.0.0.1' : port.hostIp;
   const h = host.includes(':') ? `[${host}]` : host;

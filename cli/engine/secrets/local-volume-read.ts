@@ -6,6 +6,9 @@
  * the folders costs about a millisecond, which is most of what a no-op `up` waited for.
  *
  * It is only ever a shortcut, never the judge:
+ * - only for an engine reached over a unix socket of this machine (endpoint/local-engine.ts):
+ *   a TCP, TLS or SSH engine's folders are on another machine, even where this one has a
+ *   folder of the same path;
  * - the values volume must carry a random id as a label (given when esteps created it) that
  *   its folder also holds as a file, so a folder that merely has the same path (a client in a
  *   container talking to its host's engine, a remote engine) is never taken for the volume;
@@ -17,6 +20,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type Docker from 'dockerode';
+import { isLocalEngine } from '../endpoint/local-engine.js';
 import { labels } from '../labels.js';
 import type { VolumeFile } from './volume-helper.js';
 
@@ -25,12 +29,15 @@ export const volumeIdFile = '.esteps-volume-id';
 
 /**
  * Every regular file at the root of each volume, by name (the values volume first, then
- * `others` in order), read from the host; `undefined` when any of them cannot be read here.
+ * `others` in order), read from the host; `undefined` when `docker`'s engine is not local or
+ * any of them cannot be read here.
  */
 export async function readVolumesLocally(
+  docker: Docker,
   values: Docker.VolumeInspectInfo,
   others: readonly Docker.VolumeInspectInfo[],
 ): Promise<ReadonlyMap<string, VolumeFile>[] | undefined> {
+  if (!isLocalEngine(docker)) return undefined;
   const id = values.Labels?.[labels.volumeId];
   const all = [values, ...others];
   if (!id || !all.every(isPlainLocal)) return undefined;

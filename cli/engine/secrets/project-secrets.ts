@@ -109,7 +109,7 @@ export async function loadProjectSecrets(
     // On the engine's own host its folder shows the same (local-volume-read.ts: only once
     // the id file written above is there): where it holds exactly these values, no second
     // archive call. Anything else is read through the engine, which decides.
-    const here = (await readVolumesLocally(info, []))?.[0];
+    const here = (await readVolumesLocally(docker, info, []))?.[0];
     if (created.every((name) => here?.get(name)?.data.toString('utf8') === values[name]))
       return { values, created };
     const after = await valuesIn();

@@ -166,6 +166,7 @@ async function readSecretsOnEngine(
   const existing = fileVolumes.flatMap((name, i) => (infos[i] ? [[name, infos[i]] as const] : []));
   const local = here
     ? await readVolumesLocally(
+        docker,
         values,
         existing.map(([, info]) => info),
       )

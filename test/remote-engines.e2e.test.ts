@@ -1,0 +1,446 @@
+/**
+ * Engines reached every way a Docker user reaches one (README "Which engine"), each a real
+ * engine in a container of this machine's engine (test/support/remote-engines.ts) on
+ * 127.0.0.1 ports: ssh:// through OpenSSH's sshd with key authentication (key file or agent,
+ * host keys checked against known_hosts, plain and hashed), tcp:// with DOCKER_TLS_VERIFY and
+ * certificates made by the test, docker contexts written by the test (DOCKER_CONTEXT and
+ * currentContext, compared with the docker CLI's own choice), and a rootless-style socket
+ * path. Each way in runs step 1's walk through the built CLI: up, smoke, hotpatch,
+ * down --volumes. What cannot be trusted or is refused fails fast with its own code.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine } from '../cli/engine/client.js';
+import { contextId } from '../cli/engine/endpoint/docker-contexts.js';
+import { type CliRun, runCli } from './support/cli.js';
+import { projectLeftovers, uniqueName } from './support/engine.js';
+import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
+
+let engine: RemoteEngine;
+let scratch: string;
+
+beforeAll(async () => {
+  engine = await startRemoteEngine({ images: stepOneImages(), stackPorts: 6 });
+  scratch = await mkdtemp(join(tmpdir(), 'esteps-ways-in-'));
+}, 900_000);
+
+afterAll(async () => {
+  await engine?.remove();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+/** The environment of a user with nothing set but what `extra` says (no DOCKER_*, no agent). */
+function userEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    DOCKER_HOST: '',
+    DOCKER_CONTEXT: '',
+    DOCKER_CONFIG: join(scratch, 'no-docker-config'),
+    DOCKER_TLS_VERIFY: '',
+    DOCKER_CERT_PATH: '',
+    SSH_AUTH_SOCK: '',
+    HOME: engine.home,
+    ...extra,
+  };
+}
+
+const esteps = (args: string[], env: Record<string, string>) => runCli(args, { env: userEnv(env) });
+const errorOf = (run: CliRun) =>
+  (run.json.error ?? {}) as { code?: string; message?: string; hint?: string };
+const sshHost = () => `ssh://root@127.0.0.1:${engine.sshPort}`;
+const tlsEnv = (certPath: string) => ({
+  DOCKER_HOST: `tcp://127.0.0.1:${engine.tlsPort}`,
+  DOCKER_TLS_VERIFY: '1',
+  DOCKER_CERT_PATH: certPath,
+});
+
+/** A HOME of its own: `.ssh/` with what `files` says. */
+async function homeWith(files: Record<string, string>): Promise<string> {
+  const home = join(scratch, uniqueName('home'));
+  await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  for (const [name, text] of Object.entries(files)) {
+    await writeFile(join(home, '.ssh', name), text, { mode: 0o600 });
+  }
+  return home;
+}
+
+describe('ssh://', () => {
+  it('reaches the engine with a key file and known_hosts, in one SSH login per command', async () => {
+    const before = await engine.sshLogins();
+    const run = await esteps(['ps', '-p', uniqueName('ssh-ps'), '--json'], {
+      DOCKER_HOST: sshHost(),
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await engine.sshLogins()).toBe(before + 1);
+  });
+
+  it("reaches it with the user's agent (SSH_AUTH_SOCK) and a hashed known_hosts", async () => {
+    const hashed = await homeWith({ known_hosts: `${engine.knownHostsLine}\n` });
+    await execa('ssh-keygen', ['-H', '-f', join(hashed, '.ssh', 'known_hosts')]);
+    const socket = join(scratch, uniqueName('agent'));
+    const agent = await execa('ssh-agent', ['-a', socket, '-s']);
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
+    try {
+      await execa('ssh-add', ['-q', join(engine.home, '.ssh', 'id_ed25519')], {
+        env: { SSH_AUTH_SOCK: socket },
+      });
+      const run = await esteps(['ps', '-p', uniqueName('ssh-agent'), '--json'], {
+        DOCKER_HOST: sshHost(),
+        HOME: hashed,
+        SSH_AUTH_SOCK: socket,
+      });
+      expect(run.exitCode, run.stderr).toBe(0);
+    } finally {
+      process.kill(pid);
+    }
+  });
+
+  it('refuses an unknown host, fast, with its fingerprint and the next step (ENGINE_UNTRUSTED)', async () => {
+    const key = await homeWith({});
+    await execa('cp', [join(engine.home, '.ssh', 'id_ed25519'), join(key, '.ssh')]);
+    const started = Date.now();
+    const run = await esteps(['ps', '--json'], { DOCKER_HOST: sshHost(), HOME: key });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.exitCode).toBe(19);
+    const error = errorOf(run);
+    expect(error.code).toBe('ENGINE_UNTRUSTED');
+    expect(error.message).toContain(
+      `The SSH host [127.0.0.1]:${engine.sshPort} (${sshHost()}) is not in known_hosts`,
+    );
+    expect(error.message).toMatch(/ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}/);
+    expect(error.hint).toContain(`ssh-keyscan -p ${engine.sshPort} 127.0.0.1 >>`);
+  });
+
+  it('refuses a host whose key changed (ENGINE_UNTRUSTED), and a key the server refuses (ENGINE_AUTH_FAILED)', async () => {
+    const other = join(scratch, uniqueName('other-key'));
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const otherPublic = execFileSync('cut', ['-d', ' ', '-f1,2', `${other}.pub`], {
+      encoding: 'utf8',
+    }).trim();
+    const changed = await homeWith({
+      known_hosts: `[127.0.0.1]:${engine.sshPort} ${otherPublic}\n`,
+    });
+    await execa('cp', [join(engine.home, '.ssh', 'id_ed25519'), join(changed, '.ssh')]);
+    const run = await esteps(['ps', '--json'], { DOCKER_HOST: sshHost(), HOME: changed });
+    expect(errorOf(run)).toMatchObject({
+      code: 'ENGINE_UNTRUSTED',
+      message: expect.stringContaining('does not match the one known at'),
+    });
+    const refused = await homeWith({ known_hosts: `${engine.knownHostsLine}\n` });
+    await execa('cp', [other, join(refused, '.ssh', 'id_ed25519')]);
+    const denied = await esteps(['ps', '--json'], { DOCKER_HOST: sshHost(), HOME: refused });
+    expect(denied.exitCode).toBe(20);
+    expect(errorOf(denied)).toMatchObject({
+      code: 'ENGINE_AUTH_FAILED',
+      message: `The SSH server at ${sshHost()} refused user root with every key esteps offered: no agent (SSH_AUTH_SOCK not set), ${join(refused, '.ssh', 'id_ed25519')}.`,
+    });
+  });
+});
+
+describe('tcp:// with TLS', () => {
+  it('reaches the engine with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', async () => {
+    const run = await esteps(
+      ['ps', '-p', uniqueName('tls-ps'), '--json'],
+      tlsEnv(engine.certs.clientDir),
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+
+  it('refuses an engine certificate its CA did not sign (ENGINE_UNTRUSTED) and says when ours is refused (ENGINE_AUTH_FAILED)', async () => {
+    const untrusted = await esteps(['ps', '--json'], tlsEnv(engine.certs.otherCaDir));
+    expect(untrusted.exitCode).toBe(19);
+    expect(errorOf(untrusted).message).toContain(
+      `The engine at tcp://127.0.0.1:${engine.tlsPort} (DOCKER_HOST) presented a certificate that esteps cannot trust`,
+    );
+    const refused = await esteps(['ps', '--json'], tlsEnv(engine.certs.otherClientDir));
+    expect(refused.exitCode, refused.stdout).toBe(20);
+    expect(errorOf(refused).message).toContain(`refused esteps' client certificate`);
+  });
+
+  it('says what is missing: certificates (CONFIG_INVALID), or TLS itself', async () => {
+    const empty = join(scratch, uniqueName('no-certs'));
+    await mkdir(empty);
+    const missing = await esteps(['ps', '--json'], tlsEnv(empty));
+    expect(missing.exitCode).toBe(3);
+    expect(errorOf(missing)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `DOCKER_TLS_VERIFY is set but DOCKER_CERT_PATH=${empty} has no ca.pem, cert.pem, key.pem.`,
+    });
+    const plain = await esteps(['ps', '--json'], {
+      DOCKER_HOST: `tcp://127.0.0.1:${engine.tlsPort}`,
+    });
+    expect(errorOf(plain)).toMatchObject({
+      code: 'ENGINE_UNAVAILABLE',
+      message: `The engine at tcp://127.0.0.1:${engine.tlsPort} (DOCKER_HOST) speaks only TLS.`,
+    });
+  });
+});
+
+/** Writes context `name` into `configDir` as `docker context create` does. */
+async function writeContext(configDir: string, name: string, host: string, tlsDir?: string) {
+  const meta = join(configDir, 'contexts', 'meta', contextId(name));
+  await mkdir(meta, { recursive: true });
+  await writeFile(
+    join(meta, 'meta.json'),
+    JSON.stringify({
+      Name: name,
+      Metadata: {},
+      Endpoints: { docker: { Host: host, SkipTLSVerify: false } },
+    }),
+  );
+  if (!tlsDir) return;
+  const tls = join(configDir, 'contexts', 'tls', contextId(name), 'docker');
+  await mkdir(tls, { recursive: true });
+  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) await execa('cp', [join(tlsDir, f), tls]);
+}
+
+describe('docker contexts', () => {
+  it('are read from their own files, chosen as the docker CLI chooses them', async () => {
+    const config = join(scratch, uniqueName('docker-config'));
+    await writeContext(
+      config,
+      'remote-tls',
+      `tcp://127.0.0.1:${engine.tlsPort}`,
+      engine.certs.clientDir,
+    );
+    await writeContext(config, 'remote-ssh', sshHost());
+    await writeFile(join(config, 'config.json'), JSON.stringify({ currentContext: 'remote-ssh' }));
+    const cases: [string, Record<string, string>, string][] = [
+      ['currentContext', {}, sshHost()],
+      [
+        'DOCKER_CONTEXT over currentContext',
+        { DOCKER_CONTEXT: 'remote-tls' },
+        `tcp://127.0.0.1:${engine.tlsPort}`,
+      ],
+    ];
+    for (const [what, extra, host] of cases) {
+      const env = { DOCKER_CONFIG: config, ...extra };
+      // The docker CLI is the reference: the context it would use, and its endpoint.
+      const docker = await execa(
+        'docker',
+        ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'],
+        {
+          env: userEnv(env),
+        },
+      );
+      expect(docker.stdout.trim(), what).toBe(host);
+      const run = await esteps(['ps', '-p', uniqueName('ctx-ps'), '--json'], env);
+      expect(run.exitCode, `${what}: ${run.stderr}`).toBe(0);
+      // The engine answering is the remote one, and says how it was found.
+      const reached = await connectEngine(userEnv(env), { home: engine.home });
+      expect((await reached.docker.info()).Name, what).toBe(engine.name);
+      expect(reached.endpoint, what).toMatchObject({ host, remote: true, address: '127.0.0.1' });
+    }
+    const byOption = await connectEngine(
+      userEnv({ DOCKER_CONFIG: config, DOCKER_HOST: sshHost() }),
+      {
+        context: 'remote-tls',
+        home: engine.home,
+      },
+    );
+    expect(byOption.endpoint).toEqual({
+      source: '--context',
+      context: 'remote-tls',
+      host: `tcp://127.0.0.1:${engine.tlsPort}`,
+      remote: true,
+      address: '127.0.0.1',
+    });
+    expect((await byOption.docker.info()).Name).toBe(engine.name);
+    const flag = await esteps(['ps', '--json'], {
+      DOCKER_CONFIG: config,
+      DOCKER_CONTEXT: 'missing',
+    });
+    expect(errorOf(flag)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('Docker context "missing" (DOCKER_CONTEXT) does not exist'),
+    });
+  });
+});
+
+/**
+ * A walk builds step 1's image on the engine reached and hashes passwords at OWASP's cost
+ * there: minutes on two shared cores, more than the e2e project's 3 minutes per test.
+ */
+const walkTimeoutMs = 600_000;
+
+/** Where each way in publishes its stack: a port the remote engine's container forwards. */
+let nextStackPort = 0;
+const stackFile = 'test/support/remote-step1.stack.ts';
+
+/**
+ * Step 1's walk through the built CLI: up, smoke, hotpatch, down --volumes, on the engine
+ * `env` reaches; every container is on that engine and none on `notOn` (when given).
+ */
+async function stepOneWalk(
+  prefix: string,
+  env: Record<string, string>,
+  options: {
+    readonly file?: string;
+    readonly port?: number;
+    /** What the engine that should have been reached holds of the project. @default onRemote */
+    readonly on?: (project: string) => Promise<string[]>;
+  } = {},
+) {
+  const project = uniqueName(prefix);
+  const file = options.file ?? stackFile;
+  const port = options.port ?? engine.stackPorts[nextStackPort++]!;
+  const withPort = { ...env, ESTEPS_USERSVC_PORT: String(port) };
+  const args = (command: string, ...more: string[]) => [
+    command,
+    '-f',
+    file,
+    '-p',
+    project,
+    ...more,
+    '--json',
+  ];
+  try {
+    const up = await esteps(args('up'), withPort);
+    expect(up.exitCode, `up: ${up.stdout}\n${up.stderr}`).toBe(0);
+    const smoke = await esteps(args('smoke'), withPort);
+    expect(smoke.exitCode, `smoke: ${smoke.stdout}\n${smoke.stderr}`).toBe(0);
+    expect(await (options.on ?? onRemote)(project), 'containers on the engine reached').not.toEqual(
+      [],
+    );
+    const hotpatch = await esteps(args('hotpatch'), withPort);
+    expect(hotpatch.exitCode, `hotpatch: ${hotpatch.stdout}\n${hotpatch.stderr}`).toBe(0);
+    const services = hotpatch.json.services as { replicas: { version: string }[] }[];
+    expect(services.flatMap((s) => s.replicas).length, hotpatch.stdout).toBeGreaterThan(0);
+    const down = await esteps(args('down', '--volumes'), withPort);
+    expect(down.exitCode, `down: ${down.stdout}\n${down.stderr}`).toBe(0);
+    return { project, up, smoke, hotpatch, down };
+  } finally {
+    await esteps(['down', '-p', project, '--volumes'], withPort);
+  }
+}
+
+/** What the remote engine holds of `project` (containers and volumes), asked over plain TCP. */
+async function onRemote(project: string): Promise<string[]> {
+  const host = `tcp://127.0.0.1:${engine.tcpPort}`;
+  const filter = `label=com.esteps.project=${project}`;
+  const containers = await execa('docker', ['-H', host, 'ps', '-aq', '--filter', filter]);
+  const volumes = await execa('docker', ['-H', host, 'volume', 'ls', '-q', '--filter', filter]);
+  return [...containers.stdout.split('\n'), ...volumes.stdout.split('\n')].filter(Boolean);
+}
+
+describe('step 1 through each way in', () => {
+  it(
+    'ssh://: up, smoke, hotpatch, down, one SSH login for up and one for ps',
+    async () => {
+      const env = { DOCKER_HOST: sshHost() };
+      const project = uniqueName('walk-ssh');
+      const port = String(engine.stackPorts[nextStackPort++]!);
+      const logins = async (args: string[]) => {
+        const before = await engine.sshLogins();
+        const run = await esteps(args, { ...env, ESTEPS_USERSVC_PORT: port });
+        expect(run.exitCode, `${args[0]}: ${run.stdout}\n${run.stderr}`).toBe(0);
+        return (await engine.sshLogins()) - before;
+      };
+      try {
+        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        expect(await logins(['ps', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        // A second, no-op up: one login too.
+        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
+        expect((await onRemote(project)).length).toBeGreaterThan(0);
+      } finally {
+        await esteps(['down', '-p', project, '--volumes'], env);
+      }
+      const walk = await stepOneWalk('walk-ssh', env);
+      expect(await onRemote(walk.project)).toEqual([]);
+    },
+    walkTimeoutMs,
+  );
+
+  it(
+    'tcp:// with DOCKER_TLS_VERIFY: up, smoke, hotpatch, down',
+    async () => {
+      const walk = await stepOneWalk('walk-tls', tlsEnv(engine.certs.clientDir));
+      expect(await onRemote(walk.project)).toEqual([]);
+    },
+    walkTimeoutMs,
+  );
+
+  it(
+    'a context with its TLS files (currentContext): up, smoke, hotpatch, down',
+    async () => {
+      const config = join(scratch, uniqueName('docker-config'));
+      await writeContext(
+        config,
+        'machine',
+        `tcp://127.0.0.1:${engine.tlsPort}`,
+        engine.certs.clientDir,
+      );
+      await writeFile(join(config, 'config.json'), JSON.stringify({ currentContext: 'machine' }));
+      await stepOneWalk('walk-context', { DOCKER_CONFIG: config });
+    },
+    walkTimeoutMs,
+  );
+
+  it(
+    'a rootless-style socket path (a context of its own, and DOCKER_HOST=unix://): up, smoke, hotpatch, down',
+    async () => {
+      // A socket at a per-user path that leads to this machine's engine, as a rootless engine's
+      // $XDG_RUNTIME_DIR/docker.sock does: the engine is local, its ports answer here.
+      const runtimeDir = join(scratch, uniqueName('xdg'));
+      await mkdir(runtimeDir);
+      const socket = join(runtimeDir, 'docker.sock');
+      const forward = await forwardSocket(socket, '/var/run/docker.sock');
+      try {
+        const config = join(scratch, uniqueName('docker-config'));
+        await writeContext(config, 'rootless', `unix://${socket}`);
+        const ps = await esteps(['ps', '--json'], {
+          DOCKER_HOST: `unix://${socket}`,
+          XDG_RUNTIME_DIR: runtimeDir,
+        });
+        expect(ps.exitCode, ps.stderr).toBe(0);
+        await stepOneWalk(
+          'walk-rootless',
+          { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'rootless' },
+          {
+            file: 'stacks/builtin/step1.ts',
+            port: 0,
+            on: projectLeftovers,
+          },
+        );
+        expect(forward.connections).toBeGreaterThan(0);
+      } finally {
+        await new Promise((resolve) => forward.server.close(resolve));
+      }
+    },
+    walkTimeoutMs,
+  );
+});
+
+/** A unix socket at `path` whose every connection is piped to `target`. */
+async function forwardSocket(
+  path: string,
+  target: string,
+): Promise<{ server: Server; connections: number }> {
+  const forward = { server: createServer(), connections: 0 };
+  forward.server.on('connection', (client) => {
+    forward.connections++;
+    const engineSide = createConnection(target);
+    client.pipe(engineSide).pipe(client);
+    const close = () => {
+      client.destroy();
+      engineSide.destroy();
+    };
+    client.on('error', close).on('close', close);
+    engineSide.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => forward.server.listen(path, resolve));
+  return forward;
+}
+
+describe('plain tcp://', () => {
+  it('reaches the engine', async () => {
+    const run = await esteps(['ps', '-p', uniqueName('tcp-ps'), '--json'], {
+      DOCKER_HOST: `tcp://127.0.0.1:${engine.tcpPort}`,
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+});
