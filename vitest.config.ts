@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'unit',
           // Unit tests first (fast feedback), then the end-to-end tests with their own workers.
           sequence: { groupOrder: 0 },
+          // A few start Node.js or esbuild: seconds on a busy two-core machine, not five.
+          testTimeout: 20_000,
           include: [
             'cli/**/*.test.ts',
             'stacks/**/*.test.ts',

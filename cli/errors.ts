@@ -31,6 +31,7 @@ export const exitCodes = {
   ROLLED_BACK: 18,
   ENGINE_UNTRUSTED: 19,
   ENGINE_AUTH_FAILED: 20,
+  NOT_REACHABLE: 21,
   INTERRUPTED: 130,
 } as const;
 

@@ -24,7 +24,11 @@ export function withGlobalProjectOptions(program: Command): Command {
   return program
     .enablePositionalOptions()
     .option('-f, --file <path>', fileHelp)
-    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)');
+    .option('-p, --project <name>', 'project name (default: ESTEPS_PROJECT or the stack name)')
+    .option(
+      '--context <name>',
+      'the docker context whose engine to use (default: DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket)',
+    );
 }
 
 /**

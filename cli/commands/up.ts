@@ -46,7 +46,7 @@ function upText(outcome: UpOutcome): string {
   const head = outcome.changed
     ? `project ${outcome.project} is up`
     : `project ${outcome.project}: nothing to do`;
-  const rows = outcome.services.flatMap((s) => s.urls.map((u) => [s.service, u]));
+  const rows = outcome.services.flatMap((s) => [...s.urls, ...s.notes].map((u) => [s.service, u]));
   return rows.length > 0 ? `${head}\n${formatTable(['SERVICE', 'ADDRESS'], rows)}` : head;
 }
 

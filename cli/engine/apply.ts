@@ -9,7 +9,6 @@ import {
 } from './anonymous-volumes.js';
 import { buildImage } from './build.js';
 import type { BuildContext } from './build-context.js';
-import { engineUnavailable } from './client.js';
 import { containerCreateOptions } from './container-spec.js';
 import { engineMessage, isGoneOrUnchanged, startFailed, statusCode } from './engine-errors.js';
 import { describeOperation } from './format-plan.js';
@@ -318,7 +317,14 @@ function wrapApplyError(label: string, err: unknown): unknown {
   if (err instanceof EstepsError) return err;
   const code = (err as { code?: string }).code;
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EPIPE') {
-    return engineUnavailable(process.env, err);
+    return new EstepsError(
+      'ENGINE_UNAVAILABLE',
+      `The Docker engine stopped answering while trying to ${label} (${engineMessage(err)}).`,
+      {
+        hint: 'Check that the engine runs (docker info), then run esteps up again: it continues from here.',
+        cause: err,
+      },
+    );
   }
   return new EstepsError('START_FAILED', `Could not ${label}: ${engineMessage(err)}.`, {
     hint: 'Check the engine (docker info), then run esteps up again: it continues from here.',

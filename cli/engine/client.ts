@@ -62,7 +62,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * cannot be read).
  */
 export async function connectEngine(
-  env: Env = process.env,
+  env: Env,
   options: number | ConnectOptions = {},
 ): Promise<Engine> {
   const opts: ConnectOptions = typeof options === 'number' ? { timeoutMs: options } : options;

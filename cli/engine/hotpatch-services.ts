@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { codeVersion } from '../../service/supervisor/contract.js';
 import type { ResolvedService, ResolvedStack } from '../../stacks/model/model.js';
 import type { Progress } from '../ui/progress.js';
+import type { AddressEndpoint } from './endpoint/published-address.js';
 import { listProjectContainers } from './observe.js';
 import { type PatchedReplica, type PatchSpec, preparePatch } from './patch-replica.js';
 import type { PatchesAhead } from './patches-ahead.js';
@@ -18,6 +19,8 @@ export interface HotpatchInput {
   readonly signal?: AbortSignal;
   /** Takes the patch's processes from those started ahead, and starts the next patch's (watch). */
   readonly ahead?: PatchesAhead;
+  /** Where the engine is, for the addresses its published ports answer at. @default this machine */
+  readonly endpoint?: AddressEndpoint;
 }
 
 export interface ServicePatch {
@@ -62,6 +65,7 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
       service,
       containers,
       service.hotpatch?.probe.containerPort,
+      input.endpoint,
     ),
   }));
   const located = performance.now();

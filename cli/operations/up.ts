@@ -27,6 +27,8 @@ export interface UpInput extends ProjectInput {
 export interface UpService extends ServiceImage {
   /** Where it answers from this machine (the probe's URL for the probe's port). */
   readonly urls: readonly string[];
+  /** Where its published ports answer when not from this machine (a remote engine's loopback). */
+  readonly notes: readonly string[];
 }
 
 /** What `esteps up` did (or, on a dry run, would do). */
@@ -93,7 +95,7 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
         ...outcome,
         changed: planned.changed,
         plan: planned.steps,
-        services: planned.images.map((i) => ({ ...i, urls: [] })),
+        services: planned.images.map((i) => ({ ...i, urls: [], notes: [] })),
         addresses: [],
         durationMs: Math.round(performance.now() - started),
         details: {},
@@ -109,6 +111,9 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
         ...i,
         urls: [
           ...new Set(applied.addresses.filter((a) => a.service === i.service).map((a) => a.url)),
+        ],
+        notes: [
+          ...new Set(applied.unreachable.filter((a) => a.service === i.service).map((a) => a.note)),
         ],
       })),
       addresses: applied.addresses,

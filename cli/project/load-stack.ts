@@ -25,22 +25,19 @@ import { mapStackTrace } from './map-stack-trace.js';
 export interface LoadStackOptions {
   /** Where compiled stacks are kept. @default $XDG_CACHE_HOME/esteps/stacks (~/.cache/...) */
   readonly cacheDir?: string;
-  /** Paths in messages are shown relative to this directory. @default process.cwd() */
-  readonly cwd?: string;
+  /** Paths in messages are shown relative to this directory (the working directory). */
+  readonly cwd: string;
 }
 
 /** Compiles (or takes from the cache) and evaluates the stack file; validates what it exports. */
-export async function loadStackFile(
-  file: string,
-  options: LoadStackOptions = {},
-): Promise<StackSpec> {
-  const path = resolve(file);
-  const show = relative(options.cwd ?? process.cwd(), path) || path;
+export async function loadStackFile(file: string, options: LoadStackOptions): Promise<StackSpec> {
+  const path = resolve(options.cwd, file);
+  const show = relative(options.cwd, path) || path;
   const dir = options.cacheDir ?? join(cacheRoot(), 'stacks');
   const cache = buildCache(dir);
   const key = cacheKey(packageVersion(), path);
   const module = (await cache.lookup(key)) ?? (await compile(path, show, cache, join(dir, key)));
-  return evaluate(module, show);
+  return evaluate(module, show, options.cwd);
 }
 
 /** Compiles the stack into one ES module in the cache; returns its path. */
@@ -93,7 +90,7 @@ function estepsApi(): Plugin {
   };
 }
 
-async function evaluate(module: string, show: string): Promise<StackSpec> {
+async function evaluate(module: string, show: string, cwd: string): Promise<StackSpec> {
   let exports: Record<string, unknown>;
   try {
     exports = (await unlessStalled(import(pathToFileURL(module).href), () =>
@@ -103,7 +100,7 @@ async function evaluate(module: string, show: string): Promise<StackSpec> {
     if (err instanceof EstepsError) throw err;
     if (isStackInvalid(err)) throw invalid(show, err.problems);
     // Where it threw, in the stack's own sources rather than the compiled module.
-    throw evaluationFailed(show, err, await mapStackTrace(err, module));
+    throw evaluationFailed(show, err, await mapStackTrace(err, module), cwd);
   }
   const spec = exportedStack(exports, show);
   const problems = validateStack(spec);
@@ -153,9 +150,14 @@ function neverSettles(show: string): EstepsError {
   );
 }
 
-function evaluationFailed(show: string, err: unknown, stack: string | undefined): EstepsError {
+function evaluationFailed(
+  show: string,
+  err: unknown,
+  stack: string | undefined,
+  cwd: string,
+): EstepsError {
   const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  const where = throwSite(stack) ?? show;
+  const where = throwSite(stack, cwd) ?? show;
   return new EstepsError(
     'STACK_LOAD_FAILED',
     `The stack file threw while loading: ${where}: ${reason}`,
@@ -174,14 +176,15 @@ function evaluationFailed(show: string, err: unknown, stack: string | undefined)
 const apiFolders = ['api', 'validate', 'model'];
 
 /** `file:line:column` of the innermost frame of a stack trace in the stack's own sources. */
-export function throwSite(stack = ''): string | undefined {
+export function throwSite(stack: string | undefined, cwd: string): string | undefined {
+  if (!stack) return undefined;
   const frames = [...stack.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):(\d+)\)?$/gm)];
   const api = apiFolders.map((f) => join(packageRoot(), 'stacks', f));
   for (const [, raw, line, column] of frames) {
     const file = raw!.startsWith('file://') ? fileURLToPath(raw!) : raw!;
     const ours = api.includes(dirname(file));
     if (ours || file.includes('/node_modules/') || file.endsWith('.mjs')) continue;
-    const shown = relative(process.cwd(), file);
+    const shown = relative(cwd, file);
     return `${shown && !shown.startsWith('..') ? shown : file}:${line}:${column}`;
   }
   return undefined;

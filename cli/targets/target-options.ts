@@ -1,4 +1,4 @@
-import { engineAddress } from '../engine/client.js';
+import type { EngineEndpoint } from '../engine/client.js';
 import type { EngineReport } from './target.js';
 
 /** What opening a target reads: the environment, and which engine (`--context`). */
@@ -8,10 +8,15 @@ export interface TargetOptions {
   readonly engineContext?: string;
 }
 
-/** Which engine the environment names, and why. */
-export function engineReport(env: TargetOptions['env']): EngineReport {
-  return {
-    source: env.DOCKER_HOST ? 'DOCKER_HOST' : 'default socket',
-    host: engineAddress(env),
-  };
+/** The engine a target drives, as `up` prints it and `--json` carries it. */
+export function engineReport(endpoint: EngineEndpoint): EngineReport {
+  const source = endpoint.context
+    ? `${endpoint.source} (context ${endpoint.context})`
+    : endpoint.source;
+  return { source, host: endpoint.host, remote: endpoint.remote };
+}
+
+/** How a target connects: its environment and `--context`. */
+export function connectOptions(options: TargetOptions): { context?: string } {
+  return options.engineContext === undefined ? {} : { context: options.engineContext };
 }

@@ -22,10 +22,12 @@ export type TargetKind = 'engine' | 'swarm';
 
 /** Which engine a target talks to, as `up` prints it and `--json` carries it. */
 export interface EngineReport {
-  /** Where the address came from: 'DOCKER_HOST', 'default socket', 'context NAME', ... */
+  /** Where the address came from, in the docker CLI's order: `DOCKER_HOST`, `context NAME`, ... */
   readonly source: string;
   /** The engine's address: `unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://u@host`. */
   readonly host: string;
+  /** False for an engine reached over a unix socket of this machine. */
+  readonly remote: boolean;
 }
 
 /** What every call that can take a while gets. */
@@ -89,6 +91,8 @@ export interface AppliedUp {
   readonly changed: boolean;
   /** Where each service answers now. */
   readonly addresses: readonly ServiceAddress[];
+  /** Ports that answer only on a remote engine's host, said instead of an address. */
+  readonly unreachable: readonly UnreachableAddress[];
   /** Target-specific facts for `--json` (a Swarm's modes, pinned nodes, timings). */
   readonly details: Readonly<Record<string, unknown>>;
 }
@@ -153,6 +157,16 @@ export interface PublishedAddress {
   readonly containerPort: number;
   /** Where it answers from this machine (with the probe path for the probe's port). */
   readonly url?: string;
+  /** Where it answers when not from this machine: only on a remote engine's host. */
+  readonly note?: string;
+}
+
+/** A published port that answers only on the (remote) engine's host, and why. */
+export interface UnreachableAddress {
+  readonly service: string;
+  readonly replica: string;
+  readonly containerPort: number;
+  readonly note: string;
 }
 
 /** What `down` removed; a target fills the kinds it has and leaves the others empty. */
@@ -251,7 +265,8 @@ export interface Target extends AsyncDisposable {
   followLogs(request: LogsRequest, onLine: (line: ReplicaLogLine) => void): Promise<void>;
   /**
    * Where the running replicas of `service` answer `containerPort` (default: its probe's, or
-   * an edge's listener). NOT_RUNNING when none runs.
+   * an edge's listener). NOT_RUNNING when none runs; NOT_REACHABLE when they answer only on
+   * a remote engine's host.
    */
   addresses(
     stack: ResolvedStack,

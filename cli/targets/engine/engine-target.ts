@@ -18,6 +18,7 @@ import { removeProject } from '../../engine/remove-project.js';
 import { runningReplicas } from '../../engine/running-service.js';
 import { loadProjectSecrets, secretsVolumeName } from '../../engine/secrets/project-secrets.js';
 import { prepareStackSecrets, type SecretsOnEngine } from '../../engine/secrets/stack-secrets.js';
+import { EstepsError } from '../../errors.js';
 import { packageVersion } from '../../package-root.js';
 import { splitLogTime } from '../log-time.js';
 import { serviceImages } from '../service-images.js';
@@ -33,7 +34,7 @@ import type {
   ServiceAddress,
   Target,
 } from '../target.js';
-import { engineReport, type TargetOptions } from '../target-options.js';
+import { connectOptions, engineReport, type TargetOptions } from '../target-options.js';
 import { composeEject } from './compose-eject.js';
 import { containerAddresses, toReplica } from './engine-replicas.js';
 
@@ -49,13 +50,13 @@ const planStates = new WeakMap<PlannedUp, EnginePlanState>();
 export function engineTarget(options: TargetOptions): Target {
   let connected: Promise<Engine> | undefined;
   const engine = () => {
-    connected ??= connectEngine(options.env);
+    connected ??= connectEngine(options.env, connectOptions(options));
     return connected;
   };
   const docker = async () => (await engine()).docker;
   return {
     kind: 'engine',
-    engine: async () => engineReport(options.env),
+    engine: async () => engineReport((await engine()).endpoint),
     connect: async () => {
       await engine();
     },
@@ -96,21 +97,23 @@ export function engineTarget(options: TargetOptions): Target {
         progress: call.progress,
         signal: call.signal,
       });
+      const { endpoint } = await engine();
       return {
         steps: planSteps(outcome.plan),
         changed: outcome.plan.changed,
-        addresses: containerAddresses(state.stack, outcome.containers),
+        ...containerAddresses(state.stack, outcome.containers, endpoint),
         details: {},
       };
     },
 
     async list(stack) {
       const now = Date.now();
+      const { docker: d, endpoint } = await engine();
       // The services' containers: esteps' short-lived ones (a build's steps, which carry the
       // image's labels, and volume helpers) have no replica number.
-      return (await listProjectContainers(await docker(), stack.project))
+      return (await listProjectContainers(d, stack.project))
         .filter((c) => c.replica >= 1)
-        .map((c) => toReplica(stack, c, now));
+        .map((c) => toReplica(stack, c, now, endpoint));
     },
 
     async remove(project, call): Promise<Removed> {
@@ -156,9 +159,13 @@ export function engineTarget(options: TargetOptions): Target {
     },
 
     async addresses(stack, service, containerPort) {
-      const containers = await listProjectContainers(await docker(), stack.project);
+      const { docker: d, endpoint } = await engine();
+      const containers = await listProjectContainers(d, stack.project);
       const probe = service.httpProbe;
-      return runningReplicas(stack, service, containers, containerPort).flatMap((r) => {
+      const replicas = runningReplicas(stack, service, containers, containerPort, endpoint);
+      const note = replicas.find((r) => r.note)?.note;
+      if (note && !replicas.some((r) => r.baseUrl)) throw notReachable(service.name, note);
+      return replicas.flatMap((r) => {
         if (!r.baseUrl || r.containerPort === undefined) return [];
         const path = probe?.containerPort === r.containerPort ? probe.path : '';
         const address: ServiceAddress = {
@@ -174,8 +181,10 @@ export function engineTarget(options: TargetOptions): Target {
 
     async hotpatch(request) {
       const { stack, rebase } = request;
+      const { docker: d, endpoint } = await engine();
       const outcome = await hotpatchServices({
-        docker: await docker(),
+        docker: d,
+        endpoint,
         stack,
         services: request.services,
         bundle: (service) => {
@@ -240,6 +249,13 @@ function stackSecrets(
     }
     return result.revisions;
   };
+}
+
+/** A service that answers only on a remote engine's host: nothing here can reach it. */
+function notReachable(service: string, note: string): EstepsError {
+  return new EstepsError('NOT_REACHABLE', `${service} answers ${note}.`, {
+    hint: `Publish its port on all the engine host's addresses (hostIp: '0.0.0.0') in the stack, or run this command on the engine's host.`,
+  });
 }
 
 /** The stack with `--scale`'s replicas: one engine runs them as more containers. */

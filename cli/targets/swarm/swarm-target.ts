@@ -33,7 +33,7 @@ import type {
   Target,
   TargetCall,
 } from '../target.js';
-import { engineReport, type TargetOptions } from '../target-options.js';
+import { connectOptions, engineReport, type TargetOptions } from '../target-options.js';
 import { rebasedStack } from './rebased-stack.js';
 import { swarmEject } from './swarm-eject.js';
 
@@ -59,7 +59,7 @@ export function swarmTarget(options: TargetOptions): Target {
   let manager: Promise<Engine> | undefined;
   /** The manager, checked to be one (once per command). */
   const connectManager = () => {
-    manager ??= connectEngine(options.env).then(async (engine) => {
+    manager ??= connectEngine(options.env, connectOptions(options)).then(async (engine) => {
       await assertSwarmManager(engine.docker, engineAddress(options.env));
       return engine;
     });
@@ -167,6 +167,7 @@ export function swarmTarget(options: TargetOptions): Target {
         baseUrl: new URL(u.url).origin,
         url: u.url,
       })),
+      unreachable: [],
       details: {
         swarm: true,
         durationMs: Date.now() - state.started,
@@ -182,7 +183,7 @@ export function swarmTarget(options: TargetOptions): Target {
 
   return {
     kind: 'swarm',
-    engine: async () => engineReport(options.env),
+    engine: async () => engineReport((await connectManager()).endpoint),
     connect: async () => {
       await connectManager();
     },
