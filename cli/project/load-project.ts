@@ -78,7 +78,7 @@ export interface Project {
 
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
   const located = await locateStack(options.cwd, options);
-  const stack = await loadStackFile(located.file, { cwd: options.cwd });
+  const stack = await loadStackFile(located.file, { cwd: options.cwd, env: options.env });
   const dotEnv = await readDotEnvLayers(located.dir, stackEnvVariables(stack));
   const name = projectName(options, dotEnv, stack.name, join(located.dir, '.env'));
   const legacySecretsFile = secretsFilePath(located.dir, name);

@@ -27,13 +27,15 @@ export interface LoadStackOptions {
   readonly cacheDir?: string;
   /** Paths in messages are shown relative to this directory (the working directory). */
   readonly cwd: string;
+  /** The environment (XDG_CACHE_HOME: where the cache is). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** Compiles (or takes from the cache) and evaluates the stack file; validates what it exports. */
 export async function loadStackFile(file: string, options: LoadStackOptions): Promise<StackSpec> {
   const path = resolve(options.cwd, file);
   const show = relative(options.cwd, path) || path;
-  const dir = options.cacheDir ?? join(cacheRoot(), 'stacks');
+  const dir = options.cacheDir ?? join(cacheRoot(options.env), 'stacks');
   const cache = buildCache(dir);
   const key = cacheKey(packageVersion(), path);
   const module = (await cache.lookup(key)) ?? (await compile(path, show, cache, join(dir, key)));
