@@ -13,6 +13,9 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
+/** Envoy's own `dns_refresh_rate` when none is given. */
+const envoyDnsRefreshMs = 5000;
+
 const typeUrl = (name: string) => `type.googleapis.com/${name}`;
 
 /** The `typed_config` types esteps writes; scripts/envoy-descriptors.sh compiles each. */
@@ -181,7 +184,12 @@ function clusterOf(name: string, c: EdgeClusterSpec): JsonValue {
     lb_policy: 'ROUND_ROBIN',
     // Docker's networks here are IPv4: no AAAA lookups that can only fail.
     dns_lookup_family: 'V4_ONLY',
-    dns_refresh_rate: duration(c.dnsRefreshMs ?? edgeDefaults.dnsRefreshMs),
+    // Envoy's default is ours (5 s). Written only when it differs: Envoy's API deprecates the
+    // field in favour of the DNS cluster extension, which the Envoy 1.32 images lack.
+    dns_refresh_rate:
+      (c.dnsRefreshMs ?? envoyDnsRefreshMs) === envoyDnsRefreshMs
+        ? undefined
+        : duration(c.dnsRefreshMs!),
     load_assignment: {
       cluster_name: name,
       endpoints: [
