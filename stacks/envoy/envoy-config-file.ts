@@ -108,7 +108,7 @@ function readYaml(
   const lines = new Map<string, number>();
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
-      const line = error.linePos?.[0]?.line;
+      const line = counter.linePos(error.pos[0]).line;
       problems.push({
         path: '',
         message: `is not YAML${line ? ` (line ${line})` : ''}: ${error.message.split('\n')[0]}`,
