@@ -26,7 +26,10 @@ beforeAll(async () => {
   // A negative route timeout and a misspelt cluster: Envoy refuses both.
   await writeFile(
     join(dir, 'broken.yaml'),
-    frontProxy.replace(/^(\s*)cluster: service1-envoy$/m, '$1cluster: service1-envy\n$1timeout: -1s'),
+    frontProxy.replace(
+      /^(\s*)cluster: service1-envoy$/m,
+      '$1cluster: service1-envy\n$1timeout: -1s',
+    ),
   );
   await writeFile(join(dir, 'envoy.json'), JSON.stringify({ static_resources: { clusters: [] } }));
 });
