@@ -325,6 +325,42 @@ describe('checkEnvoyBootstrap', () => {
     ).toEqual([]);
   });
 
+  it('refuses what Envoy disallows by default, unless the runtime allows it', () => {
+    const zipkin = {
+      provider: {
+        name: 'envoy.tracers.zipkin',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+          collector_cluster: 'usersvc',
+          collector_endpoint: '/api/v2/spans',
+        },
+      },
+    };
+    const path = `${hcm}.tracing.provider.typed_config.collector_endpoint_version`;
+    expect(problemsOf(broken([`${hcm}.tracing`, zipkin]))).toEqual([
+      expect.objectContaining({
+        path,
+        check: 'deprecated-disallowed',
+        message: expect.stringMatching(
+          /^is not set, and its default DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE is deprecated: set it .*and disallowed by default: Envoy refuses it unless the runtime key "envoy\.deprecated_features:envoy\.config\.trace\.v3\.ZipkinConfig\.DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE" is true/,
+        ),
+      }),
+    ]);
+    const runtime = {
+      layers: [
+        {
+          name: 'static',
+          static_layer: {
+            'envoy.deprecated_features:envoy.config.trace.v3.ZipkinConfig.DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE': true,
+          },
+        },
+      ],
+    };
+    expect(problemsOf(broken([`${hcm}.tracing`, zipkin], ['layered_runtime', runtime]))).toEqual([
+      expect.objectContaining({ path, severity: 'warning' }),
+    ]);
+  });
+
   it('reads enum names in any case, as Envoy does', () => {
     expect(
       problemsOf(

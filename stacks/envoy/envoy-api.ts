@@ -93,6 +93,8 @@ export interface EnumValue {
 export interface EnumType {
   readonly typeName: string;
   readonly values: readonly EnumValue[];
+  /** The value of that exact name. */
+  value(name: string): EnumValue | undefined;
 }
 
 /** Envoy's v3 API as the checker reads it: types by full name, built on first use. */
@@ -243,14 +245,13 @@ function buildMessage(typeName: string, raw: RawMessage): MessageType {
 }
 
 function buildEnum(typeName: string, raw: RawEnum): EnumType {
-  return {
-    typeName,
-    values: raw.v.map(([name, number, d]) => ({
-      name,
-      number,
-      ...(d && { deprecation: { ...d, fatal: d.fatal === 1 } }),
-    })),
-  };
+  const values: EnumValue[] = raw.v.map(([name, number, d]) => ({
+    name,
+    number,
+    ...(d && { deprecation: { ...d, fatal: d.fatal === 1 } }),
+  }));
+  const byName = new Map(values.map((v) => [v.name, v]));
+  return { typeName, values, value: (name) => byName.get(name) };
 }
 
 const lowerCamel = (name: string) =>

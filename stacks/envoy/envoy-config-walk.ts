@@ -10,10 +10,16 @@ export interface Node {
   readonly path: string;
 }
 
+const jsonNames = new Map<string, string>();
+
 /** A member by its proto name or its JSON name, as the decoder accepts both; null is absent. */
 export function member(node: Node | undefined, protoName: string): Node | undefined {
   if (!node || !isObject(node.value)) return undefined;
-  const jsonName = protoName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  let jsonName = jsonNames.get(protoName);
+  if (jsonName === undefined) {
+    jsonName = protoName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    jsonNames.set(protoName, jsonName);
+  }
   for (const key of [protoName, jsonName]) {
     if (Object.hasOwn(node.value, key) && node.value[key] !== null) {
       return { value: node.value[key], path: childPath(node.path, key) };

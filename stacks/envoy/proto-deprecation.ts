@@ -52,6 +52,7 @@ export function deprecationProblem(
   if (d.fatal && !policy.allowAll && !policy.allowed.has(runtimeName(field.fullName))) {
     return {
       path,
+      check: 'deprecated-disallowed',
       message: `${lead}${since} and disallowed by default: Envoy refuses it unless the runtime key "envoy.deprecated_features:${runtimeName(field.fullName)}" is true${instead}${docs}`,
       ...(use !== undefined && { suggestion: use }),
     };

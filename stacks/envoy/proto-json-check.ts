@@ -1,4 +1,4 @@
-import { closest, didYouMean } from '../validate/suggest.js';
+import { closest } from '../validate/suggest.js';
 import type { EnumType, EnvoyApi, FieldType, MessageType, ScalarName } from './envoy-api.js';
 import {
   childPath,
@@ -123,10 +123,11 @@ export class ProtoJsonChecker {
       if (!field) {
         const names = desc.fields.map((f) => f.name);
         const merge = key === '<<' ? ": Envoy's YAML reader (yaml-cpp) has no merge keys" : '';
+        const guess = closest(key, names);
         this.error(
           childPath(path, key),
-          `unknown field of ${desc.typeName}${merge}${didYouMean(key, names)}`,
-          closest(key, names),
+          `unknown field of ${desc.typeName}${merge}${guess ? `; did you mean "${guess}"?` : ''}`,
+          guess,
         );
       } else if (keyOf.has(field)) {
         // Protobuf's parser (in the legacy mode Envoy gets) takes a field twice, the last
@@ -254,7 +255,7 @@ export class ProtoJsonChecker {
     if (typeof value === 'string' && /^-?\d+$/.test(value) && Math.abs(Number(value)) < 2 ** 31) {
       return true;
     }
-    if (typeof value === 'string') return this.enumName(field, desc, value, path);
+    if (typeof value === 'string') return this.enumName(desc, value, path);
     if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 31) {
       return true;
     }
@@ -262,10 +263,8 @@ export class ProtoJsonChecker {
     return false;
   }
 
-  private enumName(field: FieldType, desc: EnumType, value: string, path: string): boolean {
-    const known =
-      desc.values.find((v) => v.name === value) ??
-      desc.values.find((v) => v.name === value.toUpperCase());
+  private enumName(desc: EnumType, value: string, path: string): boolean {
+    const known = desc.value(value) ?? desc.value(value.toUpperCase());
     if (!known) {
       const names = desc.values.map((v) => v.name);
       const list = names.length <= 10 ? ` (${names.join(', ')})` : '';
@@ -277,8 +276,9 @@ export class ProtoJsonChecker {
       );
       return false;
     }
+    if (!known.deprecation) return true;
     const problem = deprecationProblem(
-      { ...field, deprecation: known.deprecation, fullName: `${desc.typeName}.${known.name}` },
+      { deprecation: known.deprecation, fullName: `${desc.typeName}.${known.name}` },
       path,
       this.deprecations,
       `${known.name} is deprecated`,

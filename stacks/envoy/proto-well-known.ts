@@ -1,9 +1,17 @@
-import { closest, didYouMean } from '../validate/suggest.js';
+import { closest } from '../validate/suggest.js';
 import type { MessageType } from './envoy-api.js';
 import { childPath, describeValue, isObject } from './envoy-paths.js';
 import type { ProtoJsonChecker } from './proto-json-check.js';
 import { parseDuration, wrappedScalar } from './proto-scalars.js';
 import { startupProblem } from './startup-checks.js';
+
+/**
+ * The candidates a "did you mean" can pick for a long name: at most 3 edits away means at most
+ * 3 characters longer or shorter, and the other 1,300 type names need no edit distance.
+ */
+function nearInLength(name: string, candidates: readonly string[]): string[] {
+  return candidates.filter((c) => Math.abs(c.length - name.length) <= 3);
+}
 
 const typedStructs = new Set(['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct']);
 
@@ -173,11 +181,11 @@ export class WellKnownTypes {
         ? api.message(v3)
           ? v3
           : undefined
-        : closest(typeName, api.messageNames);
+        : closest(typeName, nearInLength(typeName, api.messageNames));
     const removed = guess && guess === v3 ? ': Envoy removed the v2 API (1.18)' : '';
     this.checker.error(
       path,
-      `unknown type ${typeName}${removed} (esteps knows the ${api.extensionTypes.length} extension types of Envoy's v3 API)${guess ? `; did you mean "${guess}"?` : didYouMean(typeName, [])}`,
+      `unknown type ${typeName}${removed} (esteps knows the ${api.extensionTypes.length} extension types of Envoy's v3 API)${guess ? `; did you mean "${guess}"?` : ''}`,
       guess,
     );
     return undefined;

@@ -145,7 +145,7 @@ export const startupChecks = {
   'rewrite-conflict': {
     area: 'HTTP',
     what: 'A route rewrites its path one way: not both `prefix_rewrite` and `regex_rewrite`',
-    envoy: 'Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy',
+    envoy: 'Cannot specify both prefix_rewrite and regex_rewrite',
   },
   'retry-on': {
     area: 'HTTP',
@@ -191,7 +191,7 @@ export const startupChecks = {
   },
   'config-source': {
     area: 'bootstrap',
-    what: "An API config source (xDS) of the bootstrap's static clusters: REST names one cluster, gRPC a gRPC service and no cluster name, and that cluster is static and not EDS",
+    what: 'An API config source (xDS) is backed by a static cluster that is not EDS, named the way its API type asks: REST names one in `cluster_names`, gRPC in `grpc_services` and not in `cluster_names`',
     envoy:
       "<api> must have a statically defined non-EDS cluster: '<name>' does not exist, was added via api, or is an EDS cluster",
   },
