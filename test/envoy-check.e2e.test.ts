@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { repoRoot } from './support/engine.js';
 
 const corpus = new URL('./envoy-corpus/', import.meta.url);
 let dir: string;
@@ -136,5 +137,44 @@ describe('esteps envoy check', () => {
     const run = await runCli(['envoy', 'check', '--json'], { cwd: dir });
     expect(run.exitCode).toBe(2);
     expect((run.json.error as { code: string }).code).toBe('USAGE');
+  });
+});
+
+describe("the checker's cost to commands that check nothing", () => {
+  it("is not in the code every command loads: it and Envoy's API load on first use only", async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'dist/esteps.meta.json'), 'utf8')) as {
+      outputs: Record<
+        string,
+        {
+          entryPoint?: string;
+          inputs: Record<string, unknown>;
+          imports: { path: string; kind: string }[];
+        }
+      >;
+    };
+    const outputs = meta.outputs;
+    const [entry] = Object.entries(outputs).find(([, o]) => o.entryPoint === 'cli/entry.ts')!;
+    // What `esteps` loads before any command runs: the CLI's main chunk and its static imports.
+    const main = outputs[entry]!.imports.find((i) => i.kind === 'dynamic-import')!.path;
+    const loaded = new Set<string>();
+    const queue = [main];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (loaded.has(file) || !outputs[file]) continue;
+      loaded.add(file);
+      for (const i of outputs[file]!.imports) if (i.kind === 'import-statement') queue.push(i.path);
+    }
+    const inputs = [...loaded].flatMap((f) => Object.keys(outputs[f]!.inputs));
+    expect(inputs).toContain('cli/commands/envoy.ts');
+    for (const module of [
+      'check-envoy.ts',
+      'envoy-api.ts',
+      'proto-json-check.ts',
+      'startup-checks.ts',
+      'envoy-config-file.ts',
+    ]) {
+      expect(inputs).not.toContain(`stacks/envoy/${module}`);
+    }
+    expect(inputs.some((i) => i.includes('node_modules/yaml/'))).toBe(false);
   });
 });
