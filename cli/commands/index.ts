@@ -1,5 +1,6 @@
 import type { RegisterCommand } from '../command.js';
 import { registerDown } from './down.js';
+import { registerEnvoy } from './envoy.js';
 import { registerHotpatch } from './hotpatch.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerWatch,
   registerRender,
   registerInit,
+  registerEnvoy,
 ];

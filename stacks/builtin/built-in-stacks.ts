@@ -7,6 +7,7 @@ export const builtInStacks = {
   step1: 'step1.ts',
   step2: 'step2.ts',
   step3: 'step3.ts',
+  step4: 'step4.ts',
 } as const satisfies Record<string, string>;
 
 export type BuiltInStack = keyof typeof builtInStacks;

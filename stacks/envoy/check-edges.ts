@@ -2,18 +2,24 @@ import { StackInvalidError, type StackProblem } from '../model/errors.js';
 import type { ResolvedStack } from '../model/model.js';
 
 /**
- * Every problem Envoy's API finds in the configurations generated for a stack's edges, each
- * with its path in the stack (`services.edge.envoy.bootstrap.static_resources...`). The
- * checker (Envoy's API, about 100 ms to load) is imported only when the stack has an edge.
+ * Every error Envoy would find in the configurations generated for a stack's services that run
+ * Envoy (edges, step 4's user service), each with its path in the stack
+ * (`services.edge.envoy.bootstrap.static_resources...`), esteps' own policy applied (the admin
+ * interface on loopback). The checker (Envoy's API, some 50 ms to load) is imported only when
+ * the stack has such a service. What esteps generates carries no warning either (its tests
+ * say so); a warning would not stop `render` or `up`.
  */
 export async function checkStackEdges(stack: ResolvedStack): Promise<StackProblem[]> {
   const edges = stack.services.filter((s) => s.envoy);
   if (edges.length === 0) return [];
-  const { checkEnvoyBootstrap } = await import('./check-envoy.js');
+  const { checkEnvoyBootstrap, isError } = await import('./check-envoy.js');
   return edges.flatMap((s) =>
     checkEnvoyBootstrap(s.envoy!.bootstrap, {
       pathPrefix: `services.${s.name}.envoy.bootstrap`,
-    }),
+      policy: true,
+    })
+      .filter(isError)
+      .map((p) => ({ path: p.path, message: p.message })),
   );
 }
 

@@ -27,9 +27,15 @@ function broken(...edits: [path: string, value: unknown][]): JsonObject {
   return bootstrap;
 }
 
+/** esteps' policy on, as for the configurations it generates. */
 function problemsOf(config: unknown): EnvoyProblem[] {
-  return checkEnvoyBootstrap(config);
+  return checkEnvoyBootstrap(config, { policy: true });
 }
+
+const cors = {
+  name: 'envoy.filters.http.cors',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+};
 
 describe('checkEnvoyBootstrap', () => {
   it("accepts step 2's bootstrap, with proto or JSON field names", () => {
@@ -167,16 +173,27 @@ describe('checkEnvoyBootstrap', () => {
     ],
     [
       'the router filter not last',
-      [[`${hcm}.http_filters[1]`, { name: 'envoy.filters.http.cors' }]],
+      [[`${hcm}.http_filters[1]`, cors]],
       `${hcm}.http_filters[0]`,
       /^the router must be the last HTTP filter/,
     ],
-    ['no router filter', [[`${hcm}.http_filters`, []]], `${hcm}.http_filters`, /^needs the router/],
     [
-      'a string where a list belongs',
-      [[`${hcm}.route_config.virtual_hosts[0].domains`, '*']],
+      'a last HTTP filter that is not terminal',
+      [[`${hcm}.http_filters`, [cors]]],
+      `${hcm}.http_filters[0]`,
+      /^envoy\.extensions\.filters\.http\.cors\.v3\.Cors is the last HTTP filter but passes requests on/,
+    ],
+    [
+      'a filter without its typed_config',
+      [[`${hcm}.http_filters[0].typed_config`, remove]],
+      `${hcm}.http_filters[0]`,
+      /^has no typed_config: Envoy finds a HTTP filter by the type of its typed_config/,
+    ],
+    [
+      'a number where a list of strings belongs',
+      [[`${hcm}.route_config.virtual_hosts[0].domains`, 5]],
       `${hcm}.route_config.virtual_hosts[0].domains`,
-      /^expected a list, got the string "\*"$/,
+      /^expected a string, got the number 5/,
     ],
     [
       'a string where a number belongs',
@@ -186,9 +203,9 @@ describe('checkEnvoyBootstrap', () => {
     ],
     [
       'a string where a boolean belongs',
-      [[`${hcm}.use_remote_address`, 'yes']],
+      [[`${hcm}.use_remote_address`, 'maybe']],
       `${hcm}.use_remote_address`,
-      /^expected true or false, got the string "yes"$/,
+      /^expected true or false, got the string "maybe"$/,
     ],
     [
       'a hostname in a STATIC cluster',
@@ -209,16 +226,51 @@ describe('checkEnvoyBootstrap', () => {
       /^port 8080 is already taken by the listener at static_resources\.listeners\[0\]$/,
     ],
     [
-      'an unknown retry condition',
-      [[`${route0}.route.retry_policy.retry_on`, 'connect-failure,rest']],
-      `${route0}.route.retry_policy.retry_on`,
-      /^unknown retry condition "rest"; did you mean "reset"\?$/,
+      'a negative duration where the API has no rule',
+      [[`${route0}.route.timeout`, '-1s']],
+      `${route0}.route.timeout`,
+      /^-1s is negative: Envoy refuses negative durations \("Expected positive duration"\)$/,
     ],
     [
-      'a deprecated field',
-      [[`${cluster0}.http2_protocol_options`, {}]],
-      `${cluster0}.http2_protocol_options`,
-      /^is deprecated in Envoy's API/,
+      'a listener without an address',
+      [['static_resources.listeners[0].address', remove]],
+      'static_resources.listeners[0]',
+      /^has no address/,
+    ],
+    [
+      'a listener without filter chains',
+      [['static_resources.listeners[0].filter_chains', []]],
+      'static_resources.listeners[0]',
+      /^has no filter chains/,
+    ],
+    [
+      'a mirror policy that names no cluster',
+      [
+        [
+          `${route0}.route.request_mirror_policies`,
+          [{ runtime_fraction: { default_value: { numerator: 1 } } }],
+        ],
+      ],
+      `${route0}.route.request_mirror_policies[0]`,
+      /^names no cluster/,
+    ],
+    [
+      'two domains that differ only in case',
+      [[`${hcm}.route_config.virtual_hosts[0].domains`, ['example.com', 'Example.COM']]],
+      `${hcm}.route_config.virtual_hosts[0].domains[1]`,
+      /^"Example.COM" is also a domain at .*case-insensitively/,
+    ],
+    [
+      'a cluster type with a load-balancing policy it does not allow',
+      [[`${cluster0}.lb_policy`, 'CLUSTER_PROVIDED']],
+      `${cluster0}.lb_policy`,
+      /^a STRICT_DNS cluster provides no load balancer/,
+    ],
+    [
+      'a listener address that is a name',
+      [['static_resources.listeners[0].address.socket_address.address', 'localhost']],
+      'static_resources.listeners[0].address.socket_address.address',
+      /^"localhost" is not an IP address: Envoy listens on IP addresses only.*did you mean "127\.0\.0\.1"\?$/,
     ],
     [
       'a value that is not JSON',
@@ -228,7 +280,93 @@ describe('checkEnvoyBootstrap', () => {
     ],
   ])('rejects %s with its path', (_kind, edits, path, message) => {
     const problems = problemsOf(broken(...edits));
-    expect(problems).toContainEqual({ path, message: expect.stringMatching(message) });
+    expect(problems).toContainEqual(
+      expect.objectContaining({ path, message: expect.stringMatching(message) }),
+    );
+    const found = problems.find((p) => p.path === path && message.test(p.message))!;
+    expect(found.severity ?? 'error').toBe('error');
+  });
+
+  it.each<[kind: string, edits: [string, unknown][], path: string, message: RegExp]>([
+    [
+      'a deprecated field, naming its replacement',
+      [['admin.access_log_path', '/dev/null']],
+      'admin.access_log_path',
+      /^is deprecated \(since API 3\.0\); use access_log instead; Envoy still runs it/,
+    ],
+    [
+      'an unknown retry condition (Envoy ignores it)',
+      [[`${route0}.route.retry_policy.retry_on`, 'connect-failure,rest']],
+      `${route0}.route.retry_policy.retry_on`,
+      /^unknown retry condition "rest"; did you mean "reset"\?: Envoy ignores it$/,
+    ],
+  ])('warns of %s, without an error', (_kind, edits, path, message) => {
+    const problems = problemsOf(broken(...edits));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path,
+        severity: 'warning',
+        message: expect.stringMatching(message),
+      }),
+    ]);
+  });
+
+  it("reads the forms of protobuf's legacy JSON parsing that Envoy runs with", () => {
+    expect(
+      problemsOf(
+        broken(
+          [`${hcm}.route_config.virtual_hosts[0].domains`, '*'],
+          [`${hcm}.use_remote_address`, 'true'],
+          [`${cluster0}.connect_timeout`, { seconds: 1 }],
+          [`${cluster0}.lb_policy`, '0'],
+          ['static_resources.listeners[0].address.socket_address.port_value', '8080.0'],
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses what Envoy disallows by default, unless the runtime allows it', () => {
+    const zipkin = {
+      provider: {
+        name: 'envoy.tracers.zipkin',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+          collector_cluster: 'usersvc',
+          collector_endpoint: '/api/v2/spans',
+        },
+      },
+    };
+    const path = `${hcm}.tracing.provider.typed_config.collector_endpoint_version`;
+    expect(problemsOf(broken([`${hcm}.tracing`, zipkin]))).toEqual([
+      expect.objectContaining({
+        path,
+        check: 'deprecated-disallowed',
+        message: expect.stringMatching(
+          /^is not set, and its default DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE is deprecated: set it .*and disallowed by default: Envoy refuses it unless the runtime key "envoy\.deprecated_features:envoy\.config\.trace\.v3\.ZipkinConfig\.DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE" is true/,
+        ),
+      }),
+    ]);
+    const runtime = {
+      layers: [
+        {
+          name: 'static',
+          static_layer: {
+            'envoy.deprecated_features:envoy.config.trace.v3.ZipkinConfig.DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE': true,
+          },
+        },
+      ],
+    };
+    expect(problemsOf(broken([`${hcm}.tracing`, zipkin], ['layered_runtime', runtime]))).toEqual([
+      expect.objectContaining({ path, severity: 'warning' }),
+    ]);
+  });
+
+  it('reads enum names in any case, as Envoy does', () => {
+    expect(
+      problemsOf(
+        broken([`${cluster0}.lb_policy`, 'round_robin'], [`${cluster0}.type`, 'Strict_Dns']),
+      ),
+    ).toEqual([]);
   });
 
   it('reports every problem, not only the first', () => {
@@ -257,7 +395,9 @@ describe('checkEnvoyBootstrap', () => {
     expect(problemsOf(bootstrap)).toEqual([
       {
         path: 'static_resources.clusters[1].name',
-        message: 'another cluster is also called "usersvc" (static_resources.clusters[0].name)',
+        message:
+          'another cluster is also called "usersvc" (static_resources.clusters[0].name): Envoy refuses duplicate clusters',
+        check: 'cluster-name-unique',
       },
     ]);
   });
@@ -282,10 +422,10 @@ describe('checkEnvoyBootstrap', () => {
     expect(
       checkEnvoyBootstrap(broken([`${cluster0}.lb_policy`, 'RR']), { pathPrefix: 'edge.envoy' }),
     ).toEqual([
-      {
+      expect.objectContaining({
         path: `edge.envoy.${cluster0}.lb_policy`,
         message: expect.stringContaining('"RR" is not a value of'),
-      },
+      }),
     ]);
     expect(checkEnvoyBootstrap(7, { pathPrefix: 'edge.envoy' })[0]!.path).toBe('edge.envoy');
   });

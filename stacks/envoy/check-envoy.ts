@@ -1,31 +1,50 @@
-import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { type EnvoyApi, EnvoyApiUnavailableError, loadEnvoyApi } from './envoy-api.js';
-import { childPath, describeValue, type EnvoyProblem, indexPath } from './envoy-paths.js';
-import { checkEnvoyReferences } from './envoy-references.js';
+import { at, connectionManagers, type Node } from './envoy-config-walk.js';
+import { childPath, describeValue, type EnvoyProblem, indexPath, isError } from './envoy-paths.js';
+import { deprecationPolicyOf } from './proto-deprecation.js';
 import { ProtoJsonChecker } from './proto-json-check.js';
+import {
+  checkAdmin,
+  checkConfigSources,
+  checkGrpcServices,
+  checkNodeIdentity,
+  checkRuntimeLayers,
+} from './startup-bootstrap.js';
+import { checkClusters } from './startup-clusters.js';
+import { checkConnectionManager } from './startup-http.js';
+import { checkListeners, checkSockets } from './startup-listeners.js';
 
 export type { EnvoyProblem } from './envoy-paths.js';
+export { isError } from './envoy-paths.js';
 
 export interface CheckEnvoyOptions {
-  /** @default the API compiled into stacks/envoy/envoy-api.binpb, loaded on first use */
+  /** @default the API in stacks/envoy/api/envoy-api.json.gz, loaded on first use */
   readonly api?: EnvoyApi;
   /**
    * Put before every path, e.g. 'edge.envoy' for problems reported within a stack.
    * @default '' (paths start at the bootstrap's fields; the bootstrap itself is '(bootstrap)')
    */
   readonly pathPrefix?: string;
+  /**
+   * Apply esteps' own policy for the configurations it generates: the admin interface on the
+   * container's loopback only. @default false
+   */
+  readonly policy?: boolean;
 }
+
+/** What a configuration file holds: Envoy's bootstrap, or xDS resources (a DiscoveryResponse). */
+export type EnvoyDocumentKind = 'bootstrap' | 'resources';
 
 /**
  * Every problem in an Envoy v3 bootstrap given as plain data (what `renderEnvoyBootstrap()`
- * makes, or parsed YAML), each with its path; an empty list when Envoy's API accepts it.
+ * makes, or a parsed file), each with its path; errors where Envoy refuses it, warnings where
+ * it runs it but says something. An empty list, or warnings only, when Envoy accepts it.
  *
  * 1. It must be JSON: no `undefined`, functions, NaN or class instances.
- * 2. It is decoded strictly against Envoy's own message definitions in proto3 JSON form,
- *    inside every `typed_config` too, with the API's validation rules (ProtoJsonChecker).
- * 3. References across it are checked (envoy-references.ts).
- * 4. When all that passed, protobuf-es decodes it once more with the same definitions, as
- *    proof that the decoder above let nothing through that the API refuses.
+ * 2. It is decoded against Envoy's own message definitions as Envoy reads its configuration
+ *    (proto3 JSON, enum names in any case), inside every `typed_config` too, with the API's
+ *    validation rules and deprecations (ProtoJsonChecker).
+ * 3. Envoy's own start-up checks across it (startup-checks.ts lists them).
  *
  * Never throws on bad input; throws EnvoyApiUnavailableError when the API cannot be loaded.
  */
@@ -33,20 +52,36 @@ export function checkEnvoyBootstrap(
   config: unknown,
   options: CheckEnvoyOptions = {},
 ): EnvoyProblem[] {
-  const api = options.api ?? loadEnvoyApi();
-  return withPrefix(check(api, config), options.pathPrefix ?? '');
+  return checkEnvoyDocument(config, 'bootstrap', options);
 }
 
-function check(api: EnvoyApi, config: unknown): EnvoyProblem[] {
+/** As checkEnvoyBootstrap, for either kind of document. */
+export function checkEnvoyDocument(
+  config: unknown,
+  kind: EnvoyDocumentKind,
+  options: CheckEnvoyOptions = {},
+): EnvoyProblem[] {
+  const api = options.api ?? loadEnvoyApi();
+  return withPrefix(check(api, config, kind, options.policy ?? false), options.pathPrefix ?? '');
+}
+
+function check(
+  api: EnvoyApi,
+  config: unknown,
+  kind: EnvoyDocumentKind,
+  policy: boolean,
+): EnvoyProblem[] {
   try {
     const notJson = jsonProblems(config, '', new Set());
     if (notJson.length > 0) return notJson;
-    const checker = new ProtoJsonChecker(api);
+    const checker = new ProtoJsonChecker(api, deprecationPolicyOf(config));
+    if (kind === 'resources') {
+      const desc = api.message('envoy.service.discovery.v3.DiscoveryResponse')!;
+      checker.message(desc, config, '', true);
+      return checker.problems;
+    }
     checker.message(api.bootstrap, config, '', true);
-    const problems = [...checker.problems, ...checkEnvoyReferences(config)];
-    if (problems.length > 0) return problems;
-    fromJson(api.bootstrap, config as JsonValue, { registry: api.registry });
-    return [];
+    return [...checker.problems, ...startupProblems(config, checker, policy)];
   } catch (error) {
     if (error instanceof EnvoyApiUnavailableError) throw error;
     return [
@@ -56,6 +91,32 @@ function check(api: EnvoyApi, config: unknown): EnvoyProblem[] {
       },
     ];
   }
+}
+
+/** Envoy's checks across the configuration, after (and whatever) the decoder found. */
+function startupProblems(
+  config: unknown,
+  checker: ProtoJsonChecker,
+  policy: boolean,
+): EnvoyProblem[] {
+  const root: Node = { value: config, path: '' };
+  const problems: EnvoyProblem[] = [];
+  const clusters = checkClusters(root, problems);
+  const dynamic = at(root, 'dynamic_resources', 'cds_config') !== undefined;
+  const sockets = checkListeners(root, problems);
+  const admin = checkAdmin(root, policy, problems);
+  checkSockets(admin ? [...sockets, admin] : sockets, problems);
+  const names = new Map([...clusters].map(([name, c]) => [name, c.path]));
+  for (const hcm of connectionManagers(root)) {
+    checkConnectionManager(hcm, { names, dynamic }, problems);
+  }
+  const sources = checker.found.get('envoy.config.core.v3.ApiConfigSource') ?? [];
+  checkConfigSources(sources, clusters, problems);
+  const services = checker.found.get('envoy.config.core.v3.GrpcService') ?? [];
+  checkGrpcServices(services, sources, clusters, dynamic, problems);
+  checkRuntimeLayers(root, problems);
+  checkNodeIdentity(root, problems);
+  return problems;
 }
 
 /** Values that plain JSON (and so YAML for Envoy) cannot carry. */
@@ -90,11 +151,11 @@ function withPrefix(problems: readonly EnvoyProblem[], prefix: string): EnvoyPro
         : p.path.startsWith('[')
           ? `${prefix}${p.path}`
           : childPath(prefix, p.path);
-    return { path: path === '' ? '(bootstrap)' : path, message: p.message };
+    return { ...p, path: path === '' ? '(bootstrap)' : path };
   });
 }
 
-/** The problems as lines `path: message`, for messages and tests. */
+/** The problems as lines `path: message` (warnings marked), for messages and tests. */
 export function formatEnvoyProblems(problems: readonly EnvoyProblem[]): string {
-  return problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+  return problems.map((p) => `${p.path}: ${isError(p) ? '' : 'warning: '}${p.message}`).join('\n');
 }

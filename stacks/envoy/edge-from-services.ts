@@ -1,6 +1,6 @@
 import type { StackProblem } from '../model/errors.js';
 import { didYouMean } from '../validate/suggest.js';
-import type { EdgeClusterSpec, EdgeRetrySpec, EdgeSpec } from './edge-model.js';
+import type { EdgeClusterSpec, EdgeRetrySpec, EdgeSpec, EdgeTcpProxySpec } from './edge-model.js';
 
 /**
  * What a stack writes for its edge: routes to its services by name. Each service's port and
@@ -14,7 +14,28 @@ export interface EdgeRoutesSpec {
   readonly adminPort?: number;
   /** @default 'text' */
   readonly accessLog?: EdgeSpec['accessLog'];
+  /** HTTP routes to services of the stack; `[]` for none (an Envoy with TCP proxies only). */
   readonly routes: readonly EdgeServiceRoute[];
+  /**
+   * TCP proxies from the service's own container: Envoy listens on the container's loopback
+   * (127.0.0.1:listenerPort) and passes each connection to `service` at `port`, found by name on
+   * a network both are on. The container's processes then reach that service at
+   * 127.0.0.1:listenerPort. @default []
+   */
+  readonly tcpProxies?: readonly EdgeTcpProxy[];
+}
+
+export interface EdgeTcpProxy {
+  /** Port Envoy listens on, on the container's loopback. */
+  readonly listenerPort: number;
+  /** A service of the stack, found by DNS under its name on a shared network. */
+  readonly service: string;
+  /** The service's port inside its containers. */
+  readonly port: number;
+  /** @default 1000 */
+  readonly connectTimeoutMs?: number;
+  /** Time an idle connection stays open. @default undefined: Envoy's (1 hour) */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface EdgeServiceRoute {
@@ -76,6 +97,30 @@ export function edgeFromServices(
       },
     };
   });
+  const tcpProxies: EdgeTcpProxySpec[] = [];
+  edge.tcpProxies?.forEach((proxy, i) => {
+    if (!services.some((s) => s.name === proxy.service)) {
+      problems.push({
+        path: `tcpProxies[${i}].service`,
+        message: `no service "${proxy.service}"${didYouMean(
+          proxy.service,
+          services.map((s) => s.name),
+        )}`,
+      });
+      return;
+    }
+    const cluster = tcpClusterName(proxy);
+    clusters[cluster] = {
+      host: proxy.service,
+      port: proxy.port,
+      ...(proxy.connectTimeoutMs !== undefined && { connectTimeoutMs: proxy.connectTimeoutMs }),
+    };
+    tcpProxies.push({
+      listenerPort: proxy.listenerPort,
+      cluster,
+      ...(proxy.idleTimeoutMs !== undefined && { idleTimeoutMs: proxy.idleTimeoutMs }),
+    });
+  });
   return {
     spec: {
       listener: { port: edge.listenerPort },
@@ -88,7 +133,13 @@ export function edgeFromServices(
         retry: r.retry,
       })),
       clusters,
+      ...(tcpProxies.length > 0 && { tcpProxies }),
     },
     problems,
   };
+}
+
+/** A TCP proxy's cluster: its own, apart from any HTTP route's to the same service. */
+export function tcpClusterName(proxy: Pick<EdgeTcpProxy, 'service' | 'port'>): string {
+  return `tcp_${proxy.service}_${proxy.port}`;
 }

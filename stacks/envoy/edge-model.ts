@@ -12,9 +12,11 @@ export interface EdgeSpec {
   readonly listener?: EdgeListenerSpec;
   /**
    * Routes in the order Envoy tries them: the first whose prefix matches the request's path
-   * wins; a request no route matches gets Envoy's 404.
+   * wins; a request no route matches gets Envoy's 404. With none, there is no HTTP listener.
    */
   readonly routes: readonly EdgeRouteSpec[];
+  /** TCP proxies: a listener on the container's loopback per proxy. @default [] */
+  readonly tcpProxies?: readonly EdgeTcpProxySpec[];
   /** Upstream services by cluster name (what routes name). */
   readonly clusters: Readonly<Record<string, EdgeClusterSpec>>;
   /** @default { port: 9901 } */
@@ -80,6 +82,23 @@ export interface EdgeRetrySpec {
   readonly on?: readonly EdgeRetryCondition[];
   /** Time allowed for each attempt. @default undefined: the route's `timeoutMs` */
   readonly perTryTimeoutMs?: number;
+}
+
+/**
+ * A TCP proxy: Envoy listens on the container's loopback (127.0.0.1:listenerPort) and passes
+ * each connection on to a cluster, byte for byte (what step 4 puts between the user service
+ * and Postgres).
+ */
+export interface EdgeTcpProxySpec {
+  /** Port on 127.0.0.1 inside the container, for the processes of that container only. */
+  readonly listenerPort: number;
+  /** Name of the cluster (a key of `EdgeSpec.clusters`) connections go to. */
+  readonly cluster: string;
+  /**
+   * Time a connection may go with no byte in either direction before Envoy closes it.
+   * @default undefined: Envoy's (1 hour)
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface EdgeClusterSpec {

@@ -2,8 +2,29 @@
 export interface EnvoyProblem {
   /** e.g. `static_resources.clusters[0].connect_timeout`; '' for the whole configuration. */
   readonly path: string;
+  /** A sentence; with a suggestion, it ends with `; did you mean "..."?`. */
   readonly message: string;
+  /**
+   * `error`: Envoy refuses the configuration (it does not start, or refuses the resource);
+   * `warning`: Envoy runs it but says something (a deprecated field), or esteps sees a likely
+   * mistake that Envoy does not refuse. @default 'error'
+   */
+  readonly severity?: 'error' | 'warning';
+  /** What was probably meant (a field, type, cluster or value name), when there is a guess. */
+  readonly suggestion?: string;
+  /**
+   * The start-up check that found it (`listener-filter-chains`, ...: stacks/envoy/startup-checks.ts
+   * lists them), for what goes beyond the API's types and validation rules.
+   */
+  readonly check?: string;
 }
+
+/** A warning, with its path. */
+export function warning(path: string, message: string, suggestion?: string): EnvoyProblem {
+  return { path, message, severity: 'warning', ...(suggestion !== undefined && { suggestion }) };
+}
+
+export const isError = (problem: EnvoyProblem) => problem.severity !== 'warning';
 
 /** `a.b`, or `b` at the root. */
 export function childPath(path: string, key: string): string {

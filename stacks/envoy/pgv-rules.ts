@@ -1,36 +1,18 @@
 import { isIP } from 'node:net';
-import {
-  type DescEnum,
-  type DescField,
-  type DescMessage,
-  getOption,
-  hasOption,
-  ScalarType,
-  toJson,
-} from '@bufbuild/protobuf';
-import { FeatureSet_FieldPresence } from '@bufbuild/protobuf/wkt';
-import type { EnvoyApi } from './envoy-api.js';
+import type { EnumType, EnvoyApi, FieldType, Rules, ScalarName } from './envoy-api.js';
 import { isObject } from './envoy-paths.js';
-import {
-  parseDuration,
-  parseFloatJson,
-  parseInteger,
-  scalarName,
-  wrapperTypes,
-} from './proto-scalars.js';
+import { parseDuration, parseFloatJson, parseInteger, wrappedScalar } from './proto-scalars.js';
 
 /**
  * The validation rules of Envoy's API: protoc-gen-validate's `(validate.rules)` on fields,
  * read as the JSON of `validate.FieldRules` (`{"uint32": {"lte": 65535}}`). Envoy checks them
- * when it loads a configuration; so do we, for every rule the API uses on the messages esteps
- * writes: message.required and skip; numeric const, lt, lte, gt, gte, in, not_in; bool const;
- * string const, lengths, pattern, prefix, suffix, contains, in, not_in, ignore_empty and the
- * well-known formats (hostname, ip, address, uuid, HTTP header name and value); bytes lengths;
- * enum const, defined_only, in, not_in; repeated and map sizes, unique, items, keys, values;
- * any and duration rules. Left out: email, uri_ref and timestamp bounds, which the API does
- * not use on these messages.
+ * when it loads a configuration; so do we, for every rule the API uses: message.required and
+ * skip; numeric const, lt, lte, gt, gte, in, not_in; bool const; string const, lengths,
+ * pattern, prefix, suffix, contains, in, not_in, ignore_empty and the well-known formats
+ * (hostname, ip, address, uuid, HTTP header name and value); bytes lengths; enum const,
+ * defined_only, in, not_in; repeated and map sizes, unique, items, keys, values; any and
+ * duration rules. Left out: email, uri_ref and timestamp bounds, which the API does not use.
  */
-type Rules = { readonly [key: string]: unknown };
 
 /** A rule a value breaks; `at` continues the field's path (`[2]`, `["key"]`). */
 export interface RuleProblem {
@@ -38,47 +20,41 @@ export interface RuleProblem {
   readonly message: string;
 }
 
-const cache = new WeakMap<DescField, Rules | null>();
-
-/** The field's rules as JSON, or undefined when it has none. */
-export function fieldRulesOf(api: EnvoyApi, field: DescField): Rules | undefined {
-  let rules = cache.get(field);
-  if (rules === undefined) {
-    const ext = api.fieldRules;
-    rules =
-      ext.fieldKind === 'message' && hasOption(field, ext)
-        ? (toJson(ext.message, getOption(field, ext) as never, { registry: api.registry }) as Rules)
-        : null;
-    cache.set(field, rules);
-  }
-  return rules ?? undefined;
-}
-
 /** Checks a field's rules against its JSON value, `undefined` when the field is not set. */
-export function checkFieldRules(field: DescField, rules: Rules, value: unknown): RuleProblem[] {
+export function checkFieldRules(
+  api: EnvoyApi,
+  field: FieldType,
+  rules: Rules,
+  value: unknown,
+): RuleProblem[] {
   // A member of a oneof is checked only when it is the one set.
   if (value === undefined && field.oneof !== undefined) return [];
-  switch (field.fieldKind) {
-    case 'list':
-      return repeatedRules(
-        field,
-        sub(rules, 'repeated'),
-        value === undefined ? [] : (value as unknown[]),
-      );
-    case 'map':
-      return mapRules(field, sub(rules, 'map'), value === undefined ? {} : (value as Rules));
-    case 'message':
-      if (value === undefined) return requiredMessage(rules) ? [{ message: 'is required' }] : [];
-      return valueRules({ message: field.message }, rules, value).map((message) => ({ message }));
-    default: {
-      if (value === undefined && field.presence === FeatureSet_FieldPresence.EXPLICIT) return [];
-      const kind = field.fieldKind === 'enum' ? { enum: field.enum } : { scalar: field.scalar };
-      const problems = valueRules(kind, rules, value ?? zeroValue(field));
-      return problems.map((message) => ({
-        message: value === undefined ? `is required: it ${message}` : message,
-      }));
-    }
+  const kind = kindOf(api, field);
+  if (field.list) return repeatedRules(kind, sub(rules, 'repeated'), asList(value));
+  if (field.mapKey) {
+    return mapRules(kind, sub(rules, 'map'), value === undefined ? {} : (value as Rules));
   }
+  if (field.kind === 'message') {
+    if (value === undefined) return requiredMessage(rules) ? [{ message: 'is required' }] : [];
+    return valueRules(kind, rules, value).map((message) => ({ message }));
+  }
+  if (value === undefined && field.explicitPresence) return [];
+  const problems = valueRules(kind, rules, value ?? zeroValue(field, kind));
+  return problems.map((message) => ({
+    message: value === undefined ? `is required: it ${message}` : message,
+  }));
+}
+
+/**
+ * A list field's items as Envoy's parser reads them (legacy mode): one value for a list of
+ * one, lists within it flattened, null items as the type's default (left out here).
+ */
+function asList(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return [value];
+  return value.flatMap((item) =>
+    Array.isArray(item) ? asList(item) : item === null ? [] : [item],
+  );
 }
 
 /** `(validate.rules).message.skip`: no rules inside this field's message. */
@@ -90,48 +66,61 @@ function requiredMessage(rules: Rules): boolean {
   return ['message', 'duration', 'any', 'timestamp'].some((k) => sub(rules, k)?.required === true);
 }
 
-function zeroValue(field: DescField): unknown {
-  if (field.fieldKind === 'enum') return field.enum.values[0]?.number ?? 0;
-  if (field.fieldKind !== 'scalar') return undefined;
-  if (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES) return '';
-  return field.scalar === ScalarType.BOOL ? false : 0;
+function zeroValue(field: FieldType, kind: ValueKind): unknown {
+  if (field.kind === 'enum') return kind.enum?.values[0]?.number ?? 0;
+  if (field.scalar === 'string' || field.scalar === 'bytes') return '';
+  return field.scalar === 'bool' ? false : 0;
 }
 
 interface ValueKind {
-  readonly scalar?: ScalarType;
-  readonly enum?: DescEnum;
-  readonly message?: DescMessage;
+  readonly scalar?: ScalarName;
+  readonly enum?: EnumType;
+  /** A message's full name. */
+  readonly message?: string;
+}
+
+function kindOf(api: EnvoyApi, field: FieldType): ValueKind {
+  if (field.kind === 'scalar') return { scalar: field.scalar! };
+  if (field.kind === 'enum') {
+    const desc = api.enum(field.typeName!);
+    return desc ? { enum: desc } : {};
+  }
+  return { message: field.typeName! };
 }
 
 /** Rules on one value (a singular field, a list item, a map value): messages, no path. */
 function valueRules(kind: ValueKind, rules: Rules, value: unknown): string[] {
   const message = kind.message;
   if (message) {
-    const inner = wrapperTypes.has(message.typeName) ? message.fields[0] : undefined;
-    if (inner?.fieldKind === 'scalar') return valueRules({ scalar: inner.scalar }, rules, value);
-    if (message.typeName === 'google.protobuf.Duration')
-      return durationRules(sub(rules, 'duration'), value as string);
-    if (message.typeName === 'google.protobuf.Any')
-      return anyRules(sub(rules, 'any'), value as Rules);
+    const inner = wrappedScalar(message);
+    // Both forms: the scalar, or (legacy) `{value: ...}`; "1.5s", or `{seconds, nanos}`.
+    if (inner) return valueRules({ scalar: inner }, rules, isObject(value) ? value.value : value);
+    if (message === 'google.protobuf.Duration') {
+      const text = isObject(value)
+        ? `${Number(value.seconds ?? 0) + Number(value.nanos ?? 0) / 1e9}s`
+        : value;
+      return typeof text === 'string' ? durationRules(sub(rules, 'duration'), text) : [];
+    }
+    if (message === 'google.protobuf.Any') return anyRules(sub(rules, 'any'), value as Rules);
     return [];
   }
   if (kind.enum) return enumRules(kind.enum, sub(rules, 'enum'), value);
   switch (kind.scalar) {
-    case ScalarType.STRING:
+    case 'string':
       return stringRules(sub(rules, 'string'), value as string);
-    case ScalarType.BYTES:
+    case 'bytes':
       return bytesRules(sub(rules, 'bytes'), value as string);
-    case ScalarType.BOOL: {
+    case 'bool': {
       const r = sub(rules, 'bool');
       return r?.const !== undefined && r.const !== value ? [`must be ${r.const}`] : [];
     }
     case undefined:
       return [];
     default: {
-      const r = sub(rules, scalarName(kind.scalar));
+      const r = sub(rules, kind.scalar);
       const integer = parseInteger(kind.scalar, value);
       const n =
-        kind.scalar === ScalarType.DOUBLE || kind.scalar === ScalarType.FLOAT
+        kind.scalar === 'double' || kind.scalar === 'float'
           ? parseFloatJson(value)
           : integer === undefined
             ? undefined
@@ -198,10 +187,11 @@ function anyRules(r: Rules | undefined, value: Rules): string[] {
   return Array.isArray(r.notIn) && r.notIn.includes(url) ? [`must not be of type ${url}`] : [];
 }
 
-function enumRules(desc: DescEnum, r: Rules | undefined, value: unknown): string[] {
-  if (!r) return [];
+function enumRules(desc: EnumType | undefined, r: Rules | undefined, value: unknown): string[] {
+  if (!r || !desc) return [];
+  const upper = typeof value === 'string' ? value.toUpperCase() : undefined;
   const number =
-    typeof value === 'number' ? value : desc.values.find((v) => v.name === value)?.number;
+    typeof value === 'number' ? value : desc.values.find((v) => v.name === upper)?.number;
   if (number === undefined) return [];
   const name = (n: unknown) => desc.values.find((v) => v.number === n)?.name ?? String(n);
   const out: string[] = [];
@@ -308,25 +298,7 @@ function sizeRule(
   if (max !== undefined && size > max) out.push(`must have at most ${max} ${unit}, has ${size}`);
 }
 
-function itemKind(field: DescField): ValueKind {
-  if (field.fieldKind === 'list') {
-    return field.listKind === 'scalar'
-      ? { scalar: field.scalar }
-      : field.listKind === 'enum'
-        ? { enum: field.enum }
-        : { message: field.message };
-  }
-  if (field.fieldKind === 'map') {
-    return field.mapKind === 'scalar'
-      ? { scalar: field.scalar }
-      : field.mapKind === 'enum'
-        ? { enum: field.enum }
-        : { message: field.message };
-  }
-  return {};
-}
-
-function repeatedRules(field: DescField, r: Rules | undefined, list: unknown[]): RuleProblem[] {
+function repeatedRules(kind: ValueKind, r: Rules | undefined, list: unknown[]): RuleProblem[] {
   if (!r || (r.ignoreEmpty === true && list.length === 0)) return [];
   const out: string[] = [];
   const min = toNumber(r.minItems);
@@ -350,7 +322,6 @@ function repeatedRules(field: DescField, r: Rules | undefined, list: unknown[]):
   }
   const items = sub(r, 'items');
   if (items) {
-    const kind = itemKind(field);
     list.forEach((item, i) => {
       for (const message of valueRules(kind, items, item)) problems.push({ at: `[${i}]`, message });
     });
@@ -358,7 +329,7 @@ function repeatedRules(field: DescField, r: Rules | undefined, list: unknown[]):
   return problems;
 }
 
-function mapRules(field: DescField, r: Rules | undefined, map: Rules): RuleProblem[] {
+function mapRules(kind: ValueKind, r: Rules | undefined, map: Rules): RuleProblem[] {
   const entries = Object.entries(map);
   if (!r || (r.ignoreEmpty === true && entries.length === 0)) return [];
   const out: string[] = [];
@@ -366,7 +337,6 @@ function mapRules(field: DescField, r: Rules | undefined, map: Rules): RuleProbl
   const problems: RuleProblem[] = out.map((message) => ({ message }));
   const keys = sub(r, 'keys');
   const values = sub(r, 'values');
-  const kind = itemKind(field);
   for (const [key, item] of entries) {
     const at = `[${JSON.stringify(key)}]`;
     if (keys)

@@ -6,23 +6,20 @@ import {
   edgeDefaults,
   envoyConfigPath,
 } from './edge-model.js';
+import {
+  duration,
+  envoyTypes,
+  type JsonObject,
+  type JsonValue,
+  stdoutAccessLog,
+  typeUrl,
+} from './render-envoy-parts.js';
+import { tcpListener } from './render-envoy-tcp.js';
 
-/** Plain JSON, as Envoy reads its bootstrap (YAML is read as JSON). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
-export interface JsonObject {
-  [key: string]: JsonValue;
-}
+export { duration, envoyTypes, type JsonObject, type JsonValue } from './render-envoy-parts.js';
 
-const typeUrl = (name: string) => `type.googleapis.com/${name}`;
-
-/** The `typed_config` types esteps writes; scripts/envoy-descriptors.sh compiles each. */
-export const envoyTypes = {
-  httpConnectionManager:
-    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  router: 'envoy.extensions.filters.http.router.v3.Router',
-  stdoutAccessLog: 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-  previousHosts: 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
-} as const;
+/** Envoy's own `dns_refresh_rate` when none is given. */
+const envoyDnsRefreshMs = 5000;
 
 /**
  * Envoy's v3 bootstrap for an edge: plain data with sorted keys and no `undefined`, in
@@ -37,7 +34,13 @@ export function renderEnvoyBootstrap(spec: EdgeSpec): JsonObject {
       address: socketAddress('127.0.0.1', spec.admin?.port ?? edgeDefaults.adminPort),
     },
     static_resources: {
-      listeners: [listener(spec, name)],
+      // An HTTP listener for the routes, if any; one on loopback per TCP proxy.
+      listeners: [
+        ...(spec.routes.length > 0 ? [listener(spec, name)] : []),
+        ...(spec.tcpProxies ?? []).map((p) =>
+          tcpListener(p, spec.accessLog ?? edgeDefaults.accessLog),
+        ),
+      ],
       clusters: Object.entries(spec.clusters)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([clusterName, cluster]) => clusterOf(clusterName, cluster)),
@@ -115,35 +118,6 @@ function httpConnectionManager(spec: EdgeSpec, name: string): JsonObject {
   } as JsonObject;
 }
 
-/** Envoy's default access-log fields, as JSON when asked. */
-const jsonAccessLogFormat = {
-  start_time: '%START_TIME%',
-  method: '%REQ(:METHOD)%',
-  path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
-  protocol: '%PROTOCOL%',
-  response_code: '%RESPONSE_CODE%',
-  response_flags: '%RESPONSE_FLAGS%',
-  bytes_received: '%BYTES_RECEIVED%',
-  bytes_sent: '%BYTES_SENT%',
-  duration_ms: '%DURATION%',
-  upstream_service_time: '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
-  x_forwarded_for: '%REQ(X-FORWARDED-FOR)%',
-  user_agent: '%REQ(USER-AGENT)%',
-  request_id: '%REQ(X-REQUEST-ID)%',
-  authority: '%REQ(:AUTHORITY)%',
-  upstream_host: '%UPSTREAM_HOST%',
-};
-
-function stdoutAccessLog(format: 'text' | 'json'): JsonObject {
-  return {
-    name: 'envoy.access_loggers.stdout',
-    typed_config: {
-      '@type': typeUrl(envoyTypes.stdoutAccessLog),
-      ...(format === 'json' ? { log_format: { json_format: jsonAccessLogFormat } } : {}),
-    },
-  };
-}
-
 function route(r: EdgeRouteSpec): JsonValue {
   const retry = r.retry === undefined ? {} : r.retry;
   return {
@@ -181,7 +155,12 @@ function clusterOf(name: string, c: EdgeClusterSpec): JsonValue {
     lb_policy: 'ROUND_ROBIN',
     // Docker's networks here are IPv4: no AAAA lookups that can only fail.
     dns_lookup_family: 'V4_ONLY',
-    dns_refresh_rate: duration(c.dnsRefreshMs ?? edgeDefaults.dnsRefreshMs),
+    // Envoy's default is ours (5 s). Written only when it differs: Envoy's API deprecates the
+    // field in favour of the DNS cluster extension, which the Envoy 1.32 images lack.
+    dns_refresh_rate:
+      (c.dnsRefreshMs ?? envoyDnsRefreshMs) === envoyDnsRefreshMs
+        ? undefined
+        : duration(c.dnsRefreshMs!),
     load_assignment: {
       cluster_name: name,
       endpoints: [
@@ -211,11 +190,6 @@ function healthCheck(h: EdgeHealthCheckSpec): JsonValue {
 
 function socketAddress(address: string, port: number): JsonObject {
   return { socket_address: { address, port_value: port } };
-}
-
-/** Milliseconds as a protobuf JSON duration: 1500 -> "1.5s". */
-export function duration(ms: number): string {
-  return `${ms / 1000}s`;
 }
 
 /** A copy with object keys sorted and `undefined` members left out; arrays keep their order. */

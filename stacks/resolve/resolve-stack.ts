@@ -293,9 +293,10 @@ function numericUser(user: string | undefined): string | undefined {
 }
 
 /**
- * An Envoy edge: its configuration generated from the routes and the resolved services they
- * name (validateStack made sure each exists and has an httpProbe), and, unless the stack
- * gives one, the health check that asks Envoy's admin `/ready`.
+ * A service that runs Envoy: its configuration generated from the routes (an edge) and TCP
+ * proxies (step 4) and the resolved services they name (validateStack made sure each exists
+ * and, for a route, has an httpProbe), and, unless the stack gives one or the service has its
+ * own probe, the health check that asks Envoy's admin `/ready`.
  */
 function resolveEdge(
   service: PlainService,
@@ -307,24 +308,28 @@ function resolveEdge(
   const { spec: edge } = edgeFromServices(
     {
       routes: spec.routes,
+      ...(spec.tcpProxies && { tcpProxies: spec.tcpProxies }),
       listenerPort,
       adminPort,
       accessLog: spec.accessLog ?? edgeDefaults.accessLog,
     },
     services,
   );
+  // An edge is ready when Envoy is; a service with Envoy inside (step 4) keeps its own probe.
+  const healthcheck =
+    service.healthcheck ??
+    (service.httpProbe
+      ? undefined
+      : { ...defaults.envoyHealthcheck, test: envoyReadyCheck(adminPort) });
   return {
     ...service,
-    healthcheck: service.healthcheck ?? {
-      ...defaults.envoyHealthcheck,
-      test: envoyReadyCheck(adminPort),
-    },
+    ...(healthcheck && { healthcheck }),
     envoy: {
       configFile: spec.configFile ?? envoyDefaults.configFile,
       imageArg: spec.imageArg ?? envoyDefaults.imageArg,
       listenerPort,
       adminPort,
-      bootstrap: renderEnvoyBootstrap(edge),
+      bootstrap: renderEnvoyBootstrap({ ...edge, name: service.name }),
     },
   };
 }

@@ -67,6 +67,18 @@ const envoy: Shape = {
         required: ['pathPrefix', 'service'],
       },
     },
+    tcpProxies: {
+      array: {
+        object: {
+          listenerPort: 'number',
+          service: 'string',
+          port: 'number',
+          connectTimeoutMs: 'number',
+          idleTimeoutMs: 'number',
+        },
+        required: ['listenerPort', 'service', 'port'],
+      },
+    },
     listenerPort: 'number',
     adminPort: 'number',
     accessLog: { literal: ['text', 'json', 'off'] },

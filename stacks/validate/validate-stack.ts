@@ -1,3 +1,4 @@
+import { stackEnvoyProblems } from '../envoy/edge-validate.js';
 import { envoyDefaults } from '../model/envoy-spec-defaults.js';
 import type { StackProblem } from '../model/errors.js';
 import type {
@@ -234,7 +235,10 @@ function checkEnvoy(spec: StackSpec, name: string, service: ServiceSpec, report:
   } else if (Object.hasOwn(service.build?.bundles ?? {}, configFile)) {
     report(`${at}.envoy.configFile`, `"${configFile}" is also a bundle of the build`);
   }
-  if (envoy.routes.length === 0) report(`${at}.envoy.routes`, 'an edge needs at least one route');
+  if (envoy.routes.length === 0 && !envoy.tcpProxies?.length) {
+    report(`${at}.envoy.routes`, 'an Envoy needs at least one route (or TCP proxy)');
+  }
+  for (const p of stackEnvoyProblems(spec, name)) report(p.path, p.message);
   const names = Object.keys(spec.services).filter((n) => n !== name);
   const networksOf = (s: ServiceSpec) => s.networks ?? Object.keys(spec.networks ?? {});
   const seen = new Map<string, number>();
