@@ -48,7 +48,12 @@ function userEnv(extra: Record<string, string>): Record<string, string> {
   };
 }
 
-const esteps = (args: string[], env: Record<string, string>) => runCli(args, { env: userEnv(env) });
+/**
+ * The built CLI as a user with `env` runs it; a command still running after 5 minutes is
+ * ended, so a test that hangs shows which command and its output.
+ */
+const esteps = (args: string[], env: Record<string, string>) =>
+  runCli(args, { env: userEnv(env), timeoutMs: 300_000 });
 const errorOf = (run: CliRun) =>
   (run.json.error ?? {}) as { code?: string; message?: string; hint?: string };
 const sshHost = () => `ssh://root@127.0.0.1:${engine.sshPort}`;
