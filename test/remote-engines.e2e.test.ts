@@ -48,7 +48,12 @@ function userEnv(extra: Record<string, string>): Record<string, string> {
   };
 }
 
-const esteps = (args: string[], env: Record<string, string>) => runCli(args, { env: userEnv(env) });
+/**
+ * The built CLI as a user with `env` runs it; a command still running after 5 minutes is
+ * ended, so a test that hangs shows which command and its output.
+ */
+const esteps = (args: string[], env: Record<string, string>) =>
+  runCli(args, { env: userEnv(env), timeoutMs: 300_000 });
 const errorOf = (run: CliRun) =>
   (run.json.error ?? {}) as { code?: string; message?: string; hint?: string };
 const sshHost = () => `ssh://root@127.0.0.1:${engine.sshPort}`;
@@ -283,6 +288,8 @@ async function stepOneWalk(
     readonly port?: number;
     /** What the engine that should have been reached holds of the project. @default onRemote */
     readonly on?: (project: string) => Promise<string[]>;
+    /** Runs right after `up`. */
+    readonly afterUp?: (project: string, port: number) => Promise<void>;
   } = {},
 ) {
   const project = uniqueName(prefix);
@@ -301,6 +308,7 @@ async function stepOneWalk(
   try {
     const up = await esteps(args('up'), withPort);
     expect(up.exitCode, `up: ${up.stdout}\n${up.stderr}`).toBe(0);
+    await options.afterUp?.(project, port);
     const smoke = await esteps(args('smoke'), withPort);
     expect(smoke.exitCode, `smoke: ${smoke.stdout}\n${smoke.stderr}`).toBe(0);
     expect(await (options.on ?? onRemote)(project), 'containers on the engine reached').not.toEqual(
@@ -332,24 +340,23 @@ describe('step 1 through each way in', () => {
     'ssh://: up, smoke, hotpatch, down, one SSH login for up and one for ps',
     async () => {
       const env = { DOCKER_HOST: sshHost() };
-      const project = uniqueName('walk-ssh');
-      const port = String(engine.stackPorts[nextStackPort++]!);
-      const logins = async (args: string[]) => {
-        const before = await engine.sshLogins();
-        const run = await esteps(args, { ...env, ESTEPS_USERSVC_PORT: port });
-        expect(run.exitCode, `${args[0]}: ${run.stdout}\n${run.stderr}`).toBe(0);
-        return (await engine.sshLogins()) - before;
-      };
-      try {
-        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-        expect(await logins(['ps', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-        // A second, no-op up: one login too.
-        expect(await logins(['up', '-f', stackFile, '-p', project, '--json'])).toBe(1);
-        expect((await onRemote(project)).length).toBeGreaterThan(0);
-      } finally {
-        await esteps(['down', '-p', project, '--volumes'], env);
-      }
-      const walk = await stepOneWalk('walk-ssh', env);
+      const loginsBeforeUp = await engine.sshLogins();
+      // Within the walk, right after up: sshd's count of logins for up, then for ps and a
+      // no-op up, one command at a time.
+      const walk = await stepOneWalk('walk-ssh', env, {
+        afterUp: async (project, port) => {
+          expect(await engine.sshLogins(), 'logins for up').toBe(loginsBeforeUp + 1);
+          for (const command of ['ps', 'up']) {
+            const before = await engine.sshLogins();
+            const run = await esteps([command, '-f', stackFile, '-p', project, '--json'], {
+              ...env,
+              ESTEPS_USERSVC_PORT: String(port),
+            });
+            expect(run.exitCode, `${command}: ${run.stdout}\n${run.stderr}`).toBe(0);
+            expect(await engine.sshLogins(), `logins for ${command}`).toBe(before + 1);
+          }
+        },
+      });
       expect(await onRemote(walk.project)).toEqual([]);
     },
     walkTimeoutMs,

@@ -9,7 +9,6 @@ import {
   keyBlobType,
   preferredHostKeyAlgorithms,
 } from './known-hosts.js';
-import { openStreamLocal, remoteEngineSocket } from './remote-engine-socket.js';
 import { authMethods, type SshCredentials } from './ssh-credentials.js';
 import { sshHandshakeError } from './ssh-errors.js';
 
@@ -39,10 +38,7 @@ export interface SshEngineAgentOptions {
  */
 const channelsPerConnection = 10;
 
-/**
- * What the far side runs for an HTTP connection, as the docker CLI and docker-modem do, until
- * the remote engine's socket is known (remote-engine-socket.ts).
- */
+/** What the far side runs for each HTTP connection, as the docker CLI and docker-modem do. */
 const dialCommand = 'docker system dial-stdio';
 
 /**
@@ -110,7 +106,6 @@ export class SshEngineAgent extends Agent {
     link.ready = new Promise<void>((resolve, reject) => {
       client.once('ready', () => {
         this.handshakes++;
-        learnRemoteSocket(link);
         resolve();
       });
       client.on('error', (err) => {
@@ -158,8 +153,6 @@ class SshLink {
   channels = 0;
   limit = channelsPerConnection;
   closed = false;
-  /** The remote engine's socket once known (remote-engine-socket.ts); null while asking. */
-  remoteSocket: string | undefined | null = null;
   private refs = 0;
 
   constructor(
@@ -176,27 +169,7 @@ class SshLink {
   }
 }
 
-/** Asks once which socket the remote CLI uses; requests meanwhile run dial-stdio. */
-function learnRemoteSocket(link: SshLink): void {
-  link.channels++;
-  remoteEngineSocket(link.client).then((path) => {
-    link.channels--;
-    link.remoteSocket = path;
-  });
-}
-
-/** A channel to the remote socket when known and forwarding works, else dial-stdio. */
-async function dial(link: SshLink): Promise<ClientChannel> {
-  const path = link.remoteSocket;
-  if (path) {
-    try {
-      return asSocket(await openStreamLocal(link.client, path), link);
-    } catch (err) {
-      if (!isChannelRefused(err)) throw err;
-      // The server forbids forwarding to sockets (AllowStreamLocalForwarding no).
-      link.remoteSocket = undefined;
-    }
-  }
+function dial(link: SshLink): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     link.client.exec(dialCommand, (err, channel) => {
       if (err) return reject(err);
