@@ -26,6 +26,18 @@ if [ -n "${DOCKER_HOST:-}" ]; then
     "start the engine there, or unset DOCKER_HOST to use (and, as root on Debian, install) a local one"
 fi
 
+# A docker context chooses the engine as DOCKER_HOST does (DOCKER_CONTEXT, else the current
+# context of the docker CLI's config.json): that engine must answer; none is installed here.
+config="${DOCKER_CONFIG:-$HOME/.docker}/config.json"
+context="${DOCKER_CONTEXT:-}"
+if [ -z "$context" ] && [ -f "$config" ]; then
+  context="$(sed -n 's/.*"currentContext"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | head -n 1)"
+fi
+if [ -n "$context" ] && [ "$context" != default ]; then
+  fail "no Docker engine answers for the docker context \"$context\" (${DOCKER_CONTEXT:+DOCKER_CONTEXT}${DOCKER_CONTEXT:-currentContext in $config})" \
+    "start that context's engine (docker context inspect $context), or switch to the local one: docker context use default"
+fi
+
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   fail "no Docker engine answers at /var/run/docker.sock, and this machine is not one where setup may install one (needs root and apt-get)" \
     "install Docker Engine (https://docs.docker.com/engine/install/), start it, make sure 'docker info' works, then rerun npm run setup"

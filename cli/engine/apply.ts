@@ -10,6 +10,7 @@ import {
 import { buildImage } from './build.js';
 import type { BuildContext } from './build-context.js';
 import { containerCreateOptions } from './container-spec.js';
+import type { AddressEndpoint } from './endpoint/published-address.js';
 import { engineMessage, isGoneOrUnchanged, startFailed, statusCode } from './engine-errors.js';
 import { describeOperation } from './format-plan.js';
 import { labels } from './labels.js';
@@ -33,6 +34,8 @@ export interface ApplyInput {
   readonly signal?: AbortSignal;
   /** Operations already under way (`startEarly`): awaited where the plan lists them, not run again. */
   readonly early?: ReadonlyMap<string, EarlyOperation>;
+  /** Where the engine is: a remote engine's published ports answer on its host. @default this machine */
+  readonly endpoint?: AddressEndpoint;
 }
 
 /** An operation started before its plan is applied. */
@@ -305,7 +308,7 @@ async function waitForService(
 ): Promise<void> {
   for (let replica = 1; replica <= s.replicas; replica++) {
     const name = containerName(input.stack.project, s.name, replica);
-    const strategy = strategyFor(s, op.condition, input.docker.getContainer(name));
+    const strategy = strategyFor(s, op.condition, input.docker.getContainer(name), input.endpoint);
     await waitForContainer(input.docker, s.name, name, strategy, {
       ...(input.signal && { signal: input.signal }),
     });

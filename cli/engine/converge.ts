@@ -95,6 +95,7 @@ export async function applyConverge(input: ConvergeApplyInput): Promise<Converge
   const { stack, engine, planned, progress } = input;
   const apply = {
     docker: engine.docker,
+    endpoint: engine.endpoint,
     stack,
     contexts: planned.contexts,
     version: input.version,

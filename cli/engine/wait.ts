@@ -3,6 +3,7 @@ import type { ResolvedService } from '../../stacks/model/model.js';
 import { readinessScript } from '../../stacks/resolve/readiness.js';
 import { EstepsError } from '../errors.js';
 import { containerLogTail } from './container-logs.js';
+import type { AddressEndpoint } from './endpoint/published-address.js';
 import { execInContainer } from './exec.js';
 import { hasExited } from './inspect-state.js';
 import type { WaitCondition } from './plan.js';
@@ -23,6 +24,7 @@ export function strategyFor(
   service: ResolvedService,
   condition: WaitCondition,
   container?: Docker.Container,
+  endpoint?: AddressEndpoint,
 ): WaitStrategyDescription {
   if (condition === 'http' && service.httpProbe) {
     const probe = service.httpProbe;
@@ -38,7 +40,7 @@ export function strategyFor(
     // A look on a published port is an inspect and a local GET (a few ms): every 25 ms. One
     // inside the container is an exec and a Node start (0.1 s or more): every 100 ms.
     const published = service.ports.some((p) => p.containerPort === probe.containerPort);
-    return waitHttp(probe, inContainer, published ? 25 : 100);
+    return waitHttp(probe, inContainer, published && !endpoint?.remote ? 25 : 100, endpoint);
   }
   if (condition === 'healthy' && service.healthcheck) {
     const command = healthCommand(service.healthcheck.test);
