@@ -19,7 +19,7 @@ import {
   waitDatabaseUp,
 } from './service-harness.js';
 import { removeTestResources } from './support/engine.js';
-import { type PostgresFixture, startPostgres } from './support/postgres.js';
+import { type PostgresFixture, queryPostgres, startPostgres } from './support/postgres.js';
 
 let pg: PostgresFixture;
 
@@ -173,6 +173,44 @@ describe('supervisor', () => {
     expect(counts.failed).toEqual([]);
     expect(counts.ok).toBeGreaterThan(200);
     expect(sup.output()).not.toContain(notReleased);
+  });
+
+  it('answers every PUT waiting for a hash across a reload: 201, or 503 with Retry-After', async () => {
+    // A drain shorter than the queue of hashes: the old code closed what was still waiting
+    // when its drain ended, with no answer (issue 24: 30 PUTs, 10 connections closed ~10 s
+    // later). One hash at a time per worker, two workers, as in the image.
+    await using sup = await startSupervisor({
+      ...databaseEnv(pg),
+      SERVICE_WORKERS: '2',
+      DRAIN_TIMEOUT_MS: '3000',
+    });
+    await waitDatabaseUp(sup.url);
+    const v2 = await variant(sup.dir, 'hashing-v2');
+    const names = Array.from({ length: 30 }, (_, i) => `drained-${i}`);
+    const puts = names.map((name) =>
+      call(`${sup.url}/user/${name}`, 'PUT', { fullname: name, password: 'drained-rules' }).then(
+        (answer) => ({ name, status: answer.status, retryAfter: answer.headers['retry-after'] }),
+        (err: Error) => ({ name, status: 0, retryAfter: String(err) }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await sup.client('reload', v2)).answer).toMatchObject({ ok: true });
+    const answers = await Promise.all(puts);
+    const byStatus = (status: number) => answers.filter((a) => a.status === status);
+    console.log(
+      `PUTs across a reload: ${byStatus(201).length} × 201, ${byStatus(503).length} × 503`,
+    );
+    const unanswered = answers.filter((a) => a.status !== 201 && a.status !== 503);
+    expect(unanswered).toEqual([]);
+    expect(byStatus(503).every((a) => a.retryAfter === '1')).toBe(true);
+    // A 503 means not done: those users do not exist, and every 201 does.
+    const { rows } = await queryPostgres(
+      { ...pg.connection, database: 'users' },
+      'SELECT username FROM users WHERE username = ANY($1::varchar[]) ORDER BY username',
+      [names],
+    );
+    const created = byStatus(201).map((a) => a.name);
+    expect(rows.map((r: { username: string }) => r.username)).toEqual([...created].sort());
   });
 
   it('warns when code exits after its drain without waiting for the release', async () => {

@@ -95,7 +95,14 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
       const patched: PatchedReplica[] = [];
       for (const replica of replicas) {
         input.progress.update(`patching ${replica.container.name} to ${version}`);
-        patched.push(await ready[next++]!.apply(code, version, input.signal));
+        const done = await ready[next++]!.apply(code, version, input.signal);
+        // Said plainly: the patch took effect, but a restart of the container would undo it.
+        if (done.warning) {
+          input.progress.info(
+            `${done.container}: ${done.warning} (esteps up builds the current code into a new image)`,
+          );
+        }
+        patched.push(done);
       }
       results.push({ service: service.name, version, replicas: patched });
     }

@@ -25,6 +25,8 @@ export interface PatchedReplica {
   readonly durationMs: number;
   /** True when the container already ran this version: nothing was copied. */
   readonly unchanged: boolean;
+  /** Set when a restart of the container would not run the new code: why. */
+  readonly warning?: string;
   /**
    * Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's
    * own switch, verify. Where the reload client writes the code itself (PatchSpec), copy is
@@ -189,6 +191,7 @@ async function applyPatch(
     version,
     durationMs: Math.round(done - started),
     unchanged: false,
+    ...(typeof answer.warning === 'string' && { warning: answer.warning }),
     phases: {
       copyMs: Math.round(copied - started),
       reloadMs: Math.round(reloaded - copied),
@@ -206,7 +209,7 @@ function writeFailed(
 ): EstepsError {
   const { uid, gid } = hotpatch.owner;
   return new EstepsError('HOTPATCH_FAILED', `Writing ${file} in ${name} failed: ${error}.`, {
-    hint: `Check that ${file}'s folder exists and is writable by ${uid}:${gid} (a tmpfs on a read-only root filesystem).`,
+    hint: `Check that ${file}'s folder exists and is writable by ${uid}:${gid} (on a read-only root filesystem, a volume or a tmpfs).`,
   });
 }
 

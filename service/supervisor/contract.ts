@@ -8,7 +8,9 @@
  * - A patch is copied to `releases/service-<version>.js` beside the service file
  *   (`releaseFile`), owned by the container's user; then a control request
  *   `{"cmd":"reload","file":...}` on the supervisor's unix socket starts it beside the old
- *   code, switches once it is ready, drains the old, and answers one `ReloadAnswer` line.
+ *   code, switches once it is ready, drains the old, and answers one `ControlAnswer` line,
+ *   with `persisted: false` and a `warning` when a restart of the container would not run
+ *   the new code (releases.ts).
  * - Workers and supervisor talk over the cluster IPC channel (`ipcMessages`).
  *
  * It must stay free of imports beyond node's own: the supervisor's bundle and the CLI both
@@ -74,6 +76,10 @@ export interface ControlAnswer {
   readonly error?: string;
   /** The new code's output when it failed to start. */
   readonly output?: string;
+  /** A reload: whether a restart of the container runs the new code (releases.ts). */
+  readonly persisted?: boolean;
+  /** Set when it would not: why, in one sentence. */
+  readonly warning?: string;
   readonly [extra: string]: unknown;
 }
 

@@ -8,10 +8,20 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { type ControlAnswer, codeVersion } from './contract.js';
 import { Generation } from './generation.js';
 import { describeError, log } from './log.js';
+import {
+  containerIdentity,
+  fileSystemOf,
+  pruneReleases,
+  readCurrent,
+  readMounts,
+  releasesDir,
+  removeCurrent,
+  writeCurrent,
+} from './releases.js';
 import { StandbyPool } from './standby.js';
 
 export interface SupervisorOptions {
@@ -48,6 +58,9 @@ export class Supervisor {
   private restartDelayMs = 100;
   private readonly standby: StandbyPool | undefined;
   private standbyTimer: NodeJS.Timeout | undefined;
+  /** The version of SERVICE_FILE when the supervisor started: the image's code. */
+  private imageVersion = '';
+  private readonly mounts = readMounts();
 
   constructor(private readonly options: SupervisorOptions) {
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
@@ -57,15 +70,68 @@ export class Supervisor {
         : new StandbyPool(options.standbyFile, options.workers);
   }
 
-  /** Starts the first generation; throws with the code's output if it does not come up. */
+  /**
+   * Starts the first generation: the hot patch a reload recorded for restarts, when there
+   * is one for this code and container (releases.ts), else SERVICE_FILE. Throws with the
+   * code's output if SERVICE_FILE does not come up.
+   */
   async start(): Promise<void> {
     const file = resolve(this.options.serviceFile);
-    const generation = new Generation(file, await fileVersion(file));
+    this.imageVersion = await fileVersion(file);
+    const patched = await this.recordedPatch();
+    if (patched !== undefined) {
+      const failure = await patched.start(this.options.workers, this.options.readyTimeoutMs);
+      if (failure === undefined) {
+        this.serving(patched, { patchedOnto: this.imageVersion });
+        return;
+      }
+      // Forgotten, so that the next restart does not wait for it again.
+      await removeCurrent(this.releases());
+      log('warn', 'the hot patch kept for restarts did not start, serving the image code', {
+        version: patched.version,
+        error: failure.error,
+      });
+    }
+    const generation = new Generation(file, this.imageVersion);
     const failure = await generation.start(this.options.workers, this.options.readyTimeoutMs);
     if (failure) throw Object.assign(new Error(failure.error), { output: failure.output });
+    this.serving(generation, {});
+  }
+
+  private serving(generation: Generation, fields: object): void {
     this.current = generation;
-    log('info', 'serving', { version: generation.version, workers: this.options.workers });
+    log('info', 'serving', {
+      version: generation.version,
+      workers: this.options.workers,
+      ...fields,
+    });
     this.refillStandby();
+    void pruneReleases(this.releases(), [basename(generation.file)]);
+  }
+
+  private releases(): string {
+    return releasesDir(resolve(this.options.serviceFile));
+  }
+
+  /** The recorded hot patch a (re)start runs, as a generation not yet started; see releases.ts. */
+  private async recordedPatch(): Promise<Generation | undefined> {
+    const dir = this.releases();
+    const recorded = await readCurrent(dir);
+    if (recorded === undefined) return undefined;
+    const file = resolve(dir, recorded.file);
+    const sameCode = recorded.base === this.imageVersion;
+    const sameContainer = recorded.container === containerIdentity(this.mounts);
+    const version = await fileVersion(file).catch(() => undefined);
+    if (!sameCode || !sameContainer || version !== recorded.version) {
+      log('info', 'not running the hot patch recorded for another image or container', {
+        version: recorded.version,
+        patchedOnto: recorded.base,
+        imageVersion: this.imageVersion,
+      });
+      await removeCurrent(dir);
+      return undefined;
+    }
+    return new Generation(file, recorded.version);
   }
 
   /** Starts the standbys the next reload takes, a moment from now. */
@@ -125,24 +191,40 @@ export class Supervisor {
     return { ok: true, version, previousVersion: previous.version, durationMs, ...installed };
   }
 
-  /** Makes the serving code the one future container starts run: copy, then atomic rename. */
+  /**
+   * Makes the serving code the one a restart of this container runs (releases.ts): copied
+   * onto SERVICE_FILE where it can be written, else recorded in the releases folder. The
+   * answer says `persisted: false`, with a warning, when a restart would run other code.
+   */
   private async install(generation: Generation): Promise<Record<string, unknown>> {
     const target = resolve(this.options.serviceFile);
-    if (generation.file === target) return {};
+    if (generation.file === target) return { persisted: true };
     const temporary = `${target}.tmp-${process.pid}`;
     try {
       await copyFile(generation.file, temporary);
       await rename(temporary, target);
       generation.file = target;
-      return {};
-    } catch (err) {
+      return { persisted: true };
+    } catch {
+      // A read-only root filesystem (EROFS): the releases folder keeps it instead.
       await unlink(temporary).catch(() => undefined);
-      log('warn', 'could not install the new code for restarts', describeError(err));
-      return {
-        installed: false,
-        warning: `not installed as ${target}: ${describeError(err).error}`,
-      };
     }
+    const dir = this.releases();
+    try {
+      await writeCurrent(dir, {
+        version: generation.version,
+        file: basename(generation.file),
+        base: this.imageVersion,
+        container: containerIdentity(this.mounts),
+      });
+      await pruneReleases(dir, [basename(generation.file)]);
+    } catch (err) {
+      return notPersisted(`recording it in ${dir} failed: ${describeError(err).error}`);
+    }
+    if (fileSystemOf(this.mounts, dir) === 'tmpfs') {
+      return notPersisted(`${dir} is a tmpfs and ${target} cannot be written`);
+    }
+    return { persisted: true };
   }
 
   private retire(generation: Generation): void {
@@ -160,7 +242,14 @@ export class Supervisor {
         state: generation.state,
       })),
     );
-    return { ok: true, version: this.current?.version ?? null, pid: process.pid, workers, standby };
+    return {
+      ok: true,
+      version: this.current?.version ?? null,
+      imageVersion: this.imageVersion,
+      pid: process.pid,
+      workers,
+      standby,
+    };
   }
 
   /** Drains every worker (bounded) and resolves when all exited. */
@@ -192,4 +281,11 @@ export class Supervisor {
       });
     }, delayMs);
   }
+}
+
+/** A reload's answer when a restart of the container would not run the new code. */
+function notPersisted(reason: string): Record<string, unknown> {
+  const warning = `the new code runs until the container restarts, which runs the image's code again: ${reason}`;
+  log('warn', 'the new code is not kept for restarts', { reason });
+  return { persisted: false, warning };
 }

@@ -8,27 +8,32 @@ import { hostname } from 'node:os';
 import { type Database, DatabaseUnavailable } from './database.js';
 import { HttpError, type Reply, readJsonBody, withJson } from './http-io.js';
 import { describeError, log } from './log.js';
-import { matchRoute } from './route.js';
 import {
   ClientGone,
-  createUser,
-  deleteUser,
-  getUser,
-  login as loginUser,
-  userReader,
-} from './users.js';
-import { checkLogin, checkNewUser } from './validate.js';
+  Draining,
+  type PasswordQueue,
+  refuseUnwanted,
+  type StillWanted,
+} from './password-queue.js';
+import type { ClientStatus } from './pipeline.js';
+import { matchRoute } from './route.js';
+import { createUser, deleteUser, getUser, login as loginUser, userReader } from './users.js';
+import { checkLogin, checkNewUser, hostProblem } from './validate.js';
 
 export interface AppOptions {
   readonly db: Database;
   readonly version: string;
+  /** Where password work waits for its turn (password-queue.ts). */
+  readonly passwords: PasswordQueue;
 }
 
 /**
  * The answer to one request, synchronously where no I/O is needed (health, route errors:
  * the hot paths). Never throws or rejects; the server writes the answer (see pipeline.ts).
+ * What it returns must not hold on to `req` once the request's body is read: work waiting
+ * for a hash or the database then keeps nothing of a closed connection alive.
  */
-export type Handler = (req: IncomingMessage) => Reply | Promise<Reply>;
+export type Handler = (req: IncomingMessage, client: ClientStatus) => Reply | Promise<Reply>;
 
 /** The host's name and the address it resolves to, as the tutorial's health check shows. */
 export async function resolveHostname(): Promise<{
@@ -77,39 +82,60 @@ function healthAnswers(options: AppOptions) {
   };
 }
 
-async function withBody(
+/** What the client's connection says about who reads the answer (see ClientStatus). */
+function stillWanted(client: ClientStatus): StillWanted {
+  return () => (client.gone ? 'gone' : client.halfClosed ? 'half-closed' : 'wanted');
+}
+
+/**
+ * PUT and login: the body first, then the work, which holds nothing of `req`. Password work
+ * is not done for a client that will not read the answer: one whose connection closed, or
+ * half-closed (password-queue.ts says why), looked at again when its turn to hash comes.
+ */
+function withBody(
   req: IncomingMessage,
+  client: ClientStatus,
   options: AppOptions,
   name: 'createUser' | 'login',
   username: string,
 ): Promise<Reply> {
-  const { db } = options;
-  // A client that half-closed (shut its write side) still waits for the answer: only a
-  // connection that is gone (reset, error, timeout) means nobody does.
-  const wanted = () => !req.socket.destroyed;
-  const body = await readJsonBody(req);
-  if (name === 'createUser') {
-    const user = checkNewUser(body);
-    if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
-    await db.refresh();
-    if (db.state === 'down') throw new DatabaseUnavailable();
-    return createUser(db, username, user.value, wanted);
-  }
-  const login = checkLogin(body);
-  if (!login.ok) return { status: 400, body: { ok: false, error: login.error } };
-  return loginUser(db, username, login.value.password, wanted);
+  return readJsonBody(req).then((body) => {
+    const wanted = stillWanted(client);
+    refuseUnwanted(wanted());
+    if (name === 'createUser') return create(body, options, username, wanted);
+    const login = checkLogin(body);
+    if (!login.ok) return { status: 400, body: { ok: false, error: login.error } };
+    return loginUser(options.db, options.passwords, username, login.value.password, wanted);
+  });
+}
+
+async function create(
+  body: unknown,
+  options: AppOptions,
+  username: string,
+  wanted: StillWanted,
+): Promise<Reply> {
+  const user = checkNewUser(body);
+  if (!user.ok) return { status: 400, body: { ok: false, error: user.error } };
+  const { db, passwords } = options;
+  await db.refresh();
+  if (db.state === 'down') throw new DatabaseUnavailable();
+  return createUser(db, passwords, username, user.value, wanted);
 }
 
 function dispatch(
   req: IncomingMessage,
+  client: ClientStatus,
   options: AppOptions,
   host: Host,
   reader: ReturnType<typeof userReader>,
   health: (host: Host) => Reply,
 ): Reply | Promise<Reply> {
-  if (req.headers.host === undefined && req.httpVersionMinor === 1) {
-    return { status: 400, body: { ok: false, error: 'missing Host header' } };
-  }
+  const badHost = hostProblem(
+    req.rawHeaders,
+    req.httpVersionMajor === 1 && req.httpVersionMinor === 1,
+  );
+  if (badHost !== undefined) return { status: 400, body: { ok: false, error: badHost } };
   const route = matchRoute(req.method ?? '', req.url ?? '');
   if (route.kind === 'error') {
     const headers: Record<string, string> | undefined = route.allow
@@ -129,11 +155,23 @@ function dispatch(
       return deleteUser(options.db, route.username);
     case 'createUser':
     case 'login':
-      return withBody(req, options, route.name, route.username);
+      return withBody(req, client, options, route.name, route.username);
   }
 }
 
-function failure(err: unknown, req: IncomingMessage): Reply {
+/** What a failed request's log line names: its method and the first part of its path. */
+interface Failed {
+  readonly method: string | undefined;
+  readonly route: string | undefined;
+}
+
+const draining: Reply = {
+  status: 503,
+  body: { ok: false, error: 'service restarting, retry' },
+  headers: { 'retry-after': '1', connection: 'close' },
+};
+
+function failure(err: unknown, request: Failed): Reply {
   if (err instanceof HttpError) {
     return { status: err.status, body: { ok: false, error: err.message }, headers: err.headers };
   }
@@ -144,15 +182,12 @@ function failure(err: unknown, req: IncomingMessage): Reply {
       headers: { 'retry-after': '1' },
     };
   }
+  if (err instanceof Draining) return draining;
   if (err instanceof ClientGone) {
     // Nobody to answer: the socket is gone, the write below is skipped.
     return { status: 499, body: { ok: false, error: err.message } };
   }
-  log('error', 'request failed', {
-    method: req.method,
-    route: req.url?.split('/')[1],
-    ...describeError(err),
-  });
+  log('error', 'request failed', { ...request, ...describeError(err) });
   return { status: 500, body: { ok: false, error: 'internal error' } };
 }
 
@@ -163,12 +198,15 @@ export function createApp(options: AppOptions): Handler {
   });
   const reader = userReader(options.db);
   const health = healthAnswers(options);
-  return (req) => {
+  return (req, client) => {
     try {
-      const reply = dispatch(req, options, host, reader, health);
-      return reply instanceof Promise ? reply.catch((err: unknown) => failure(err, req)) : reply;
+      const reply = dispatch(req, client, options, host, reader, health);
+      if (!(reply instanceof Promise)) return reply;
+      // The method and route only: the failure path must not keep `req` alive.
+      const request: Failed = { method: req.method, route: req.url?.split('/')[1] };
+      return reply.catch((err: unknown) => failure(err, request));
     } catch (err) {
-      return failure(err, req);
+      return failure(err, { method: req.method, route: req.url?.split('/')[1] });
     }
   };
 }

@@ -24,6 +24,12 @@ export interface ServiceConfig {
   readonly waitDbBeforeListenMs: number;
   /** Longest a drain (SIGTERM or reload) waits before closing what is left. @default 8000 */
   readonly drainTimeoutMs: number;
+  /**
+   * Bound on the memory all connections of the process hold together: requests waiting on
+   * them and answers not yet taken by the kernel (connection-memory.ts). @default 33554432
+   * (32 MiB; env CONNECTION_MEMORY_BYTES)
+   */
+  readonly connectionMemoryBytes: number;
 }
 
 export interface DatabaseConfig {
@@ -102,6 +108,13 @@ export function readConfig(env: Env, readFile: ReadFile = readUtf8): ServiceConf
     version: textFrom(env, 'SERVICE_VERSION', 'dev'),
     keepAliveTimeoutMs: intFrom(env, 'KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 60_000),
     drainTimeoutMs: intFrom(env, 'DRAIN_TIMEOUT_MS', 8000, 1000, 120_000),
+    connectionMemoryBytes: intFrom(
+      env,
+      'CONNECTION_MEMORY_BYTES',
+      32 * 1024 * 1024,
+      1024 * 1024,
+      4 * 1024 * 1024 * 1024,
+    ),
     waitDbBeforeListenMs: intFrom(env, 'WAIT_DB_BEFORE_LISTEN_MS', 0, 0, 60_000),
     db: {
       host: textFrom(env, 'PGHOST', 'postgres'),

@@ -122,8 +122,9 @@ export function rawErrorAnswer(reply: Reply): string {
     .filter(([name]) => name !== 'connection')
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
+  // Date, as Node writes it on every other answer (RFC 9110 section 6.6.1).
   return (
-    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\n` +
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\nDate: ${new Date().toUTCString()}\r\n` +
     `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
     `${extra}Connection: close\r\n\r\n${body}`
   );

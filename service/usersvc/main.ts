@@ -10,17 +10,29 @@ import { createApp } from './app.js';
 import { readConfig, type ServiceConfig } from './config.js';
 import { Database } from './database.js';
 import { describeError, log } from './log.js';
-import { createServer } from './server.js';
+import { PasswordQueue } from './password-queue.js';
+import { createServer, drainSweepMs } from './server.js';
+import { cores, hashSlots, maxPendingHashes } from './users.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Drains once, on the first of SIGTERM, SIGINT, the supervisor's word or its departure. */
-function stopOnRequest(drain: () => Promise<void>, db: Database): void {
+/**
+ * Drains once, on the first of SIGTERM, SIGINT, the supervisor's word or its departure.
+ * Password work waiting then starts only if it can end before the drain's last answers
+ * (`drainBy`); the rest is answered 503 with Retry-After at once.
+ */
+function stopOnRequest(
+  drain: () => Promise<void>,
+  db: Database,
+  drainBy: (deadlineMs: number) => void,
+  drainTimeoutMs: number,
+): void {
   let stopping = false;
   const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
     log('info', 'draining', { reason });
+    drainBy(Date.now() + drainTimeoutMs - drainSweepMs);
     void drain()
       .then(() => Promise.all([Promise.race([db.stop(), sleep(1000)]), released()]))
       .then(() => {
@@ -69,8 +81,15 @@ function main(): void {
     process.exit(1);
   }
   const db = new Database(config.db);
-  const { server, drain } = createServer(createApp({ db, version: config.version }), config);
-  stopOnRequest(drain, db);
+  const passwords = new PasswordQueue({
+    slots: hashSlots(cores(), process.env.SERVICE_WORKERS),
+    maxWaiting: maxPendingHashes,
+  });
+  const { server, drain } = createServer(
+    createApp({ db, version: config.version, passwords }),
+    config,
+  );
+  stopOnRequest(drain, db, (deadlineMs) => passwords.drainBy(deadlineMs), config.drainTimeoutMs);
   server.on('error', (err) => {
     log('error', 'cannot listen', { host: config.host, port: config.port, ...describeError(err) });
     process.exit(1);

@@ -8,6 +8,7 @@ describe('matchRoute', () => {
     ['GET', '/user/health?verbose=1', 'health', ''],
     ['PUT', '/user/alice', 'createUser', 'alice'],
     ['GET', '/user/alice', 'getUser', 'alice'],
+    ['HEAD', '/user/alice', 'getUser', 'alice'],
     ['DELETE', '/user/alice', 'deleteUser', 'alice'],
     ['POST', '/user/alice/login', 'login', 'alice'],
     ['GET', '/user/%61lice', 'getUser', 'alice'],
@@ -35,8 +36,9 @@ describe('matchRoute', () => {
   });
 
   it.each([
-    ['POST', '/user/alice', 'GET, PUT, DELETE'],
-    ['PATCH', '/user/alice', 'GET, PUT, DELETE'],
+    ['POST', '/user/alice', 'GET, HEAD, PUT, DELETE'],
+    ['PATCH', '/user/alice', 'GET, HEAD, PUT, DELETE'],
+    ['HEAD', '/user/alice/login', 'POST'],
     ['GET', '/user/alice/login', 'POST'],
     ['DELETE', '/user/health', 'GET, HEAD'],
     ['PUT', '/user/health', 'GET, HEAD'],

@@ -50,13 +50,19 @@ function userRoute(method: string, segment: string, login: boolean): Route {
   if (decoded === undefined) return { kind: 'error', status: 400, error: 'malformed username' };
   if (login) {
     if (method !== 'POST') return methodNotAllowed('POST');
-  } else if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
-    return methodNotAllowed('GET, PUT, DELETE');
+  } else if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT' && method !== 'DELETE') {
+    return methodNotAllowed('GET, HEAD, PUT, DELETE');
   }
   const username = checkUsername(decoded);
   if (!username.ok) return { kind: 'error', status: 400, error: username.error };
   if (login) return { kind: 'route', name: 'login', username: username.value };
-  const name = method === 'GET' ? 'getUser' : method === 'PUT' ? 'createUser' : 'deleteUser';
+  // HEAD is GET without the body (RFC 9110 section 9.3.2): the same lookup, the same headers.
+  const name =
+    method === 'GET' || method === 'HEAD'
+      ? 'getUser'
+      : method === 'PUT'
+        ? 'createUser'
+        : 'deleteUser';
   return { kind: 'route', name, username: username.value };
 }
 

@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { BatchLookup } from './batch-lookup.js';
 import type { Database } from './database.js';
-import { HttpError, type Reply, withJson } from './http-io.js';
+import { type Reply, withJson } from './http-io.js';
 import { describeError, log } from './log.js';
 import { dummyHash, hashPassword, verifyLogin } from './password.js';
+import { ClientGone, type PasswordQueue, type StillWanted } from './password-queue.js';
 import type { NewUser } from './validate.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface Answer {
   readonly status: number;
@@ -22,7 +25,7 @@ export function newUuid(): string {
 }
 
 /** Cores this process may use (os.availableParallelism arrived in Node 18.14). */
-function cores(): number {
+export function cores(): number {
   return typeof os.availableParallelism === 'function'
     ? os.availableParallelism()
     : os.cpus().length;
@@ -31,6 +34,13 @@ function cores(): number {
 /**
  * Hashes one process may run at once: one per core, at most two, shared among the
  * supervisor's workers (SERVICE_WORKERS, which each worker inherits), at least one each.
+ *
+ * Password work is the expensive part of a request: 128 MiB and a few hundred ms of CPU per
+ * hash, on libuv's thread pool (4 threads), which pg also needs (SCRAM authentication of new
+ * connections) as does DNS. One hash per core runs at once, at most two, leaving threads
+ * free for those: so a container's hashes hold at most 2 × 128 MiB (256 MiB) with one or two
+ * workers. Waiting work holds no hash memory; beyond 256 waiting (password-queue.ts), a
+ * client gets 429 rather than an ever-longer queue.
  */
 export function hashSlots(cores: number, workers: string | undefined): number {
   const count = Number(workers);
@@ -38,46 +48,8 @@ export function hashSlots(cores: number, workers: string | undefined): number {
   return Math.max(1, Math.floor(perContainer / (Number.isInteger(count) && count > 0 ? count : 1)));
 }
 
-/**
- * Password work is the expensive part of a request: 128 MiB and a few hundred ms of CPU per
- * hash, on libuv's thread pool (4 threads), which pg also needs (SCRAM authentication of new
- * connections) as does DNS. One hash per core runs at once, at most two, leaving threads
- * free for those: so a container's hashes hold at most 2 × 128 MiB (256 MiB) with one or two
- * workers. Waiting work holds no hash memory; beyond `maxPendingHashes` waiting, a client
- * gets 429 rather than an ever-longer queue.
- */
-const maxConcurrentHashes = hashSlots(cores(), process.env.SERVICE_WORKERS);
-const maxPendingHashes = 256;
-let runningHashes = 0;
-const waitingHashes: (() => void)[] = [];
-
-/** The client went away while its request waited: nobody is left to answer. */
-export class ClientGone extends Error {}
-
-/** Tells whether the client that asked is still connected. */
-export type StillWanted = () => boolean;
-
-async function boundedHashWork<T>(work: () => Promise<T>, wanted: StillWanted): Promise<T> {
-  if (runningHashes >= maxConcurrentHashes) {
-    if (waitingHashes.length >= maxPendingHashes) {
-      throw new HttpError(429, 'too many password operations in progress, retry later', {
-        'retry-after': '1',
-      });
-    }
-    await new Promise<void>((resolve) => waitingHashes.push(resolve));
-  } else {
-    runningHashes++;
-  }
-  try {
-    // A queue of abandoned requests must not burn the CPU that live ones wait for.
-    if (!wanted()) throw new ClientGone('client went away');
-    return await work();
-  } finally {
-    const next = waitingHashes.shift();
-    if (next) next();
-    else runningHashes--;
-  }
-}
+/** Password work waiting beyond which a client gets 429. */
+export const maxPendingHashes = 256;
 
 const userExists: Answer = { status: 409, body: { ok: false, error: 'user already exists' } };
 
@@ -92,20 +64,40 @@ const sql = {
   rehash: 'UPDATE users SET password = $1 WHERE username = $2 AND password = $3',
 };
 
+/**
+ * How long the second look at a name, once a PUT's turn to hash came, may take: it only
+ * spares a hash, so a database slow to answer is not waited for in the hashing slot.
+ */
+const recheckMs = 250;
+
+async function nameTaken(db: Database, username: string): Promise<boolean> {
+  const taken = await db.query('user-exists', sql.exists, [username]);
+  return (taken.rowCount ?? 0) > 0;
+}
+
 export async function createUser(
   db: Database,
+  passwords: PasswordQueue,
   username: string,
   user: NewUser,
   wanted: StillWanted,
 ): Promise<Answer> {
-  // A name already taken needs no hash: checked once the request's turn to hash comes, a
-  // burst of PUTs of one name costs one or two hashes and an indexed read each, not a queue
-  // of hashes. The unique constraint still decides a race between two that both hashed.
-  const hash = await boundedHashWork(async () => {
-    const taken = await db.query('user-exists', sql.exists, [username]);
-    return taken.rowCount ? undefined : hashPassword(user.password);
+  // A name already taken needs no hash. The first look runs before the queue for the
+  // hashing slot, under the request's own database bound: when Postgres hangs, every PUT
+  // gets its 503 within that bound, rather than each waiting for the timeouts of those
+  // ahead of it in the slot. The second, once the request's turn to hash comes, makes a
+  // burst of PUTs of one name cost one or two hashes, not a queue of them; it is bounded
+  // tight and skipped when slow. The unique constraint still decides a race between two
+  // that both hashed.
+  if (await nameTaken(db, username)) return userExists;
+  const hash = await passwords.run(async () => {
+    const again = nameTaken(db, username);
+    const takenNow = await Promise.race([again, sleep(recheckMs).then(() => false)]);
+    return takenNow ? undefined : hashPassword(user.password);
   }, wanted);
   if (hash === undefined) return userExists;
+  // Nobody reads the answer (or a drain already answered 503, "not done"): not done then.
+  if (wanted() === 'gone') throw new ClientGone('client went away');
   for (let attempt = 0; ; attempt++) {
     const uuid = newUuid();
     try {
@@ -166,6 +158,7 @@ const loginFailed: Answer = {
 
 export async function login(
   db: Database,
+  passwords: PasswordQueue,
   username: string,
   password: string,
   wanted: StillWanted,
@@ -178,7 +171,7 @@ export async function login(
   const row = result.rows[0];
   // Unknown users cost one verification too, against a hash nobody knows the password of.
   const stored = row?.password ?? dummyHash();
-  const check = await boundedHashWork(() => verifyLogin(password, stored), wanted);
+  const check = await passwords.run(() => verifyLogin(password, stored), wanted);
   if (row === undefined || !check.matches) return loginFailed;
   if (check.rehashed !== undefined) await storeRehash(db, username, stored, check.rehashed);
   return { status: 200, body: { ok: true, uuid: row.uuid, fullname: row.fullname } };

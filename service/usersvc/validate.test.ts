@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLogin, checkNewUser, checkUsername } from './validate.js';
+import { checkLogin, checkNewUser, checkUsername, hostProblem } from './validate.js';
 
 describe('checkUsername', () => {
   it.each(['alice', 'A', 'a.b_c-D9', 'x'.repeat(64), '...', '-'])('accepts %j', (name) => {
@@ -83,5 +83,46 @@ describe('checkLogin', () => {
     [[], 'request body must be a JSON object'],
   ])('rejects %j with %j', (body, error) => {
     expect(checkLogin(body)).toEqual({ ok: false, error });
+  });
+});
+
+describe('hostProblem (RFC 9112 section 3.2)', () => {
+  it.each([
+    [['Host', 'example.com']],
+    [['host', 'example.com:8080']],
+    [['HOST', '127.0.0.1:5000']],
+    [['Host', '[::1]:5000']],
+    [['Host', '[2001:db8::7]']],
+    [['Host', '[v1.fe80::a+en1]']],
+    [['Host', 'usersvc']],
+    [['Host', 'a%20b.example']],
+    [['Host', 'x:']],
+    // An empty value is how a client says the target has no authority (RFC 9112 3.2).
+    [['Host', '']],
+    [['Accept', '*/*', 'Host', 'x', 'X-Host', 'y']],
+  ])('accepts %j', (raw) => {
+    expect(hostProblem(raw, true)).toBeUndefined();
+  });
+
+  it.each([
+    [['Host', 'a', 'Host', 'a'], 'more than one Host header'],
+    [['Host', 'a', 'host', 'b'], 'more than one Host header'],
+    [['Host', 'a b'], 'invalid Host header'],
+    [['Host', 'exa/mple'], 'invalid Host header'],
+    [['Host', 'x:y'], 'invalid Host header'],
+    [['Host', 'x:80:80'], 'invalid Host header'],
+    [['Host', '[::1'], 'invalid Host header'],
+    [['Host', '[not-ipv6]'], 'invalid Host header'],
+    [['Host', 'user@example.com'], 'invalid Host header'],
+    [['Host', 'a%2'], 'invalid Host header'],
+    [['Host', 'é.example'], 'invalid Host header'],
+    [['Accept', '*/*'], 'missing Host header'],
+  ])('refuses %j: %s', (raw, problem) => {
+    expect(hostProblem(raw, true)).toBe(problem);
+  });
+
+  it('lets an HTTP/1.0 request go without one, but not with two', () => {
+    expect(hostProblem([], false)).toBeUndefined();
+    expect(hostProblem(['Host', 'a', 'Host', 'b'], false)).toBe('more than one Host header');
   });
 });

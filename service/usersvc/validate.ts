@@ -3,6 +3,7 @@
  * one-sentence reason that becomes a 400 `{"ok": false, "error": reason}`. Lengths count
  * Unicode code points, as Postgres' VARCHAR(n) does.
  */
+import { isIPv6 } from 'node:net';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -114,4 +115,37 @@ export function checkLogin(body: unknown): Checked<{ password: string }> {
     return { ok: false, error: `password must be at most ${limits.passwordMaxChars} characters` };
   }
   return { ok: true, value: { password } };
+}
+
+/**
+ * `uri-host [":" port]` (RFC 9110 section 7.2): a bracketed IPv6 (or IPvFuture) literal, or
+ * a reg-name of unreserved characters, percent-encodings and sub-delims (an IPv4 address
+ * is one too), possibly empty; the port, digits, possibly none.
+ */
+const regName = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::[0-9]*)?$/;
+const ipLiteral = /^\[([^\]]*)\](?::[0-9]*)?$/;
+const ipFuture = /^v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
+
+export function isValidHost(value: string): boolean {
+  if (!value.startsWith('[')) return regName.test(value);
+  const literal = ipLiteral.exec(value)?.[1];
+  return literal !== undefined && (isIPv6(literal) || ipFuture.test(literal));
+}
+
+/**
+ * What is wrong with a request's Host header, as RFC 9112 section 3.2 has a server answer
+ * 400: more than one Host field line, a value that is not a host (and port), or none in an
+ * HTTP/1.1 request. Undefined when nothing is. From the raw header lines: Node keeps only
+ * the first of several Host lines in `headers`.
+ */
+export function hostProblem(rawHeaders: readonly string[], http11: boolean): string | undefined {
+  let host: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (host !== undefined) return 'more than one Host header';
+    host = rawHeaders[i + 1]!;
+  }
+  if (host === undefined) return http11 ? 'missing Host header' : undefined;
+  return isValidHost(host) ? undefined : 'invalid Host header';
 }

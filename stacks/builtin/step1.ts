@@ -87,13 +87,11 @@ export default defineStack({
       secrets: ['dbPassword'],
       // The image's Dockerfile creates usersvc as 10001:10001 and runs the supervisor.
       user: '10001:10001',
-      // Nothing of the image can change: the supervisor's socket lives in /tmp and hot
-      // patches land in /app/releases, both in memory.
+      // Nothing of the image can change: the supervisor's socket lives in /tmp, in memory;
+      // hot patches land in /app/releases, a volume of the container (the image's VOLUME),
+      // so that a restart runs the patched code.
       readOnlyRootFilesystem: true,
-      tmpfs: [
-        { target: '/tmp', sizeBytes: 16 * 1024 * 1024 },
-        { target: '/app/releases', sizeBytes: 64 * 1024 * 1024 },
-      ],
+      tmpfs: [{ target: '/tmp', sizeBytes: 16 * 1024 * 1024 }],
       capDrop: ['ALL'],
       noNewPrivileges: true,
       limits: { pids: 256, memoryBytes: 1024 * 1024 * 1024 },

@@ -45,10 +45,7 @@ describe('renderCompose', () => {
     expect(usersvc).toMatchObject({
       user: '10001:10001',
       read_only: true,
-      tmpfs: [
-        '/tmp:size=16777216,mode=1777,uid=10001,gid=10001',
-        '/app/releases:size=67108864,mode=1777,uid=10001,gid=10001',
-      ],
+      tmpfs: ['/tmp:size=16777216,mode=1777,uid=10001,gid=10001'],
       cap_drop: ['ALL'],
       security_opt: ['no-new-privileges:true'],
       pids_limit: 256,

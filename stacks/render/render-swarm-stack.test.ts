@@ -19,12 +19,10 @@ describe('renderSwarmStack', () => {
     expect(usersvc.read_only).toBe(true);
     expect(usersvc.volumes).toEqual([
       { type: 'tmpfs', target: '/tmp', tmpfs: { size: 16 * 1024 * 1024 } },
-      { type: 'tmpfs', target: '/app/releases', tmpfs: { size: 64 * 1024 * 1024 } },
     ]);
     // The stack's uid and gid have no place in format 3.8: said in the file's header.
     expect(notes).toEqual([
       'usersvc: tmpfs /tmp is mode 1777, owned by root (format 3.8 has no tmpfs mode, uid or gid)',
-      'usersvc: tmpfs /app/releases is mode 1777, owned by root (format 3.8 has no tmpfs mode, uid or gid)',
     ]);
     expect(document.services.postgres!.volumes).toEqual(['pgdata:/var/lib/postgresql/data']);
   });

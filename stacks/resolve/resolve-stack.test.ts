@@ -74,13 +74,6 @@ describe('resolveStack: step 1', () => {
       readOnlyRootFilesystem: true,
       tmpfs: [
         { target: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777, uid: 10001, gid: 10001 },
-        {
-          target: '/app/releases',
-          sizeBytes: 64 * 1024 * 1024,
-          mode: 0o1777,
-          uid: 10001,
-          gid: 10001,
-        },
       ],
       capDrop: ['ALL'],
       capAdd: [],
