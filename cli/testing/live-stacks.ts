@@ -49,8 +49,12 @@ function onSignal(signal: NodeJS.Signals): void {
   const bound = new Promise((r) => setTimeout(r, signalTeardownMs).unref());
   void Promise.race([teardownAll(), bound]).finally(() => {
     // Another listener (the test runner's own) decides what the signal does; else what
-    // Node would have done without ours: end with the signal.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    // Node would have done without ours: end with the signal (no 'exit' event then, so the
+    // reaper hears `done` here).
+    if (process.listenerCount(signal) === 0) {
+      onExit?.();
+      process.kill(process.pid, signal);
+    }
   });
 }
 

@@ -6,6 +6,7 @@
  * readiness. A failed `up` removes what it made.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bothInOrder } from '../both-in-order.js';
 import { connectEngine, type Engine, engineAddress } from '../engine/client.js';
 import { projectFilter } from '../engine/labels.js';
@@ -34,7 +35,9 @@ export async function startStack(options: UpOptions): Promise<TestStack> {
     output: () => undefined,
   };
   const choice: ProjectInput = {
-    ...(options.file !== undefined && { file: options.file }),
+    ...(options.file !== undefined && {
+      file: options.file instanceof URL ? fileURLToPath(options.file) : options.file,
+    }),
     ...(options.stack !== undefined && { stack: options.stack }),
   };
   const watched = !reuse && base.env.ESTEPS_REAPER !== 'off';

@@ -13,10 +13,11 @@ export type { DownOutcome, HotpatchOutcome, Replica, ReplicaLogLine, SmokeOutcom
 /** Which stack to bring up, and how. */
 export interface UpOptions {
   /**
-   * A stack file, or a folder holding `esteps.stack.ts`, relative to `cwd`.
+   * A stack file, or a folder holding `esteps.stack.ts`: a path relative to `cwd`, or a file
+   * URL (`new URL('./esteps.stack.ts', import.meta.url)`).
    * @default `esteps.stack.ts` in `cwd`, else the built-in `stack`
    */
-  readonly file?: string;
+  readonly file?: string | URL;
   /** A stack that ships with esteps (`'step1'`, `'step2'`). @default 'step1' when no file */
   readonly stack?: string;
   /**
