@@ -34,18 +34,23 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-/** Removes the run's projects; a second pass catches what the engine finished creating late. */
+/**
+ * Removes the run's projects, then looks at them again 2 and 10 s later: a build the killed
+ * process had started may still finish a step or two (the engine stops it at a step's end),
+ * and a container create it had sent may still land.
+ */
 async function reap(run: string): Promise<void> {
-  for (const pass of [1, 2]) {
-    const projects = await runProjects(engine, labels, run);
-    if (projects.length === 0) break;
+  const projects = await runProjects(engine, labels, run);
+  for (const [pass, delayMs] of [0, 2000, 8000].entries()) {
+    await new Promise((r) => setTimeout(r, delayMs));
     for (const project of projects) {
       const removed = await removeProject(engine, labels, project);
+      const total = removed.containers + removed.networks + removed.volumes + removed.images;
+      if (pass > 0 && total === 0) continue;
       log(
-        `run ${run}: removed project ${project} (${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes, ${removed.images} images; pass ${pass})`,
+        `run ${run}: removed project ${project} (${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes, ${removed.images} images; pass ${pass + 1})`,
       );
     }
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -4,9 +4,13 @@ import { testEngine } from './engine.js';
 /**
  * Everything on the engine that carries the project's label: containers, networks, volumes
  * (its test-run marker among them), and images, intermediate ones included (a build's LABEL
- * steps carry it), plus the LABEL step that names a built image of the project.
+ * steps carry it), plus (unless `labelledOnly`) the LABEL step before them that names a
+ * built image of the project, which carries no project label.
  */
-export async function engineLeftovers(project: string): Promise<string[]> {
+export async function engineLeftovers(
+  project: string,
+  options: { labelledOnly?: boolean } = {},
+): Promise<string[]> {
   const { docker } = await testEngine();
   const filters = { label: [`${labels.project}=${project}`] };
   const [containers, networks, volumes, images, all] = await Promise.all([
@@ -17,6 +21,7 @@ export async function engineLeftovers(project: string): Promise<string[]> {
     docker.listImages({ all: true }),
   ]);
   const named = all.filter((i) => {
+    if (options.labelledOnly) return false;
     const name = i.Labels?.[labels.image] ?? '';
     return name.startsWith(`${project}-`) || name.includes(`/${project}-`);
   });
