@@ -83,7 +83,9 @@ export async function startStack(options: UpOptions): Promise<TestStack> {
   try {
     outcome = await upping;
   } catch (err) {
-    if (!reuse) await remove().catch(() => undefined);
+    // LOCKED: another process is working on this (explicit) project; nothing here made it.
+    const theirs = err instanceof EstepsError && err.code === 'LOCKED';
+    if (!reuse && !theirs) await remove().catch(() => undefined);
     throw withPortHint(err, ports);
   } finally {
     removeLiveStack(during);
