@@ -31,6 +31,8 @@ const entry = join(root, 'dist/testing.js');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 
+let lastAnswer = '';
+
 async function healthy(port) {
   try {
     const res = await request(`http://127.0.0.1:${port}/user/health`, {
@@ -38,8 +40,10 @@ async function healthy(port) {
       bodyTimeout: 1000,
     });
     const body = await res.body.text();
+    lastAnswer = `${res.statusCode} ${body}`;
     return res.statusCode === 200 && JSON.parse(body).database === 'up';
-  } catch {
+  } catch (err) {
+    lastAnswer = String(err);
     return false;
   }
 }
@@ -95,7 +99,10 @@ function composeTool(dir, project, made = []) {
       let said = '';
       while (!(port > 0 && (await healthy(port)))) {
         if (performance.now() - start > 300_000) {
-          throw new Error(`${project}: never healthy on port ${port} (${said})`);
+          const logs = await run('logs', '--tail', '20');
+          throw new Error(
+            `${project}: never healthy on port ${port} (${said}): ${lastAnswer}\n${logs.all}`,
+          );
         }
         if (!(port > 0)) {
           said = (await run('port', 'usersvc', '5000')).stdout.trim();
