@@ -86,11 +86,8 @@ const sshWithoutBinding = {
   },
 };
 
-await rm('dist/chunks', { recursive: true, force: true });
-const result = await build({
-  entryPoints: { esteps: 'cli/entry.ts' },
+const options = {
   outdir: 'dist',
-  chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   bundle: true,
   platform: 'node',
@@ -104,6 +101,20 @@ const result = await build({
   },
   logLevel: 'warning',
   metafile: true,
+};
+await rm('dist/chunks', { recursive: true, force: true });
+await rm('dist/testing-chunks', { recursive: true, force: true });
+const result = await build({
+  ...options,
+  entryPoints: { esteps: 'cli/entry.ts' },
+  chunkNames: 'chunks/[name]-[hash]',
+});
+// `esteps/testing` (package.json "exports"), a build of its own so the command's chunks stay
+// as they are: a small entry that test files load, the rest in chunks loaded by up().
+await build({
+  ...options,
+  entryPoints: { testing: 'cli/testing/index.ts' },
+  chunkNames: 'testing-chunks/[name]-[hash]',
 });
 // What went into each file, for reading with esbuild's analyzer: dist/esteps.meta.json.
 await writeFile('dist/esteps.meta.json', JSON.stringify(result.metafile));

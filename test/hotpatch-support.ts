@@ -1,7 +1,7 @@
 /**
  * What the smoke, hotpatch and watch end-to-end tests share: the built CLI run from the repo
- * root, one project brought up per test file (torn down with `down --volumes` plus a sweep
- * by label, its image and secrets removed, even after a failure), an editable copy of
+ * root, one step 1 project brought up per test file through esteps/testing (removed with its
+ * volumes, image and secrets at the end, by the reaper if the process dies), an editable copy of
  * service/ under the git-ignored `.esteps/` (so esbuild still resolves `pg` from the repo's
  * node_modules), and a steady HTTP load that counts what failed.
  */
@@ -9,8 +9,9 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { up } from '../cli/testing/index.js';
 import { type CliRun, runCli } from './support/cli.js';
-import { removeProject, repoRoot, uniqueName } from './support/engine.js';
+import { repoRoot, uniqueName } from './support/engine.js';
 
 export { type CliRun, cliPath } from './support/cli.js';
 
@@ -31,29 +32,18 @@ export interface UpProject {
   down(): Promise<void>;
 }
 
-/** `esteps up -p <unique>` with an engine-picked port; throws with the CLI's output if it fails. */
+/**
+ * Step 1 brought up through esteps/testing (the API users test with): a project of its own
+ * (`<prefix>-<random>`), an engine-picked port, torn down with its volumes and image (the
+ * reaper removes it if the test process dies first).
+ */
 export async function upProject(prefix: string): Promise<UpProject> {
-  const project = uniqueName(prefix);
-  const down = async () => {
-    const run = await esteps(['down', '-p', project, '--volumes']);
-    // Whatever down missed (or when it failed), by label; then the image and the secrets.
-    await removeProject(project);
-    await rm(join(repoRoot, '.esteps', project), { recursive: true, force: true });
-    if (run.exitCode !== 0) process.stderr.write(`esteps down -p ${project}: ${run.stderr}\n`);
+  const stack = await up({ stack: 'step1', projectPrefix: prefix, cwd: repoRoot });
+  return {
+    project: stack.project,
+    baseUrl: stack.url('usersvc'),
+    down: async () => void (await stack.down()),
   };
-  const up = await esteps(['up', '-p', project], { ESTEPS_USERSVC_PORT: '0' });
-  if (up.exitCode !== 0) {
-    await down();
-    throw new Error(`esteps up -p ${project} exited ${up.exitCode}:\n${up.stdout}\n${up.stderr}`);
-  }
-  const ps = await esteps(['ps', '-p', project, '--json']);
-  const containers = (ps.json.containers ?? []) as { service: string; ports: { url?: string }[] }[];
-  const url = containers.find((c) => c.service === 'usersvc')?.ports[0]?.url;
-  if (!url) {
-    await down();
-    throw new Error(`esteps ps -p ${project} shows no usersvc address:\n${ps.stdout}`);
-  }
-  return { project, baseUrl: new URL(url).origin, down };
 }
 
 export interface ServiceCopy {

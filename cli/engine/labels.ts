@@ -51,6 +51,12 @@ export const labels = {
   lockHolder: 'com.esteps.lock-holder',
   /** Set on resources that tests create, with the test run's id, for cleanup. */
   test: 'com.esteps.test',
+  /**
+   * `esteps/testing`: the id of the test process (run) that brought a project up. On the
+   * project's marker volume `<project>.test-run` (which also carries the project label): when
+   * that process dies, the reaper removes every project whose marker names its run.
+   */
+  testRun: 'com.esteps.test-run',
   /** Set on stand-in images built by `npm run setup`: the official image stood in for. */
   standIn: 'com.esteps.standin',
   /** Hash of a stand-in's build files, so setup rebuilds only when they change. */
