@@ -195,7 +195,13 @@ export interface HotpatchRequest extends TargetCall {
 export interface PatchedService {
   readonly service: string;
   readonly version: string;
-  readonly replicas: readonly PatchedReplica[];
+  readonly replicas: readonly PatchedReplicaOnNode[];
+}
+
+/** A replica a patch reached; on a Swarm a task (`container` is its name), with its node. */
+export interface PatchedReplicaOnNode extends PatchedReplica {
+  /** The Swarm node running the task. @default none (one engine) */
+  readonly node?: string;
 }
 
 export interface PatchOutcome {
