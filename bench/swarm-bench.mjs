@@ -4,7 +4,7 @@
 // the same test Swarm, in one run, one after the other, run by run.
 //
 //   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N] \
-//     [--esteps LABEL=PATH/dist/esteps.js ...]
+//     [--esteps LABEL=PATH/dist/esteps.js ...] [--noops N]
 //
 // `--esteps` (repeatable) compares several builds of esteps in the same run, e.g. the code
 // before a change (built in a copy of the tree) and after: each run then has every build go
@@ -49,6 +49,9 @@ const builds = process.argv.flatMap((a, i) => {
   return [{ label: a.slice(0, at), path: a.slice(at + 1) }];
 });
 if (builds.length === 0) builds.push({ label: 'esteps', path: cli });
+/** `--noops N`: the no-op measured N times a run on each side (a short figure, noisy alone). */
+const noopsArg = process.argv.indexOf('--noops');
+const noops = noopsArg > 0 ? Number(process.argv[noopsArg + 1]) : 1;
 const tag = randomBytes(3).toString('hex');
 const work = join(root, '.esteps', `tmp-swarm-bench-${tag}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -165,7 +168,9 @@ async function main() {
         cleanups.push(() => esteps(['down', '--swarm', '--volumes']));
         const r = results[build.label];
         r.cold.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
-        r.noop.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
+        for (let k = 0; k < noops; k++) {
+          r.noop.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
+        }
         const message = `esteps ${project}`;
         await writeFile(appFile, app.replace(/msg: '[^']*'/, `msg: '${message}'`));
         r.rolling.push(
@@ -198,7 +203,9 @@ async function main() {
       const deploy = () => docker(['stack', 'deploy', '-c', file, stack]);
       results.stack.cold.push(await timed(urls(ports.stack), [deploy]));
       const before = await versions(docker, stack);
-      results.stack.noop.push(await timed(urls(ports.stack), [deploy]));
+      for (let k = 0; k < noops; k++) {
+        results.stack.noop.push(await timed(urls(ports.stack), [deploy]));
+      }
       noopChanged.push(before !== (await versions(docker, stack)));
       // New code the tutorial's way: the rendered build context with the change, the same tag.
       const newMessage = `stack ${project}`;
