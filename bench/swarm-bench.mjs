@@ -3,10 +3,16 @@
 // `esteps render --swarm -o` writes: the step3 stack (3 user-service replicas, Postgres), on
 // the same test Swarm, in one run, one after the other, run by run.
 //
-//   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N]
+//   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N] \
+//     [--esteps LABEL=PATH/dist/esteps.js ...] [--noops N]
 //
-// Per run, first esteps (project `bsw-<random>-<run>`), then docker stack deploy (stack
-// `<that project>-stk`, with the images esteps pushed):
+// `--esteps` (repeatable) compares several builds of esteps in the same run, e.g. the code
+// before a change (built in a copy of the tree) and after: each run then has every build go
+// once, in an order that alternates from run to run, before docker stack deploy. Default:
+// this tree's dist/esteps.js, labelled `esteps`.
+//
+// Per run, first esteps (project `bsw-<random>-<run>-<build>`), then docker stack deploy
+// (stack `<the last build's project>-stk`, with the images esteps pushed):
 //   cold     nothing of the project deployed: `esteps up --swarm` (its image build, cached
 //            by the engine after the first run, and its pushes included) / `docker stack
 //            deploy` (images already in the registry: it builds and pushes nothing)
@@ -36,6 +42,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/esteps.js');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
+/** The builds of esteps to compare: `--esteps LABEL=PATH`, repeatable. */
+const builds = process.argv.flatMap((a, i) => {
+  if (process.argv[i - 1] !== '--esteps') return [];
+  const at = a.indexOf('=');
+  return [{ label: a.slice(0, at), path: a.slice(at + 1) }];
+});
+if (builds.length === 0) builds.push({ label: 'esteps', path: cli });
+/** `--noops N`: the no-op measured N times a run on each side (a short figure, noisy alone). */
+const noopsArg = process.argv.indexOf('--noops');
+const noops = noopsArg > 0 ? Number(process.argv[noopsArg + 1]) : 1;
 const tag = randomBytes(3).toString('hex');
 const work = join(root, '.esteps', `tmp-swarm-bench-${tag}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -125,7 +141,7 @@ async function main() {
       env: { DOCKER_HOST: facts.dockerHost, ...options.env },
     });
   const results = {
-    esteps: { cold: [], noop: [], rolling: [] },
+    ...Object.fromEntries(builds.map((b) => [b.label, { cold: [], noop: [], rolling: [] }])),
     stack: { cold: [], noop: [], rolling: [] },
   };
   const noopChanged = [];
@@ -137,31 +153,44 @@ async function main() {
   const cleanups = [];
   try {
     for (let i = 0; i < runs; i++) {
-      const project = `bsw-${tag}-${i}`;
+      // Each build once, the order alternating from run to run; the last one's project
+      // gives the file docker stack deploy runs.
+      const order = i % 2 === 0 ? builds : [...builds].reverse();
+      let project;
+      let file;
+      let dir;
+      for (const [j, build] of order.entries()) {
+        project = `bsw-${tag}-${i}-${builds.indexOf(build)}`;
+        const esteps = (args) =>
+          run('node', [build.path, ...args, '--stack', 'step3', '-p', project], {
+            env: { ESTEPS_USERSVC_PORT: String(ports.esteps) },
+          });
+        cleanups.push(() => esteps(['down', '--swarm', '--volumes']));
+        const r = results[build.label];
+        r.cold.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
+        for (let k = 0; k < noops; k++) {
+          r.noop.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
+        }
+        const message = `esteps ${project}`;
+        await writeFile(appFile, app.replace(/msg: '[^']*'/, `msg: '${message}'`));
+        r.rolling.push(
+          await timed(
+            urls(ports.esteps),
+            [() => esteps(['hotpatch', '--swarm', '--source', join(work, 'src')])],
+            message,
+          ),
+        );
+        if (j === order.length - 1) {
+          // The file, written while the project's secrets are there (render -o reads them).
+          dir = join(work, project);
+          file = join(dir, 'stack.yml');
+          const rendered = await esteps(['render', '--swarm', '-o', file]);
+          if (rendered.exitCode !== 0) throw new Error(`render failed:\n${rendered.all}`);
+        }
+        await esteps(['down', '--swarm', '--volumes']);
+        cleanups.pop();
+      }
       const stack = `${project}-stk`;
-      const esteps = (args) =>
-        run('node', [cli, ...args, '--stack', 'step3', '-p', project], {
-          env: { ESTEPS_USERSVC_PORT: String(ports.esteps) },
-        });
-      cleanups.push(() => esteps(['down', '--swarm', '--volumes']));
-      results.esteps.cold.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
-      results.esteps.noop.push(await timed(urls(ports.esteps), [() => esteps(['up', '--swarm'])]));
-      const message = `esteps ${project}`;
-      await writeFile(appFile, app.replace(/msg: '[^']*'/, `msg: '${message}'`));
-      results.esteps.rolling.push(
-        await timed(
-          urls(ports.esteps),
-          [() => esteps(['hotpatch', '--swarm', '--source', join(work, 'src')])],
-          message,
-        ),
-      );
-      // The file, written while the project's secrets are there (render -o reads them).
-      const dir = join(work, project);
-      const file = join(dir, 'stack.yml');
-      const rendered = await esteps(['render', '--swarm', '-o', file]);
-      if (rendered.exitCode !== 0) throw new Error(`render failed:\n${rendered.all}`);
-      await esteps(['down', '--swarm', '--volumes']);
-      cleanups.pop();
 
       const stackEnv = {
         ESTEPS_USERSVC_PORT: String(ports.stack),
@@ -174,7 +203,9 @@ async function main() {
       const deploy = () => docker(['stack', 'deploy', '-c', file, stack]);
       results.stack.cold.push(await timed(urls(ports.stack), [deploy]));
       const before = await versions(docker, stack);
-      results.stack.noop.push(await timed(urls(ports.stack), [deploy]));
+      for (let k = 0; k < noops; k++) {
+        results.stack.noop.push(await timed(urls(ports.stack), [deploy]));
+      }
       noopChanged.push(before !== (await versions(docker, stack)));
       // New code the tutorial's way: the rendered build context with the change, the same tag.
       const newMessage = `stack ${project}`;
@@ -182,7 +213,7 @@ async function main() {
       const code = await readFile(bundle, 'utf8');
       await writeFile(
         bundle,
-        code.replace(/user health check OK|esteps bsw-[0-9a-f]+-\d+/, newMessage),
+        code.replace(/user health check OK|esteps bsw-[0-9a-f]+(-\d+)+/, newMessage),
       );
       const ref = `${facts.registryFromHost}/esteps/${project}-usersvc:latest`;
       const local = { ...process.env, DOCKER_HOST: '' };
@@ -218,14 +249,15 @@ async function main() {
       );
       await removeStack(facts, docker, stack);
       cleanups.pop();
-      await removeImages(project);
+      for (const b of builds) await removeImages(`bsw-${tag}-${i}-${builds.indexOf(b)}`);
       process.stderr.write(
-        `run ${i + 1}/${runs}: esteps ${JSON.stringify(lastOf(results.esteps))}, stack deploy ${JSON.stringify(lastOf(results.stack))}\n`,
+        `run ${i + 1}/${runs}: ${builds.map((b) => `${b.label} ${JSON.stringify(lastOf(results[b.label]))}`).join(', ')}, stack deploy ${JSON.stringify(lastOf(results.stack))}\n`,
       );
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    for (let i = 0; i < runs; i++) await removeImages(`bsw-${tag}-${i}`);
+    for (let i = 0; i < runs; i++)
+      for (let j = 0; j < builds.length; j++) await removeImages(`bsw-${tag}-${i}-${j}`);
     await rm(work, { recursive: true, force: true });
   }
   await report(results, noopChanged, loadAtStart);
@@ -291,22 +323,29 @@ async function report(results, noopChanged, loadAtStart) {
     ['rolling update, until every replica answers the new code', 'rolling', 'answered'],
     ['rolling update, until that and the command exited', 'rolling', 'total'],
   ];
-  const lines = [
-    '| case | esteps (ms) | docker stack deploy (ms) | ratio | all esteps runs | all stack deploy runs |',
-    '| --- | ---: | ---: | ---: | --- | --- |',
-  ];
-  for (const [label, c, field] of rows) {
-    const [es, ss] = [
-      results.esteps[c].map((r) => r[field]),
-      results.stack[c].map((r) => r[field]),
-    ];
-    const [e, s] = [median(es), median(ss)];
+  const lines = [];
+  for (const b of builds) {
     lines.push(
-      `| ${label} | ${e} | ${s} | ${(e / s).toFixed(2)}x | ${es.join(', ')} | ${ss.join(', ')} |`,
+      `${b.label} (${b.path}) against docker stack deploy:`,
+      '',
+      '| case | esteps (ms) | docker stack deploy (ms) | ratio | pair by pair | all esteps runs | all stack deploy runs |',
+      '| --- | ---: | ---: | ---: | --- | --- | --- |',
     );
+    for (const [label, c, field] of rows) {
+      const [es, ss] = [
+        results[b.label][c].map((r) => r[field]),
+        results.stack[c].map((r) => r[field]),
+      ];
+      const [e, s] = [median(es), median(ss)];
+      const pairs = es.map((v, k) => (v / ss[k]).toFixed(2)).join(', ');
+      lines.push(
+        `| ${label} | ${e} | ${s} | ${(e / s).toFixed(2)}x | ${pairs} | ${es.join(', ')} | ${ss.join(', ')} |`,
+      );
+    }
+    lines.push('');
   }
   process.stdout.write(
-    `${lines.join('\n')}\n\nmedian of ${runs} runs; ended ${new Date().toISOString()}; load average ${loadAtStart} at the start, ${await loadavg()} at the end; ` +
+    `${lines.join('\n')}\nmedian of ${runs} runs; ended ${new Date().toISOString()}; load average ${loadAtStart} at the start, ${await loadavg()} at the end; ` +
       `docker stack deploy with nothing changed replaced a task: ${noopChanged.join(', ')}\n`,
   );
 }

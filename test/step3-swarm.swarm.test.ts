@@ -1,9 +1,12 @@
 /**
  * `esteps up --swarm` on a real 3-node test Swarm (npm run swarm:up): step3 deployed with its
- * replicas spread over the nodes, smoke through the published ports, a second up that changes
- * nothing, a lost worker, a crashing update rolled back by itself, a rolling update of good
- * code under load, and a down that leaves nothing labelled. One cluster for the whole file,
- * removed in afterAll (and by the swarm project's global teardown) even on failure.
+ * replicas spread over the nodes, smoke through the published ports (and interrupted: exit 130,
+ * its users removed), a second up that changes nothing, a dry run with new build inputs that
+ * plans the build, push and rolling update and changes nothing anywhere, a lost worker, a
+ * crashing update rolled back by itself, a rolling update of good code under load that names
+ * the version each task runs, and a down that leaves nothing labelled. One cluster for the
+ * whole file, removed in afterAll (and by the swarm project's global teardown) even on
+ * failure.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -14,8 +17,8 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
-import { type CliRun, runCli } from './support/cli.js';
-import { repoRoot, stackImage, testEngine, uniqueName } from './support/engine.js';
+import { type CliRun, cliPath, runCli } from './support/cli.js';
+import { repoRoot, stackImage, testEngine, testRunId, uniqueName } from './support/engine.js';
 import {
   freePortBlock,
   nodeEngine,
@@ -80,6 +83,89 @@ async function serviceCopy(edit: (main: string) => string): Promise<string> {
   return dir;
 }
 
+/** Each project service's version index on the Swarm. */
+async function versionIndexes(): Promise<Record<string, number>> {
+  const services = (await manager.listServices({
+    filters: { label: [`${labels.project}=${project}`] },
+  })) as { Spec: { Name: string }; Version: { Index: number } }[];
+  return Object.fromEntries(services.map((s) => [s.Spec.Name, s.Version.Index]));
+}
+
+/**
+ * What a dry run must leave as it was: the build engine's images of the project (and what
+ * the service's tag names), the registry's catalog and the tags' digests, and the project's
+ * services (version indexes), networks and secrets on the Swarm.
+ */
+async function everything(docker: Docker) {
+  const images = await docker.listImages({
+    all: true,
+    filters: { label: [`${labels.project}=${project}`] },
+  });
+  const registry = `http://${facts.registryFromHost}`;
+  const catalog = (await (await fetch(`${registry}/v2/_catalog`)).json()) as {
+    repositories: string[];
+  };
+  const digests = await Promise.all(
+    catalog.repositories.sort().map(async (repo) => {
+      const tags =
+        (
+          (await (await fetch(`${registry}/v2/${repo}/tags/list`)).json()) as {
+            tags: string[] | null;
+          }
+        ).tags ?? [];
+      const heads = await Promise.all(
+        tags.sort().map(async (tag) => {
+          const r = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, {
+            method: 'HEAD',
+            headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+          });
+          return `${tag}@${r.headers.get('docker-content-digest')}`;
+        }),
+      );
+      return [repo, heads] as const;
+    }),
+  );
+  const filters = { label: [`${labels.project}=${project}`] };
+  return {
+    images: images.map((i) => `${i.Id} ${(i.RepoTags ?? []).sort().join(',')}`).sort(),
+    registry: Object.fromEntries(digests),
+    services: await versionIndexes(),
+    networks: (await manager.listNetworks({ filters })).map((n) => n.Id).sort(),
+    secrets: ((await manager.listSecrets({ filters })) as { ID: string }[]).map((x) => x.ID).sort(),
+  };
+}
+
+/**
+ * `smoke --swarm --json`, sent SIGINT `delayMs` after it starts its checks: its result, or
+ * 'passed' when the story was over first.
+ */
+async function interruptedSmoke(delayMs: number): Promise<CliRun | 'passed'> {
+  const smoke = execa(
+    'node',
+    [cliPath, 'smoke', '--swarm', '--json', '--stack', 'step3', '-p', project],
+    { cwd: work, env: { NO_COLOR: '1', ...env }, reject: false, timeout: 120_000 },
+  );
+  let err = '';
+  smoke.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  while (!err.includes('- smoke ') && Date.now() < deadline && smoke.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, delayMs));
+  smoke.kill('SIGINT');
+  const r = await smoke;
+  if (r.exitCode === 0) return 'passed';
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch {
+    // Checked by the caller.
+  }
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
 describe('step3 on a 3-node Swarm', () => {
   beforeAll(async () => {
     const portBase = await freePortBlock();
@@ -139,7 +225,11 @@ describe('step3 on a 3-node Swarm', () => {
       changed: true,
       modes: { endpointMode: 'dnsrr', publishMode: 'host' },
     });
-    expect(up.stderr).toContain('create service usersvc x3');
+    expect(up.stderr).toMatch(/create +service usersvc x3 +no service/);
+    // One plan format on every target: the images are built and pushed as planned steps.
+    expect((up.json.plan as { kind: string; target: string }[]).map((p) => p.kind)).toEqual(
+      expect.arrayContaining(['build-image', 'push-image', 'create-service']),
+    );
     const all = await tasks();
     const nodes = new Set(running(all, 'usersvc').map((t) => t.node));
     expect(running(all, 'usersvc')).toHaveLength(3);
@@ -164,17 +254,85 @@ describe('step3 on a 3-node Swarm', () => {
   });
 
   it('a second up --swarm changes nothing and says so', async () => {
-    const before = (await manager.getService(`${project}_usersvc`).inspect()) as {
-      Version: { Index: number };
-    };
+    const before = await versionIndexes();
     const up = await cli(['up', '--swarm']);
     expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.stderr).toContain('plan: nothing to change');
-    expect(up.stdout).toContain('nothing to do on the Swarm');
-    const after = (await manager.getService(`${project}_usersvc`).inspect()) as {
-      Version: { Index: number };
-    };
-    expect(after.Version.Index).toBe(before.Version.Index);
+    expect(up.stderr).toMatch(/plan for project \S+:\n(.*\n)*nothing to do/);
+    expect(up.stderr).toMatch(/unchanged +service usersvc +same spec/);
+    expect(up.stdout).toContain(`project ${project}: nothing to do`);
+    expect(await versionIndexes()).toEqual(before);
+  });
+
+  it('up --swarm --dry-run with new build inputs plans build, push and a rolling update, and changes nothing anywhere', async () => {
+    const { docker } = await testEngine();
+    // New build inputs without touching the sources: the Node.js base under another name.
+    const node = stackImage('ESTEPS_NODE_IMAGE');
+    const renamed = `esteps-local/node:dryrun-${testRunId}`;
+    await docker.getImage(node).tag({ repo: 'esteps-local/node', tag: `dryrun-${testRunId}` });
+    try {
+      const before = await everything(docker);
+      const dry = await runCli(
+        ['up', '--swarm', '--dry-run', '--json', '--stack', 'step3', '-p', project],
+        { cwd: work, env: { ...env, ESTEPS_NODE_IMAGE: renamed }, timeoutMs: 120_000 },
+      );
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const steps = (dry.json.plan as { action: string; target: string; cause: string }[]).map(
+        (p) => [p.action, p.target, p.cause],
+      );
+      expect(steps).toEqual([
+        [
+          'build',
+          `image esteps/${project}-usersvc:latest`,
+          expect.stringMatching(/^no image built from these inputs/),
+        ],
+        [
+          'push',
+          `image ${facts.registryFromHost}/esteps/${project}-usersvc:latest`,
+          'build inputs changed',
+        ],
+        ['pull', 'image of usersvc onto its nodes (a one-shot job)', expect.any(String)],
+        ['update', 'service usersvc x3 (rolling)', 'new image: build inputs changed'],
+        ['unchanged', 'service postgres', 'same spec'],
+      ]);
+      expect(await everything(docker)).toEqual(before);
+    } finally {
+      await docker
+        .getImage(renamed)
+        .remove({ noprune: true })
+        .catch(() => undefined);
+    }
+  });
+
+  it('smoke --swarm interrupted (SIGINT) exits 130 and removes the users it created', async () => {
+    const url = nodeUrls()[0]!;
+    // Where an interrupt lands in the story depends on the machine's speed: a whole run says
+    // how long its first checks take, and each attempt aims at the first user's create (a
+    // check under way completes; none starts after the interrupt), moving later when the
+    // interrupt came before it and earlier when the story was over first.
+    const whole = await cli(['smoke', '--swarm', '--json']);
+    expect(whole.exitCode, whole.stderr).toBe(0);
+    const checks = whole.json.checks as { name: string; durationMs: number }[];
+    let delayMs = checks[0]!.durationMs + checks[1]!.durationMs / 2;
+    let proved = false;
+    for (let attempt = 0; attempt < 8 && !proved; attempt++) {
+      const result = await interruptedSmoke(delayMs);
+      if (result === 'passed') {
+        delayMs /= 2;
+        continue;
+      }
+      expect(result.exitCode, result.stderr).toBe(130);
+      expect(result.json).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
+      const ran = (result.json.error as { checks: { name: string; ok: boolean }[] }).checks;
+      // Both of the story's users, whatever it got to: neither is left.
+      const tag = ran.map((c) => /^create (smoke-[0-9a-f]+)-a$/.exec(c.name)?.[1]).find(Boolean);
+      for (const name of tag ? [`${tag}-a`, `${tag}-b`] : []) {
+        const r = await fetch(`${url}/user/${name}`);
+        expect(r.status, `${name} is still there`).toBe(404);
+      }
+      proved = ran.some((c) => c.ok && c.name.startsWith('create smoke-'));
+      if (!proved) delayMs *= 2;
+    }
+    expect(proved, 'no interrupt landed after a user was created').toBe(true);
   });
 
   it('rolls back a crashing update by itself: exit 18, the old code keeps answering', async () => {
@@ -231,6 +389,25 @@ describe('step3 on a 3-node Swarm', () => {
       expect(out.sent / (out.durationMs / 1000)).toBeGreaterThanOrEqual(100);
       expect(ins.sent / (ins.durationMs / 1000)).toBeGreaterThanOrEqual(100);
       expect(ins.failed).toBe(0);
+      // The version it rolled to is the code version each replica's health answer names, and
+      // every task runs it, one a node.
+      const version = patch.json.version as string;
+      expect(version).toMatch(/^[0-9a-f]{12}$/);
+      const replicas = patch.json.replicas as {
+        container: string;
+        node: string;
+        version: string;
+      }[];
+      expect(replicas).toHaveLength(3);
+      expect(new Set(replicas.map((r) => r.node))).toEqual(new Set(facts.nodes.map((n) => n.name)));
+      for (const r of replicas) {
+        expect(r.version).toBe(version);
+        expect(r.container).toMatch(new RegExp(`^${project}_usersvc\\.[1-3]\\.[a-z0-9]{25}$`));
+      }
+      for (const url of nodeUrls()) {
+        const health = (await (await fetch(`${url}/user/health`)).json()) as { version: string };
+        expect(health.version).toBe(version);
+      }
     } finally {
       await rm(source, { recursive: true, force: true });
     }

@@ -49,6 +49,11 @@ export interface ConnectOptions {
   readonly home?: string;
   /** @default this machine's files */
   readonly files?: EndpointFiles;
+  /**
+   * The one call that proves the engine answers, instead of `GET /version` (e.g. the Swarm
+   * target's manager check); apiVersion and version are then '' (not asked).
+   */
+  readonly check?: (docker: Docker, address: string) => Promise<void>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -82,7 +87,9 @@ export async function connectEngine(
     const docker = newDocker({ ...transport.options, timeout: timeoutMs });
     const started = Date.now();
     try {
-      const info = (await docker.version()) as { ApiVersion: string; Version: string };
+      const info = opts.check
+        ? await opts.check(docker, endpoint.host).then(() => ({ ApiVersion: '', Version: '' }))
+        : ((await docker.version()) as { ApiVersion: string; Version: string });
       // Later calls (builds, logs, long waits) must not inherit the connect timeout.
       (docker.modem as unknown as { timeout?: number }).timeout = undefined;
       return {

@@ -27,7 +27,11 @@ export const labels = {
   image: 'com.esteps.image',
   /** Version of the package that created the resource. */
   version: 'com.esteps.version',
-  /** Set on a throw-away container `up` runs to look into an image (`envoy`: is Envoy in it?). */
+  /**
+   * Set on a throw-away container `up` runs to look into an image (`envoy`: is Envoy in it?),
+   * and on the one-shot Swarm job that pulls a new image onto the nodes ahead of its service
+   * (`pull`).
+   */
   probe: 'com.esteps.probe',
   /**
    * Secrets: on `<project>.secrets`, `values`; on a container, the revisions (hashes, never
@@ -38,7 +42,8 @@ export const labels = {
   /**
    * On `<project>.secrets`: a random id that the volume also holds as a file
    * (`.esteps-volume-id`), so a process on the engine's own host can tell that the folder
-   * the engine reports as the volume's is that volume (secrets/local-volume-read.ts).
+   * the engine reports as the volume's is that volume (secrets/local-volume-read.ts). On a
+   * Swarm secret: the id of the values volume its value came from.
    */
   volumeId: 'com.esteps.volume-id',
   /**
@@ -69,6 +74,14 @@ export const labels = {
   secret: 'com.esteps.secret',
   /** What a test-Swarm container is: `manager`, `worker` or `registry`. */
   swarmRole: 'com.esteps.swarm-role',
+  /**
+   * On a Swarm service whose image esteps pushed: what the image was made from,
+   * `build:<build-input hash>` for a built image, `image:<image ID>` for a stand-in of setup.
+   * An unchanged source proves the image unchanged without building it.
+   */
+  imageSource: 'com.esteps.image-source',
+  /** On a Swarm service of a hot-patchable built image: the code version of its bundle. */
+  codeVersion: 'com.esteps.code-version',
 } as const;
 
 /** The label filter that selects everything of one project. */

@@ -13,7 +13,7 @@ import type { RenderedCompose } from '../../stacks/render/render-compose.js';
 import type { IncrementalBundler } from '../bundle/bundle-code.js';
 import type { BuildContext } from '../engine/build-context.js';
 import type { LogLine } from '../engine/container-logs.js';
-import type { ServicePatch } from '../engine/hotpatch-services.js';
+import type { PatchedReplica } from '../engine/patch-replica.js';
 import type { PatchesAhead } from '../engine/patches-ahead.js';
 import type { PlanStep } from '../engine/plan-step.js';
 import type { Progress } from '../ui/progress.js';
@@ -211,7 +211,17 @@ export interface HotpatchRequest extends TargetCall {
 }
 
 /** One patched service: the version it serves now, on every replica. */
-export type PatchedService = ServicePatch;
+export interface PatchedService {
+  readonly service: string;
+  readonly version: string;
+  readonly replicas: readonly PatchedReplicaOnNode[];
+}
+
+/** A replica a patch reached; on a Swarm a task (`container` is its name), with its node. */
+export interface PatchedReplicaOnNode extends PatchedReplica {
+  /** The Swarm node running the task. @default none (one engine) */
+  readonly node?: string;
+}
 
 export interface PatchOutcome {
   readonly services: readonly PatchedService[];

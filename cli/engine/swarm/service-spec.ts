@@ -36,6 +36,13 @@ export interface ServiceSpecInput {
   readonly service: ResolvedService;
   /** The image reference the nodes pull (registry, tag and digest). */
   readonly image: string;
+  /**
+   * What a pushed image was made from (`build:<hash>`, `image:<id>`), kept as a label so the
+   * next plan can tell, without building, whether the image would change. @default none
+   */
+  readonly imageSource?: string;
+  /** The code version of the image's hot-patchable bundle, for reports. @default none */
+  readonly codeVersion?: string;
   readonly secrets: readonly SwarmSecretMount[];
   /** Tasks wanted (the stack's `replicas`, or `--scale`). */
   readonly replicas: number;
@@ -79,6 +86,8 @@ export function swarmServiceSpec(input: ServiceSpecInput): {
       [labels.stack]: stack.name,
       [labels.service]: s.name,
       ...(input.pinnedNode && { [labels.swarmNode]: input.pinnedNode }),
+      ...(input.imageSource && { [labels.imageSource]: input.imageSource }),
+      ...(input.codeVersion && { [labels.codeVersion]: input.codeVersion }),
     },
     TaskTemplate: {
       ContainerSpec: {

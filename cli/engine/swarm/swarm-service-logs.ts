@@ -19,6 +19,8 @@ export async function readSwarmServiceLogs(
     Spec: { Labels?: Record<string, string> };
   }[];
   const wanted = services
+    // A pull job (apply-swarm.ts) is no service of the stack.
+    .filter((s) => !s.Spec.Labels?.[labels.probe])
     .map((s) => ({ id: s.ID, service: s.Spec.Labels?.[labels.service] ?? s.ID }))
     .filter((s) => !options.service || s.service === options.service)
     .sort((a, b) => a.service.localeCompare(b.service));

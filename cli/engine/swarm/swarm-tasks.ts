@@ -20,21 +20,65 @@ export interface SwarmTask {
   readonly image: string;
   readonly error: string | null;
   readonly updatedAt: string;
+  readonly createdAt: string;
+  /** When it reached `running` (healthy, for a task with a health check). */
+  readonly runningSince: string | undefined;
 }
 
-export async function listSwarmTasks(docker: Docker, project: string): Promise<SwarmTask[]> {
-  const services = (await docker.listServices({ filters: projectFilter(project) })) as {
-    ID: string;
-    Spec: { Labels?: Record<string, string> };
+/** What the tasks are listed with: the project's services and the nodes, when already read. */
+export interface TaskContext {
+  readonly services: readonly { readonly id: string; readonly service: string }[];
+  readonly nodes: readonly {
+    readonly id: string;
+    readonly hostname: string;
+    readonly address: string;
   }[];
-  if (services.length === 0) return [];
+}
+
+export async function listSwarmTasks(
+  docker: Docker,
+  project: string,
+  known?: TaskContext,
+): Promise<SwarmTask[]> {
+  return (await readTasks(docker, project, known)).tasks;
+}
+
+/** The tasks, and the nodes as read with them (one list of each, in parallel). */
+async function readTasks(
+  docker: Docker,
+  project: string,
+  known: TaskContext | undefined,
+): Promise<{ tasks: SwarmTask[]; nodes: TaskContext['nodes'] }> {
+  const services =
+    known?.services ??
+    (
+      (await docker.listServices({ filters: projectFilter(project) })) as {
+        ID: string;
+        Spec: { Labels?: Record<string, string> };
+      }[]
+    )
+      // Not a pull job's tasks: they are no replicas.
+      .filter((s) => !s.Spec.Labels?.[labels.probe])
+      .map((s) => ({ id: s.ID, service: s.Spec.Labels?.[labels.service] ?? s.ID }));
+  if (services.length === 0) return { tasks: [], nodes: known?.nodes ?? [] };
   const [tasks, nodes] = await Promise.all([
-    docker.listTasks({ filters: { service: services.map((s) => s.ID) } }) as Promise<TaskInfo[]>,
-    docker.listNodes() as Promise<{ ID: string; Description?: { Hostname?: string } }[]>,
+    docker.listTasks({ filters: { service: services.map((s) => s.id) } }) as Promise<TaskInfo[]>,
+    known?.nodes ??
+      (
+        docker.listNodes() as Promise<
+          { ID: string; Description?: { Hostname?: string }; Status?: { Addr?: string } }[]
+        >
+      ).then((all) =>
+        all.map((n) => ({
+          id: n.ID,
+          hostname: n.Description?.Hostname ?? n.ID,
+          address: n.Status?.Addr ?? '',
+        })),
+      ),
   ]);
-  const nodeName = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
-  const serviceName = new Map(services.map((s) => [s.ID, s.Spec.Labels?.[labels.service] ?? s.ID]));
-  return tasks
+  const nodeName = new Map(nodes.map((n) => [n.id, n.hostname]));
+  const serviceName = new Map(services.map((s) => [s.id, s.service]));
+  const listed = tasks
     .map((t) => ({
       service: serviceName.get(t.ServiceID) ?? t.ServiceID,
       node: t.NodeID ? (nodeName.get(t.NodeID) ?? t.NodeID) : '-',
@@ -45,6 +89,8 @@ export async function listSwarmTasks(docker: Docker, project: string): Promise<S
       image: t.Spec?.ContainerSpec?.Image ?? '',
       error: t.Status.Err ?? null,
       updatedAt: t.UpdatedAt,
+      createdAt: t.CreatedAt,
+      runningSince: t.Status.State === 'running' ? t.Status.Timestamp : undefined,
     }))
     .sort(
       (a, b) =>
@@ -52,6 +98,7 @@ export async function listSwarmTasks(docker: Docker, project: string): Promise<S
         (a.slot ?? 0) - (b.slot ?? 0) ||
         b.updatedAt.localeCompare(a.updatedAt),
     );
+  return { tasks: listed, nodes };
 }
 
 interface TaskInfo {
@@ -60,8 +107,9 @@ interface TaskInfo {
   NodeID?: string;
   Slot?: number;
   DesiredState: string;
+  CreatedAt: string;
   UpdatedAt: string;
-  Status: { State: string; Err?: string };
+  Status: { State: string; Err?: string; Timestamp?: string };
   Spec?: { ContainerSpec?: { Image?: string } };
 }
 
@@ -77,15 +125,11 @@ export async function swarmServiceUrls(
   docker: Docker,
   stack: ResolvedStack,
   settings: SwarmSettings,
+  known?: TaskContext,
 ): Promise<SwarmServiceUrl[]> {
-  const tasks = (await listSwarmTasks(docker, stack.project)).filter(
-    (t) => t.state === 'running' && t.desiredState === 'running',
-  );
-  const nodes = (await docker.listNodes()) as {
-    Description?: { Hostname?: string };
-    Status?: { Addr?: string };
-  }[];
-  const addr = new Map(nodes.map((n) => [n.Description?.Hostname, n.Status?.Addr ?? '']));
+  const read = await readTasks(docker, stack.project, known);
+  const tasks = read.tasks.filter((t) => t.state === 'running' && t.desiredState === 'running');
+  const addr = new Map(read.nodes.map((n) => [n.hostname, n.address]));
   const out: SwarmServiceUrl[] = [];
   for (const s of stack.services) {
     const port = s.ports.find((p) => p.containerPort === s.httpProbe?.containerPort) ?? s.ports[0];

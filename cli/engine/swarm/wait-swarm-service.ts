@@ -21,6 +21,12 @@ export interface WaitSwarmServiceInput {
   readonly updateStartedBefore?: string;
   /** @default 240000 */
   readonly timeoutMs?: number;
+  /**
+   * Between two looks (an inspect and a task list on the manager). A task turns healthy at
+   * a health-check interval (1 s for a probe); a look every second found each service up to
+   * a second late. @default 250
+   */
+  readonly pollMs?: number;
   readonly signal?: AbortSignal;
   readonly onStatus?: (text: string) => void;
 }
@@ -116,7 +122,7 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
         },
       );
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, input.pollMs ?? 250));
   }
 }
 

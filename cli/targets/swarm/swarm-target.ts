@@ -3,18 +3,20 @@
  * (this machine's, or ESTEPS_BUILD_HOST), a registry the nodes pull from. `up` deploys Swarm
  * services (rolling updates with rollback); a hot patch is a build, a push and a rolling
  * update of the hot-patchable services. Every call first checks the engine is a manager
- * (SWARM_UNAVAILABLE).
+ * (SWARM_UNAVAILABLE). `plan` reads only (swarm-plan.ts); `apply` builds, pushes and deploys
+ * what the plan says.
  */
-import { randomBytes } from 'node:crypto';
-import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { stackBuildContexts } from '../../engine/build-context.js';
-import { connectEngine, type Engine, engineAddress } from '../../engine/client.js';
+import { connectEngine, type Engine } from '../../engine/client.js';
 import { lockProject } from '../../engine/project-lock.js';
-import { loadProjectSecrets, readProjectSecrets } from '../../engine/secrets/project-secrets.js';
+import { loadProjectSecrets } from '../../engine/secrets/project-secrets.js';
 import { applySwarmPlan } from '../../engine/swarm/apply-swarm.js';
-import { assertSwarmManager, observeSwarm } from '../../engine/swarm/observe-swarm.js';
-import { planSwarm, type SwarmPlan, swarmPlanSteps } from '../../engine/swarm/plan-swarm.js';
-import { buildAndPushImages } from '../../engine/swarm/push-images.js';
+import {
+  assertSwarmManager,
+  buildEngine,
+  valuesVolumeId,
+} from '../../engine/swarm/observe-swarm.js';
+import { swarmPlanSteps } from '../../engine/swarm/plan-swarm.js';
 import { removeSwarmProject } from '../../engine/swarm/remove-swarm-project.js';
 import { readSwarmServiceLogs } from '../../engine/swarm/swarm-service-logs.js';
 import { readSwarmSettings, type SwarmSettings } from '../../engine/swarm/swarm-settings.js';
@@ -36,19 +38,18 @@ import type {
 import { connectOptions, engineReport, type TargetOptions } from '../target-options.js';
 import { rebasedStack } from './rebased-stack.js';
 import { swarmEject } from './swarm-eject.js';
+import { patchOutcome } from './swarm-patch-outcome.js';
+import { planOnSwarm, replanWithSecrets, type SwarmPlanState } from './swarm-plan.js';
 
-interface SwarmPlanState {
-  readonly stack: ResolvedStack;
-  readonly plan: SwarmPlan;
-  readonly secretIds: Readonly<Record<string, string>>;
-  readonly secretValues: Readonly<Record<string, string>>;
-  readonly images: Readonly<Record<string, string>>;
+type Docker = Engine['docker'];
+
+interface PlanState extends SwarmPlanState {
   readonly settings: SwarmSettings;
-  readonly pushMs: number;
   readonly started: number;
+  readonly planMs: number;
 }
 
-const planStates = new WeakMap<PlannedUp, SwarmPlanState>();
+const planStates = new WeakMap<PlannedUp, PlanState>();
 
 export function swarmTarget(options: TargetOptions): Target {
   let settings: Promise<SwarmSettings> | undefined;
@@ -57,109 +58,83 @@ export function swarmTarget(options: TargetOptions): Target {
     return settings;
   };
   let manager: Promise<Engine> | undefined;
-  /** The manager, checked to be one (once per command). */
+  /** The manager, checked to answer and to be one with one call (once per command). */
   const connectManager = () => {
-    manager ??= connectEngine(options.env, connectOptions(options)).then(async (engine) => {
-      await assertSwarmManager(engine.docker, engineAddress(options.env));
-      return engine;
+    manager ??= connectEngine(options.env, {
+      ...connectOptions(options),
+      check: assertSwarmManager,
     });
     return manager;
   };
   const docker = async () => (await connectManager()).docker;
+  const builder = async () => buildEngine({ DOCKER_HOST: (await swarmSettings()).buildHost });
 
   const plan = async (request: PlanRequest): Promise<PlannedUp> => {
     const started = Date.now();
-    const { stack } = request;
-    const config = await swarmSettings();
-    const [m, builder] = await Promise.all([
-      connectManager(),
-      connectEngine({ DOCKER_HOST: config.buildHost }),
-    ]);
-    // The values live on the manager's engine (as on one engine: the project's secrets
-    // volume); Swarm secrets cannot be read back. Read while the images are built and pushed.
-    const secretValues = projectSecretValues(m, stack, request);
-    secretValues.catch(() => undefined);
-    const pushStarted = Date.now();
-    // A dry run builds and pushes nothing: services keep the image they run.
-    const pushed = request.dryRun
-      ? {}
-      : await buildAndPushImages({
-          docker: builder.docker,
-          stack,
-          ...(request.only && { only: request.only }),
-          contexts: request.contexts,
-          registry: config.registry,
-          pushRegistry: config.pushRegistry,
-          version: packageVersion(),
-          progress: request.progress,
-          signal: request.signal,
-        });
-    const pushMs = Date.now() - pushStarted;
-    request.progress.start(`reading project ${stack.project} from the Swarm`);
-    const [observed, values] = await Promise.all([
-      observeSwarm(m.docker, stack.project),
-      secretValues,
-    ]);
-    request.progress.stop();
-    // Services not rebuilt (a dry run; a hot patch of another) keep the image they run.
-    const running = Object.fromEntries(
-      observed.services.flatMap((o) => {
-        const image = currentImage(o.spec);
-        return image ? [[o.service, image]] : [];
-      }),
-    );
-    const images = request.only || request.dryRun ? { ...running, ...pushed } : pushed;
-    const swarmPlan = planSwarm({
-      stack,
-      observed,
-      images,
-      secretValues: values,
-      scale: request.scale,
-      modes: config.modes,
+    const [config, m] = await Promise.all([swarmSettings(), docker()]);
+    const state = await planOnSwarm({
+      request,
+      manager: m,
+      builder: buildEngine({ DOCKER_HOST: config.buildHost }),
+      buildEnv: { DOCKER_HOST: config.buildHost },
+      settings: config,
       version: packageVersion(),
     });
     const modes = `endpoint mode ${config.modes.endpointMode} (${config.modeSources.endpointMode}), publish mode ${config.modes.publishMode} (${config.modeSources.publishMode})`;
     const planned: PlannedUp = {
-      project: stack.project,
-      steps: swarmPlanSteps(swarmPlan),
-      changed: swarmPlan.changed,
+      project: request.stack.project,
+      steps: swarmPlanSteps(state.plan),
+      changed: state.plan.changed,
       notes: [modes],
-      images: serviceImages(stack, () => undefined),
+      images: serviceImages(request.stack, (image) => state.images.standIns[image]),
     };
-    planStates.set(planned, {
-      stack,
-      plan: swarmPlan,
-      secretIds: observed.secrets,
-      secretValues: values,
-      images,
-      settings: config,
-      pushMs,
-      started,
-    });
+    planStates.set(planned, { ...state, settings: config, started, planMs: Date.now() - started });
     return planned;
   };
 
   const apply = async (planned: PlannedUp, call: TargetCall): Promise<AppliedUp> => {
-    const state = planStates.get(planned);
-    if (!state) throw new Error('swarmTarget.apply: a plan this target did not make');
-    const d = await docker();
+    const planState = planStates.get(planned);
+    if (!planState) throw new Error('swarmTarget.apply: a plan this target did not make');
+    const m = await docker();
     const applyStarted = Date.now();
+    let state: PlanState = planState;
+    let pushed: Readonly<Record<string, string>> = {};
     if (state.plan.changed) {
-      await applySwarmPlan({
-        docker: d,
+      state = await storeSecrets(m, state, call);
+      const volumeId =
+        state.observed.valuesVolumeId ??
+        (state.stack.secrets.length > 0 ? await valuesVolumeId(m, state.stack.project) : undefined);
+      ({ pushed } = await applySwarmPlan({
+        docker: m,
+        builder,
         stack: state.stack,
         plan: state.plan,
-        secretIds: state.secretIds,
-        secretValues: state.secretValues,
+        secretIds: state.observed.secrets,
+        secretValues: state.secrets.values,
+        valuesVolumeId: volumeId,
+        contexts: state.images.contexts,
+        version: packageVersion(),
         progress: call.progress,
         signal: call.signal,
-      });
+      }));
     }
     const applyMs = Date.now() - applyStarted;
-    const urls = await swarmServiceUrls(d, state.stack, state.settings);
+    // Nothing changed: where the services answer is what the plan found.
+    const urls = state.plan.changed
+      ? await swarmServiceUrls(m, state.stack, state.settings)
+      : await state.urls;
+    const images = Object.fromEntries(
+      state.stack.services.map((s) => {
+        const choice = state.choices[s.name];
+        return [
+          s.name,
+          pushed[s.name] ?? (choice && choice.kind !== 'push' ? choice.ref : s.image),
+        ];
+      }),
+    );
     return {
-      steps: planned.steps,
-      changed: planned.changed,
+      steps: swarmPlanSteps(state.plan),
+      changed: state.plan.changed,
       addresses: urls.map((u) => ({
         service: u.service,
         replica: u.node,
@@ -171,10 +146,10 @@ export function swarmTarget(options: TargetOptions): Target {
       details: {
         swarm: true,
         durationMs: Date.now() - state.started,
-        timings: { pushMs: state.pushMs, applyMs },
+        timings: { planMs: state.planMs, applyMs },
         unchanged: state.plan.unchanged,
         pinned: state.plan.pinned,
-        images: state.images,
+        images,
         modes: state.settings.modes,
         urls,
       },
@@ -287,17 +262,17 @@ export function swarmTarget(options: TargetOptions): Target {
         progress: request.progress,
         signal: request.signal,
       });
+      const state = planStates.get(planned)!;
       const applied = await apply(planned, request);
-      const images = (applied.details.images ?? {}) as Record<string, string>;
-      return {
-        services: names.map((service) => ({
-          service,
-          version: (images[service] ?? '').split('@sha256:')[1]?.slice(0, 12) ?? '',
-          replicas: [],
-        })),
-        phases: applied.details.timings as Record<string, number>,
+      const tasks = await listSwarmTasks(await docker(), stack.project);
+      return patchOutcome({
+        state,
+        names,
+        images: (applied.details.images ?? {}) as Record<string, string>,
+        tasks,
         steps: applied.steps,
-      };
+        phases: applied.details.timings as Record<string, number>,
+      });
     },
 
     async secretValues(stack, project) {
@@ -315,34 +290,32 @@ export function swarmTarget(options: TargetOptions): Target {
 }
 
 /**
- * The project's secret values on the manager's engine: generated and stored on first need,
- * except on a dry run, which only reads (a value not made yet is a new random one, shown as
- * a secret to create, and never stored).
+ * Stores the values the plan made up for secrets the values volume lacked (`apply` only).
+ * Another command may have stored the same names at the same moment: the volume's values
+ * win, and the plan is made again with them (only secret names change).
  */
-async function projectSecretValues(
-  manager: Engine,
-  stack: ResolvedStack,
-  request: PlanRequest,
-): Promise<Readonly<Record<string, string>>> {
-  if (!request.dryRun) {
-    const loaded = await loadProjectSecrets(manager.docker, stack.project, stack.secrets, {
-      imports: request.project.legacySecrets,
-      lengthBytes: stack.secretLengths,
-    });
-    return loaded.values;
+async function storeSecrets(
+  docker: Docker,
+  state: PlanState,
+  call: TargetCall,
+): Promise<PlanState> {
+  const { stack, secrets } = state;
+  if (secrets.toStore.length === 0) return state;
+  call.progress.start('secrets');
+  const loaded = await loadProjectSecrets(docker, stack.project, stack.secrets, {
+    imports: Object.fromEntries(secrets.toStore.map((n) => [n, secrets.values[n]!])),
+    lengthBytes: stack.secretLengths,
+  });
+  call.progress.stop();
+  if (loaded.created.length > 0) {
+    call.progress.info(
+      `Secrets ${loaded.created.join(', ')} of project ${stack.project} stored on the Swarm manager's engine (volume ${stack.project}.secrets).`,
+    );
   }
-  const stored = await readProjectSecrets(manager.docker, stack.project);
-  return Object.fromEntries(
-    stack.secrets.map((name) => [
-      name,
-      stored[name] ??
-        request.project.legacySecrets[name] ??
-        randomBytes(stack.secretLengths[name] ?? 32).toString('base64url'),
-    ]),
-  );
-}
-
-function currentImage(spec: Record<string, unknown>): string | undefined {
-  return (spec as { TaskTemplate?: { ContainerSpec?: { Image?: string } } }).TaskTemplate
-    ?.ContainerSpec?.Image;
+  const same = stack.secrets.every((n) => loaded.values[n] === secrets.values[n]);
+  if (same) return state;
+  return {
+    ...state,
+    ...replanWithSecrets(state, loaded.values, state.settings, packageVersion()),
+  };
 }
