@@ -3,8 +3,9 @@
 // `esteps render --swarm -o` writes: the step3 stack (3 user-service replicas, Postgres), on
 // the same test Swarm, in one run, one after the other, run by run.
 //
-//   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N]
+//   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N] [--json]
 //
+// --json prints one JSON document on stdout instead of the table (for bench/all.mjs).
 // Per run, first esteps (project `bsw-<random>-<run>`), then docker stack deploy (stack
 // `<that project>-stk`, with the images esteps pushed):
 //   cold     nothing of the project deployed: `esteps up --swarm` (its image build, cached
@@ -285,6 +286,13 @@ const loadavg = async () =>
   (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 
 async function report(results, noopChanged, loadAtStart) {
+  if (process.argv.includes('--json')) {
+    const loadAtEnd = await loadavg();
+    process.stdout.write(
+      `${JSON.stringify({ runs, results, noopChanged, loadAtStart, loadAtEnd })}\n`,
+    );
+    return;
+  }
   const rows = [
     ['cold, until exited and every node answers', 'cold', 'total'],
     ['nothing to change, until exited', 'noop', 'total'],
