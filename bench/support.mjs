@@ -51,6 +51,15 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** `step` made to run at most once (a clean-up both a `finally` and the end may call). */
+export function once(step) {
+  let ran;
+  return () => {
+    ran ??= Promise.resolve().then(step);
+    return ran;
+  };
+}
+
 const cleanups = [];
 let cleaning;
 
