@@ -1,55 +1,68 @@
 #!/usr/bin/env node
-// Changing the running service's code: `esteps hotpatch` against the tutorial's way (`docker
-// cp` the bundled file onto /app/service.js, then `docker restart` the container), side by
-// side in one run on one stack, interleaved, under the same steady load.
+// Changing the running service's code: a one-shot `esteps hotpatch` as the user waits for it
+// (from starting the process to its exit), next to the tutorial's way (`docker cp` the bundled
+// file onto /app/service.js, then `docker restart` the container), side by side in one run on
+// one stack, interleaved, under the same steady load.
 //
-//   npm run build && node bench/hotpatch-bench.mjs [--rounds N] [--rate R]
+//   npm run build && node bench/hotpatch-bench.mjs [--rounds N] [--rate R] [--warmup N]
+//     [--cli NAME=PATH/esteps.js ...] [--no-restart] [--json]
 //
-// Per round and way, the code change is a new health message. Figures:
-//   answered  ms from starting the way (spawning `esteps hotpatch`; or bundling, for the
-//             tutorial's way) until GET /user/health answers with the new message and
-//             `database: "up"` (a restarted service answers health before its database
-//             pool is ready, and its user reads fail with 503 until then)
-//   command   ms until the command(s) exited (esteps also reports its own `durationMs`)
+// --cli (repeatable; default esteps=dist/esteps.js) patches with each CLI in turn in every
+// round, e.g. this checkout against a build of the code before a change
+// (`--cli now=dist/esteps.js --cli before=/tmp/base/dist/esteps.js`). Each CLI first patches
+// --warmup times (default 1) unmeasured: what a CLI caches between runs is then in place, as
+// on a developer's machine after the first patch. Per round and way, the code change is a new
+// health message. Figures:
+//   exited    ms from spawning `node CLI hotpatch` until the process exited, every replica
+//             serving the new code (the command returns only then): what the user waits for
+//   answered  ms from the same start until GET /user/health answers with the new message and
+//             `database: "up"` (for the tutorial's way: from bundling; a restarted service
+//             answers health before its pool is ready, and its reads fail with 503 until then)
+//   reported  the command's own `durationMs` (from the project loaded to the last replica
+//             serving), and its phases
 //   failed    requests of the steady load (R GETs a second, default 200, open loop, half
 //             /user/health and half a user read that touches Postgres, 2 s bound each) that
 //             failed or did not answer 200, from 1 s before the change until 1 s after it
 // The load and the polling go to the usersvc port published on 127.0.0.1 (through
-// docker-proxy), nothing else. Bounded: each round stops its load after 60 s, the run
-// brings up its own project (`bench-hotpatch-<random>`) and takes it down (`down --volumes`)
-// at the end, also on failure or Ctrl-C.
+// docker-proxy), nothing else. Bounded: each round stops its load after 60 s; the run brings
+// up its own project (`bench-hotpatch-<random>`) with the first CLI and takes it down
+// (`down --volumes`) at the end, also on failure, Ctrl-C or SIGTERM.
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { Pool } from 'undici';
 import { answeredAfter } from './answered-after.mjs';
+import {
+  flag,
+  freePort,
+  median,
+  onCleanup,
+  option,
+  options,
+  progress,
+  root,
+  runBench,
+  sleep,
+  upWithRetries,
+} from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/esteps.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const rounds = arg('--rounds', 5);
-const rate = arg('--rate', 200);
+const rounds = Number(option('--rounds', 5));
+const rate = Number(option('--rate', 200));
+const warmup = Number(option('--warmup', 1));
+const withRestart = !flag('--no-restart');
+const clis = (options('--cli').length > 0 ? options('--cli') : ['esteps=dist/esteps.js']).map(
+  (spec) => {
+    const [name, path] = spec.split('=');
+    return { name, path: isAbsolute(path) ? path : join(root, path) };
+  },
+);
 const project = `bench-hotpatch-${randomBytes(3).toString('hex')}`;
 const source = join(root, '.esteps', `tmp-${project}`);
 const container = `${project}-usersvc-1`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function esteps(args, env = {}) {
+function esteps(cli, args, env = {}) {
   return execa('node', [cli, ...args], { cwd: root, env, reject: false, timeout: 300_000 });
 }
 
@@ -98,16 +111,16 @@ function startLoad(base, paths) {
   };
 }
 
-async function viaEsteps(base, message) {
+async function viaEsteps(cli, base, message) {
   await setMessage(message);
   const start = performance.now();
   const answered = answeredAfter(base, message, start);
-  const run = await esteps(['hotpatch', '-p', project, '--source', source, '--json']);
-  const command = Math.round(performance.now() - start);
+  const run = await esteps(cli, ['hotpatch', '-p', project, '--source', source, '--json']);
+  const exited = Math.round(performance.now() - start);
   if (run.exitCode !== 0) throw new Error(`esteps hotpatch failed: ${run.stdout}${run.stderr}`);
   const json = JSON.parse(run.stdout);
   const phases = { ...json.phases, ...json.replicas[0]?.phases };
-  return { answered: await answered, command, reported: json.durationMs, phases };
+  return { exited, answered: await answered, reported: json.durationMs, phases };
 }
 
 async function viaRestart(base, message, bundleCode) {
@@ -129,30 +142,38 @@ async function viaRestart(base, message, bundleCode) {
   // has the same pids), so the figure may be a few ms late.
   const answered = restartOnly ? undefined : answeredAfter(base, message, start);
   await execa('docker', ['restart', container]);
-  const command = Math.round(performance.now() - start);
+  const exited = Math.round(performance.now() - start);
   return {
     answered: await (answered ?? answeredAfter(base, () => true, start)),
-    command,
+    exited,
     restartOnly,
   };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : Math.round((s[s.length / 2 - 1] + s[s.length / 2]) / 2);
-};
+/** One way's change under load, from 1 s before it to 1 s after it. */
+async function measured(base, change) {
+  const stop = startLoad(base, ['/user/health', '/user/bench-reader']);
+  await sleep(1000);
+  const load1 = loadavg()[0];
+  const timing = await change();
+  await sleep(1000);
+  return { ...timing, ...(await stop()), load1 };
+}
 
 async function main() {
   const { bundleCode } = await import(join(root, 'dist/cli/bundle/bundle-code.js'));
+  onCleanup(async () => {
+    await esteps(clis[0].path, ['down', '-p', project, '--volumes']);
+    await execa('docker', ['rmi', '-f', `esteps/${project}-usersvc:latest`], { reject: false });
+    await rm(join(root, '.esteps', project), { recursive: true, force: true });
+    await rm(source, { recursive: true, force: true });
+  });
   await mkdir(source, { recursive: true });
   await cp(join(root, 'service'), join(source, 'service'), { recursive: true });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  process.stderr.write(`bringing up ${project} on ${base} ...\n`);
-  const up = await esteps(['up', '-p', project], { ESTEPS_USERSVC_PORT: String(port) });
-  if (up.exitCode !== 0) throw new Error(`esteps up failed: ${up.stderr}`);
+  progress(`hotpatch: bringing up ${project} on ${base} ...`);
+  await upWithRetries(clis[0].path, project, port);
   // A user to read under load, so that half the requests go through Postgres.
   const pool = new Pool(base);
   const put = await pool.request({
@@ -164,29 +185,29 @@ async function main() {
   await put.body.dump();
   await pool.close();
   if (put.statusCode !== 201) throw new Error(`creating the bench user answered ${put.statusCode}`);
+  for (const cli of clis) {
+    for (let i = 1; i <= warmup; i += 1) {
+      await viaEsteps(cli.path, base, `bench warm-up ${cli.name} ${i}`);
+    }
+  }
 
-  const results = { esteps: [], restart: [] };
+  const ways = [...clis.map((c) => c.name), ...(withRestart ? ['restart'] : [])];
+  const results = Object.fromEntries(ways.map((w) => [w, []]));
   for (let round = 1; round <= rounds; round += 1) {
-    for (const way of ['esteps', 'restart']) {
-      const stop = startLoad(base, ['/user/health', '/user/bench-reader']);
-      await sleep(1000);
-      const message = `bench ${way} round ${round}`;
-      const timing =
-        way === 'esteps'
-          ? await viaEsteps(base, message)
-          : await viaRestart(base, message, bundleCode);
-      await sleep(1000);
-      const load = await stop();
-      const row = { round, ...timing, ...load };
-      results[way].push(row);
-      const extra =
-        way === 'esteps'
-          ? ` (reports ${timing.reported} ms: ${JSON.stringify(timing.phases)})`
-          : timing.restartOnly
-            ? ' (read-only root: docker cp refused, restart only)'
-            : '';
-      process.stderr.write(
-        `round ${round} ${way.padEnd(7)} answered ${timing.answered} ms, command ${timing.command} ms${extra}, failed ${load.failed}/${load.sent} ${JSON.stringify(load.failures)}\n`,
+    for (const way of ways) {
+      const message = `bench ${way} round ${round} ${Date.now()}`;
+      const cli = clis.find((c) => c.name === way);
+      const row = await measured(base, () =>
+        cli ? viaEsteps(cli.path, base, message) : viaRestart(base, message, bundleCode),
+      );
+      results[way].push({ round, ...row });
+      const extra = cli
+        ? ` (reports ${row.reported} ms: ${JSON.stringify(row.phases)})`
+        : row.restartOnly
+          ? ' (read-only root: docker cp refused, restart only)'
+          : '';
+      progress(
+        `hotpatch round ${round} ${way.padEnd(8)} exited ${row.exited} ms, answered ${row.answered} ms${extra}, failed ${row.failed}/${row.sent} ${JSON.stringify(row.failures)}, load ${row.load1.toFixed(1)}`,
       );
     }
   }
@@ -194,52 +215,45 @@ async function main() {
     Object.entries(results).map(([way, rows]) => [
       way,
       {
-        answeredMs: {
-          median: median(rows.map((r) => r.answered)),
-          all: rows.map((r) => r.answered),
-        },
-        commandMs: { median: median(rows.map((r) => r.command)) },
-        failed: rows.map((r) => r.failed),
-        sent: rows.map((r) => r.sent),
+        exitedMs: median(rows.map((r) => r.exited)),
+        answeredMs: median(rows.map((r) => r.answered)),
+        reportedMs: median(rows.map((r) => r.reported)),
+        exited: rows.map((r) => r.exited),
+        answered: rows.map((r) => r.answered),
+        failed: rows.reduce((n, r) => n + r.failed, 0),
+        sent: rows.reduce((n, r) => n + r.sent, 0),
       },
     ]),
   );
-  const out = {
-    project,
-    rounds,
-    rate,
-    port,
-    cores: (await import('node:os')).cpus().length,
-    summary,
-  };
-  await mkdir(join(root, 'bench', 'results'), { recursive: true });
-  await writeFile(
-    join(root, 'bench', 'results', `hotpatch-${Date.now()}.json`),
-    JSON.stringify({ ...out, results }, null, 2),
+  // Interleaved pairs: each CLI's exit time over the first CLI's, round by round.
+  const pairs = Object.fromEntries(
+    clis
+      .slice(1)
+      .map((c) => [
+        `${c.name}/${clis[0].name}`,
+        results[c.name].map((r, i) => r.exited / results[clis[0].name][i].exited),
+      ]),
   );
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return { project, rounds, rate, warmup, cores: cpus().length, clis, summary, pairs, results };
 }
 
-let cleaning;
-async function cleanup() {
-  cleaning ??= (async () => {
-    await esteps(['down', '-p', project, '--volumes']);
-    await execa('docker', ['rmi', '-f', `esteps/${project}-usersvc:latest`], { reject: false });
-    await rm(join(root, '.esteps', project), { recursive: true, force: true });
-    await rm(source, { recursive: true, force: true });
-  })();
-  return cleaning;
+function text(r) {
+  const lines = [
+    `one-shot hot patch under ${r.rate} req/s, ${r.rounds} interleaved rounds, medians (ms):`,
+    '| way | exited | answered | reported | failed/sent | all exited |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const [way, s] of Object.entries(r.summary)) {
+    lines.push(
+      `| ${way} | ${s.exitedMs} | ${s.answeredMs} | ${s.reportedMs ?? ''} | ${s.failed}/${s.sent} | ${s.exited.join(', ')} |`,
+    );
+  }
+  for (const [pair, ratios] of Object.entries(r.pairs)) {
+    lines.push(
+      `${pair}, exited, round by round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})`,
+    );
+  }
+  return lines.join('\n');
 }
-process.on('SIGINT', () => {
-  process.stderr.write('interrupted: taking the bench project down\n');
-  void cleanup().then(() => process.exit(130));
-});
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  process.stderr.write(`${err.stack ?? err}\n`);
-} finally {
-  await cleanup();
-}
+await runBench('hotpatch', main, text);

@@ -11,6 +11,11 @@
 // the bare server as W node:cluster workers behind one primary, as the service's supervisor
 // does, so both sides run the same number of processes (W=1: one bare process, no cluster).
 // --scenarios runs only those (the bare server always runs).
+// The fastify + pg peer (bench/fastify-peer.mjs: the same API written with fastify and pg,
+// bundled with them into one file by esbuild) runs in a container of the same image, with as
+// many processes, against the same Postgres and table, for every scenario the service runs
+// (--no-peer leaves it out): health, GET, PUT and login side by side, ratios round by round.
+// --json prints one JSON document on stdout (progress stays on stderr).
 // --baseline DIR also runs the service built from another checkout (DIR/service/usersvc/main.ts, or DIR/service/main.ts, for
 // instance a worktree of main) in a container of its own, beside this one, for its health and
 // GET scenarios: before and after measured side by side in one run.
@@ -46,6 +51,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { bundleAll } from '../dist/cli/bundle/bundle-code.js';
 import { codeVersion } from '../dist/service/supervisor/contract.js';
 
@@ -64,6 +70,8 @@ const hashDurationS = Number(arg('--hash-duration', '10'));
 const workers = Number(arg('--workers', '2'));
 const only = new Set(arg('--scenarios', 'bare,health,get,put,login').split(','));
 const baselineRoot = arg('--baseline', undefined);
+const withPeer = !process.argv.includes('--no-peer');
+const asJson = process.argv.includes('--json');
 only.add('bare');
 const runId = `bench-svc-${randomBytes(3).toString('hex')}`;
 const label = `com.esteps.test=${runId}`;
@@ -149,6 +157,24 @@ async function buildImage(serviceRoot = root, tag = image) {
   return codeVersion(bundle.service);
 }
 
+/** bench/fastify-peer.mjs with fastify and pg, bundled into one file in `dir`; its path. */
+async function buildPeer(dir) {
+  const file = join(dir, 'fastify-peer.js');
+  await build({
+    entryPoints: [join(root, 'bench', 'fastify-peer.mjs')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // pg loads pg-native only when asked to.
+    external: ['pg-native'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return file;
+}
+
 const bareServer = `
 const body = JSON.stringify({ ok: true, fullname: 'Bench User', uuid: '0123456789ABCDEF0123456789ABCDEF' });
 require('http').createServer((req, res) => {
@@ -183,18 +209,13 @@ function cpuMicros(id) {
   return undefined;
 }
 
-function run(name, args) {
-  docker(
-    'run',
-    '-d',
-    '--name',
-    `${runId}-${name}`,
-    '--label',
-    label,
-    '--network',
-    network,
-    ...args,
-  );
+/** Starts a container on the bench's network; `files` ({ path in the container: local path }) are copied in first. */
+function run(name, args, files = {}) {
+  docker('create', '--name', `${runId}-${name}`, '--label', label, '--network', network, ...args);
+  for (const [target, local] of Object.entries(files)) {
+    docker('cp', local, `${runId}-${name}:${target}`);
+  }
+  docker('start', `${runId}-${name}`);
   const ip = docker(
     'inspect',
     '-f',
@@ -383,6 +404,33 @@ async function main() {
       (status, body) => status === 200 && body.database === 'up',
     );
   }
+  // After the service made the users table: the peer uses it as it is.
+  const peerDir = withPeer ? mkdtempSync(join(tmpdir(), 'esteps-bench-peer-')) : undefined;
+  const peer = peerDir
+    ? run(
+        'peer',
+        [
+          '-p',
+          '127.0.0.1::5000',
+          '-e',
+          `PGPASSWORD=${pgPassword}`,
+          '-e',
+          `PEER_WORKERS=${workers}`,
+          '--entrypoint',
+          '/usr/local/bin/node',
+          image,
+          '/tmp/fastify-peer.js',
+        ],
+        { '/tmp/fastify-peer.js': await buildPeer(peerDir) },
+      )
+    : undefined;
+  if (peerDir) rmSync(peerDir, { recursive: true, force: true });
+  if (peer) {
+    await waitFor(
+      `${peer.bridge}/user/health`,
+      (status, body) => status === 200 && body.database === 'up',
+    );
+  }
   await waitFor(`${bare.bridge}/`, (status) => status === 200);
   const seed = await fetch(`${svc.bridge}/user/bench-user`, {
     method: 'PUT',
@@ -394,10 +442,43 @@ async function main() {
 
   let counter = 0;
   const json = { 'content-type': 'application/json' };
+  // The service's four scenarios, each followed by the same on the fastify peer.
+  const scenarios = (target) => ({
+    'GET /user/health': { key: 'health', target, path: '/user/health', method: 'GET' },
+    'GET /user/<name>': { key: 'get', target, path: '/user/bench-user', method: 'GET' },
+    'PUT /user/<new name>': {
+      key: 'put',
+      target,
+      path: '/user/x',
+      hashBound: true,
+      requests: [
+        {
+          method: 'PUT',
+          headers: json,
+          body: JSON.stringify({ fullname: 'Bench', password: 'benchrules' }),
+          setupRequest: (req) => ({ ...req, path: `/user/b${runId.slice(-6)}-${counter++}` }),
+        },
+      ],
+    },
+    'POST /user/<name>/login': {
+      key: 'login',
+      target,
+      path: '/user/bench-user/login',
+      hashBound: true,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ password: 'benchrules' }),
+    },
+  });
+  const ofPeer = peer ? scenarios(peer) : {};
   const requests = {
     'bare node GET': { key: 'bare', target: bare, path: '/', method: 'GET' },
-    'GET /user/health': { key: 'health', target: svc, path: '/user/health', method: 'GET' },
-    'GET /user/<name>': { key: 'get', target: svc, path: '/user/bench-user', method: 'GET' },
+    ...Object.fromEntries(
+      Object.entries(scenarios(svc)).flatMap(([name, request]) => [
+        [name, request],
+        ...(ofPeer[name] ? [[`fastify peer ${name}`, ofPeer[name]]] : []),
+      ]),
+    ),
     ...(baseline && {
       'baseline GET /user/health': {
         key: 'health',
@@ -412,29 +493,6 @@ async function main() {
         method: 'GET',
       },
     }),
-    'PUT /user/<new name>': {
-      key: 'put',
-      target: svc,
-      path: '/user/x',
-      hashBound: true,
-      requests: [
-        {
-          method: 'PUT',
-          headers: json,
-          body: JSON.stringify({ fullname: 'Bench', password: 'benchrules' }),
-          setupRequest: (req) => ({ ...req, path: `/user/b${runId.slice(-6)}-${counter++}` }),
-        },
-      ],
-    },
-    'POST /user/<name>/login': {
-      key: 'login',
-      target: svc,
-      path: '/user/bench-user/login',
-      hashBound: true,
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ password: 'benchrules' }),
-    },
   };
   const runs = new Map();
   for (let round = 0; round < rounds; round++) {
@@ -460,13 +518,63 @@ async function main() {
   return { version, params, results, runs };
 }
 
+/**
+ * Round-by-round ratios of one scenario's rate over another's (same path), and their median:
+ * each pair ran minutes apart at most, so a busy neighbour weighs on both alike.
+ */
+function roundRatios(runs, path, name, over) {
+  const a = runs.get(`${path}\t${name}`);
+  const b = runs.get(`${path}\t${over}`);
+  if (!a || !b) return undefined;
+  const each = a.map((r, i) => r.rps / b[i].rps);
+  const sorted = [...each].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return {
+    each: each.map((x) => Math.round(x * 100) / 100),
+    median: Math.round(median * 100) / 100,
+  };
+}
+
+/** Every ratio the README's Speed table quotes: the service against the bare server and the peer. */
+function allRatios(runs) {
+  const out = [];
+  for (const path of paths) {
+    for (const name of [
+      'GET /user/health',
+      'GET /user/<name>',
+      'baseline GET /user/health',
+      'baseline GET /user/<name>',
+    ]) {
+      const r = roundRatios(runs, path, name, 'bare node GET');
+      if (r) out.push({ path, scenario: name, against: 'bare node GET', ...r });
+    }
+    for (const name of [
+      'GET /user/health',
+      'GET /user/<name>',
+      'PUT /user/<new name>',
+      'POST /user/<name>/login',
+    ]) {
+      const r = roundRatios(runs, path, name, `fastify peer ${name}`);
+      if (r) out.push({ path, scenario: name, against: `fastify peer ${name}`, ...r });
+    }
+  }
+  return out;
+}
+
 const started = new Date().toISOString();
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.on(signal, () => {
+    cleanup();
+    process.exit(code);
+  });
+}
 try {
   const { version, params, results, runs } = await main();
+  const ratios = allRatios(runs);
   const lines = [
     `service ${version}${baselineRoot ? ` (baseline: ${baselineRoot})` : ''}, ${workers} worker(s), bare server ${workers} process(es); ${connections} connections (PUT, login: ${hashConnections}); ${rounds} interleaved rounds of ${durationS} s per scenario (PUT, login, raw scrypt: ${hashDurationS} s; median round shown); scrypt N=${params.N} r=${params.r} p=${params.p}; ${cpus().length} cores; ${started}`,
     '',
@@ -495,18 +603,9 @@ try {
   }
   for (const path of paths) {
     const bare = results.find((r) => r.path === path && r.scenario === 'bare node GET');
-    for (const name of [
-      'GET /user/health',
-      'GET /user/<name>',
-      'baseline GET /user/health',
-      'baseline GET /user/<name>',
-    ]) {
-      const rounds = runs.get(`${path}\t${name}`);
-      const bareRounds = runs.get(`${path}\tbare node GET`);
-      if (!rounds) continue;
-      const ratios = rounds.map((r, i) => r.rps / bareRounds[i].rps).sort((a, b) => a - b);
+    for (const r of ratios.filter((x) => x.path === path)) {
       lines.push(
-        `${path}: ${name} against the bare server, round by round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)})`,
+        `${path}: ${r.scenario} against the ${r.against === 'bare node GET' ? 'bare server' : 'fastify + pg peer'}, round by round: ${r.each.map((x) => x.toFixed(2)).join(', ')} (median ${r.median.toFixed(2)})`,
       );
     }
     const get = results.find((r) => r.path === path && r.scenario === 'GET /user/<name>');
@@ -519,26 +618,29 @@ try {
           : ''),
     );
   }
-  console.log(lines.join('\n'));
+  const document = {
+    bench: 'service',
+    started,
+    workers,
+    connections,
+    hashConnections,
+    durationS,
+    hashDurationS,
+    rounds,
+    version,
+    params,
+    results,
+    ratios,
+  };
+  console.log(asJson ? JSON.stringify(document) : lines.join('\n'));
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(root, 'bench', 'results', `service-${started.replace(/[:.]/g, '-')}.json`),
-    JSON.stringify(
-      {
-        started,
-        connections,
-        hashConnections,
-        durationS,
-        hashDurationS,
-        rounds,
-        version,
-        params,
-        results,
-      },
-      null,
-      2,
-    ),
+    JSON.stringify(document, null, 2),
   );
+} catch (err) {
+  process.exitCode = 1;
+  process.stderr.write(`service bench failed: ${err.stack ?? err}\n`);
 } finally {
   cleanup();
 }

@@ -4,12 +4,13 @@
 // the same test Swarm, in one run, one after the other, run by run.
 //
 //   npm run build && export $(npm run -s swarm:up) && node bench/swarm-bench.mjs [--runs N] \
-//     [--esteps LABEL=PATH/dist/esteps.js ...] [--noops N]
+//     [--esteps LABEL=PATH/dist/esteps.js ...] [--noops N] [--json]
 //
 // `--esteps` (repeatable) compares several builds of esteps in the same run, e.g. the code
 // before a change (built in a copy of the tree) and after: each run then has every build go
 // once, in an order that alternates from run to run, before docker stack deploy. Default:
 // this tree's dist/esteps.js, labelled `esteps`.
+// --json prints one JSON document on stdout instead of the table (for bench/all.mjs).
 //
 // Per run, first esteps (project `bsw-<random>-<run>-<build>`), then docker stack deploy
 // (stack `<the last build's project>-stk`, with the images esteps pushed):
@@ -317,6 +318,13 @@ const loadavg = async () =>
   (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 
 async function report(results, noopChanged, loadAtStart) {
+  if (process.argv.includes('--json')) {
+    const loadAtEnd = await loadavg();
+    process.stdout.write(
+      `${JSON.stringify({ runs, results, noopChanged, loadAtStart, loadAtEnd })}\n`,
+    );
+    return;
+  }
   const rows = [
     ['cold, until exited and every node answers', 'cold', 'total'],
     ['nothing to change, until exited', 'noop', 'total'],

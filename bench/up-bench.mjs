@@ -4,7 +4,11 @@
 // Each figure is the time from starting the command until both the command has exited and
 // GET /user/health on the published 127.0.0.1 port answers 200 with `database: "up"`.
 //
-//   npm run build && node bench/up-bench.mjs [--runs N]
+//   npm run build && node bench/up-bench.mjs [--runs N] [--cli NAME=PATH/esteps.js ...] [--json]
+//
+// --cli (repeatable; default esteps=dist/esteps.js) measures several builds of esteps, each
+// its own tool beside docker-compose, interleaved run by run (the first also renders the
+// compose file). --json prints one JSON document on stdout; progress goes to stderr.
 //
 // Scenarios, per tool and run:
 //   cold     a new project on a base image no build has used: every step of the service's
@@ -17,26 +21,31 @@
 // (esteps-bench/envoy-base:<run>), so neither tool finds layers the other built, and layers
 // other projects hold never make a "cold" build cheaper. Everything made here is removed.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg, tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { request } from 'undici';
+import {
+  freePort,
+  median,
+  onCleanup,
+  once,
+  option,
+  options,
+  progress,
+  root,
+  runBench,
+} from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/esteps.js');
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const runs = Number(option('--runs', 3));
+const clis = (options('--cli').length > 0 ? options('--cli') : ['esteps=dist/esteps.js']).map(
+  (spec) => {
+    const [name, path] = spec.split('=');
+    return { name, path: isAbsolute(path) ? path : join(root, path) };
+  },
+);
+/** Renders the compose file, as a user who ejects would. */
+const cli = clis[0].path;
 
 async function healthy(port) {
   try {
@@ -73,12 +82,13 @@ async function tool(name, project, port, dir) {
   // The environment outranks .env for both tools: the run's base must win there too.
   const env = { ESTEPS_USERSVC_PORT: String(port), ESTEPS_ENVOY_IMAGE: await envoyBaseOf(dir) };
   const run = (file, args) => execa(file, args, { cwd: dir, env, all: true, reject: false });
-  if (name === 'esteps') {
+  const esteps = clis.find((c) => c.name === name);
+  if (esteps) {
     return {
       port,
-      up: () => run('node', [cli, 'up', '-p', project]),
+      up: () => run('node', [esteps.path, 'up', '-p', project]),
       down: (volumes) =>
-        run('node', [cli, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
+        run('node', [esteps.path, 'down', '-p', project, ...(volumes ? ['--volumes'] : [])]),
     };
   }
   const file = join(dir, 'docker-compose.yml');
@@ -122,86 +132,106 @@ async function removeProject(t, name, project) {
   await removeImage(project);
 }
 
+const cases = ['cold', 'cached', 'warm', 'noop'];
+
 async function main() {
   const base = await mkdtemp(join(tmpdir(), 'esteps-bench-'));
+  onCleanup(() => rm(base, { recursive: true, force: true }));
   const envFile = await readFile(join(root, '.env'), 'utf8').catch(() => '');
   const envoyBase =
     process.env.ESTEPS_ENVOY_IMAGE ??
     /^ESTEPS_ENVOY_IMAGE=(.*)$/m.exec(envFile)?.[1] ??
     'envoyproxy/envoy:v1.32-latest';
-  const results = {
-    esteps: { cold: [], warm: [], noop: [], cached: [] },
-    compose: { cold: [], warm: [], noop: [], cached: [] },
-  };
-  try {
-    for (let i = 0; i < runs; i++) {
-      for (const name of ['esteps', 'compose']) {
-        const run = `${process.pid}-${i}-${name}`;
-        const dir = join(base, run);
-        await execa('mkdir', ['-p', dir]);
-        const runBase = await labelledBase(envoyBase, run);
-        const others = envFile.replace(/^ESTEPS_ENVOY_IMAGE=.*$/m, '').trim();
-        await writeFile(join(dir, '.env'), `${others}\nESTEPS_ENVOY_IMAGE=${runBase}\n`);
-        const keeper = `esteps-bench/keeper:${run}`;
+  const tools = [...clis.map((c) => c.name), 'compose'];
+  const results = Object.fromEntries(
+    tools.map((t) => [t, Object.fromEntries(cases.map((c) => [c, []]))]),
+  );
+  const loads = [];
+  for (let i = 0; i < runs; i++) {
+    for (const name of tools) {
+      const run = `${process.pid}-${i}-${name}`;
+      const dir = join(base, run);
+      await execa('mkdir', ['-p', dir]);
+      const runBase = await labelledBase(envoyBase, run);
+      const keeper = `esteps-bench/keeper:${run}`;
+      const removeImages = once(() => execa('docker', ['rmi', keeper, runBase], { reject: false }));
+      onCleanup(removeImages);
+      const others = envFile.replace(/^ESTEPS_ENVOY_IMAGE=.*$/m, '').trim();
+      await writeFile(join(dir, '.env'), `${others}\nESTEPS_ENVOY_IMAGE=${runBase}\n`);
+      loads.push(loadavg()[0]);
+      try {
+        const project = `bench-${run}`;
+        const t = await tool(name, project, await freePort(), dir);
+        const removeFirst = once(() => removeProject(t, name, project));
+        onCleanup(removeFirst);
         try {
-          const project = `bench-${run}`;
-          const t = await tool(name, project, await freePort(), dir);
-          try {
-            results[name].cold.push(await timed(t.port, t.up));
-            await t.down(false);
-            results[name].warm.push(await timed(t.port, t.up));
-            results[name].noop.push(await timed(t.port, t.up));
-            // Keeps every layer of the image for the next case.
-            await execa('docker', ['tag', `esteps/${project}-usersvc:latest`, keeper]);
-          } finally {
-            await removeProject(t, name, project);
-          }
-          const again = `bench-${run}-cached`;
-          const t2 = await tool(name, again, await freePort(), dir);
-          try {
-            results[name].cached.push(await timed(t2.port, t2.up));
-          } finally {
-            await removeProject(t2, name, again);
-          }
+          results[name].cold.push(await timed(t.port, t.up));
+          await t.down(false);
+          results[name].warm.push(await timed(t.port, t.up));
+          results[name].noop.push(await timed(t.port, t.up));
+          // Keeps every layer of the image for the next case.
+          await execa('docker', ['tag', `esteps/${project}-usersvc:latest`, keeper]);
         } finally {
-          await execa('docker', ['rmi', keeper, runBase], { reject: false });
+          await removeFirst();
         }
-        process.stderr.write(
-          `run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}\n`,
-        );
+        const again = `bench-${run}-cached`;
+        const t2 = await tool(name, again, await freePort(), dir);
+        const removeSecond = once(() => removeProject(t2, name, again));
+        onCleanup(removeSecond);
+        try {
+          results[name].cached.push(await timed(t2.port, t2.up));
+        } finally {
+          await removeSecond();
+        }
+      } finally {
+        await removeImages();
       }
+      progress(`up run ${i + 1}/${runs} ${name}: ${JSON.stringify(lastOf(results[name]))}`);
     }
-  } finally {
-    await rm(base, { recursive: true, force: true });
   }
-  report(results);
+  const engine = await execa('docker', ['version', '--format', '{{.Server.Version}}'], {
+    reject: false,
+  });
+  const summary = Object.fromEntries(
+    tools.map((t) => [t, Object.fromEntries(cases.map((c) => [c, median(results[t][c])]))]),
+  );
+  // Each esteps build over docker-compose, run by run (the pair ran minutes apart at most).
+  const pairs = Object.fromEntries(
+    clis.map((c) => [
+      c.name,
+      Object.fromEntries(
+        cases.map((k) => [k, results[c.name][k].map((ms, i) => ms / results.compose[k][i])]),
+      ),
+    ]),
+  );
+  return {
+    runs,
+    clis,
+    engine: engine.stdout,
+    node: process.version,
+    loads,
+    results,
+    summary,
+    pairs,
+  };
 }
 
 function lastOf(r) {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.at(-1)]));
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function report(results) {
-  const engine = execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false });
+function text(r) {
+  const names = Object.keys(r.results);
   const lines = [
-    '| case | esteps up (ms) | docker-compose up -d --build (ms) | all esteps runs | all compose runs |',
-    '| --- | ---: | ---: | --- | --- |',
+    `| case | ${names.map((n) => `${n} (ms)`).join(' | ')} | ${r.clis.map((c) => `${c.name}/compose, run by run`).join(' | ')} |`,
+    `| --- | ${names.map(() => '---:').join(' | ')} | ${r.clis.map(() => '---').join(' | ')} |`,
   ];
-  for (const c of ['cold', 'cached', 'warm', 'noop']) {
+  for (const c of cases) {
     lines.push(
-      `| ${c} | ${median(results.esteps[c])} | ${median(results.compose[c])} | ${results.esteps[c].join(', ')} | ${results.compose[c].join(', ')} |`,
+      `| ${c} | ${names.map((n) => r.summary[n][c]).join(' | ')} | ${r.clis.map((cl) => r.pairs[cl.name][c].map((x) => x.toFixed(2)).join(', ')).join(' | ')} |`,
     );
   }
-  engine.then((e) => {
-    process.stdout.write(
-      `${lines.join('\n')}\n\nmedian of ${runs} runs; engine ${e.stdout}; node ${process.version}\n`,
-    );
-  });
+  return `${lines.join('\n')}\n\nmedian of ${r.runs} runs; engine ${r.engine}; node ${r.node}; load ${r.loads.map((l) => l.toFixed(1)).join(', ')}`;
 }
 
-await main();
+await runBench('up', main, text);

@@ -1,43 +1,79 @@
 #!/usr/bin/env node
-// `esteps watch`, from a save to the new code answering, on projects that are already up:
-// for each CLI given (side by side: each edit round goes to every CLI in turn), run
+// `esteps watch`, from a save to the new code answering: for each CLI given (side by side:
+// each edit round goes to every CLI in turn), bring up a project of its own, run
 // `esteps watch -p PROJECT --source COPY`, then edit the health message in COPY every
 // --gap ms (--edits times) and poll GET /user/health every 5 ms from the write until it
 // answers the new message with `database: "up"`.
 //
-//   node bench/watch-bench.mjs --edits 5 --gap 1500 \
-//     --run NAME=CLI_JS,PROJECT,PORT,SOURCE_DIR [--run ...]
+//   npm run build && node bench/watch-bench.mjs [--edits N] [--gap MS]
+//     [--cli NAME=PATH/esteps.js ...] [--json]
 //
-// SOURCE_DIR is a copy of the repository's service/ folder's parent (as hotpatch-bench.mjs
-// makes one: SOURCE_DIR/service/usersvc/app.ts), inside the CLI's checkout (it bundles with its
-// node_modules). Figures: `answered` (ms from the write to the new answer) and what watch
-// itself printed (`patched usersvc to V in N ms`, from the burst's end).
+// --cli defaults to esteps=dist/esteps.js. COPY is a copy of the repository's service/
+// folder under .esteps/ (its bundles resolve the repository's node_modules). Figures:
+// `answered` (ms from the write to the new answer) and what watch itself printed (`patched
+// usersvc to V in N ms`, from the burst's end). Every project is taken down (`down
+// --volumes`) at the end, also on failure, Ctrl-C or SIGTERM.
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
 import { answeredAfter } from './answered-after.mjs';
+import {
+  freePort,
+  median,
+  onCleanup,
+  option,
+  options,
+  progress,
+  root,
+  runBench,
+  sleep,
+  upWithRetries,
+} from './support.mjs';
 
-const args = process.argv.slice(2);
-const value = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const edits = Number(value('--edits', 5));
-const gapMs = Number(value('--gap', 1500));
-const runs = args
-  .flatMap((a, i) => (a === '--run' ? [args[i + 1]] : []))
-  .map((spec) => {
-    const [name, rest] = spec.split('=');
-    const [cli, project, port, source] = rest.split(',');
-    return { name, cli, project, port, source, answered: [], reported: [], lines: [] };
+const edits = Number(option('--edits', 6));
+const gapMs = Number(option('--gap', 1500));
+const clis = (options('--cli').length > 0 ? options('--cli') : ['esteps=dist/esteps.js']).map(
+  (spec) => {
+    const [name, path] = spec.split('=');
+    return { name, path: isAbsolute(path) ? path : join(root, path) };
+  },
+);
+const tag = randomBytes(3).toString('hex');
+
+/** A project of its own for one CLI: up, with a copy of the sources to edit. */
+async function prepare(cli, i) {
+  const run = {
+    ...cli,
+    project: `bench-watch-${tag}-${i}`,
+    port: await freePort(),
+    answered: [],
+    reported: [],
+    lines: [],
+  };
+  run.source = join(root, '.esteps', `tmp-${run.project}`);
+  onCleanup(async () => {
+    await execa('node', [cli.path, 'down', '-p', run.project, '--volumes'], {
+      cwd: root,
+      reject: false,
+    });
+    await rm(run.source, { recursive: true, force: true });
+    await rm(join(root, '.esteps', run.project), { recursive: true, force: true });
   });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  await mkdir(run.source, { recursive: true });
+  await cp(join(root, 'service'), join(run.source, 'service'), { recursive: true });
+  progress(`watch: bringing up ${run.project} on port ${run.port} for ${cli.name} ...`);
+  await upWithRetries(cli.path, run.project, run.port);
+  return run;
+}
 
 function startWatch(run) {
-  const child = spawn('node', [run.cli, 'watch', '-p', run.project, '--source', run.source], {
-    cwd: dirname(dirname(run.cli)),
+  const child = spawn('node', [run.path, 'watch', '-p', run.project, '--source', run.source], {
+    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onCleanup(() => child.kill('SIGINT'));
   let out = '';
   child.stdout.on('data', (chunk) => {
     out += chunk;
@@ -46,7 +82,9 @@ function startWatch(run) {
       run.lines.push(m[0]);
     }
   });
-  child.stderr.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => {
+    out += chunk;
+  });
   const watching = new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       if (out.includes('watching')) {
@@ -54,9 +92,12 @@ function startWatch(run) {
         resolve();
       }
     }, 20);
-    child.once('exit', () => reject(new Error(`watch exited: ${out}`)));
+    child.once('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`watch exited: ${out}`));
+    });
   });
-  return { child, watching, output: () => out };
+  return { child, watching };
 }
 
 async function edit(run, message) {
@@ -70,28 +111,45 @@ async function edit(run, message) {
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const watches = runs.map(startWatch);
-try {
+async function main() {
+  const runs = [];
+  for (const [i, cli] of clis.entries()) runs.push(await prepare(cli, i));
+  const watches = runs.map(startWatch);
   await Promise.all(watches.map((w) => w.watching));
   await sleep(gapMs);
   for (let i = 1; i <= edits; i += 1) {
     for (const run of runs) {
       const ms = await edit(run, `watch bench ${run.name} ${Date.now()}`);
       run.answered.push(ms);
-      process.stderr.write(`edit ${i} ${run.name}: answered ${ms} ms\n`);
+      progress(`watch edit ${i} ${run.name}: answered ${ms} ms`);
       await sleep(gapMs);
     }
   }
-} finally {
   for (const w of watches) w.child.kill('SIGINT');
+  return {
+    edits,
+    gapMs,
+    summary: Object.fromEntries(
+      runs.map((r) => [
+        r.name,
+        {
+          answeredMs: median(r.answered),
+          answered: r.answered,
+          reported: r.reported,
+          lines: r.lines,
+        },
+      ]),
+    ),
+  };
 }
-for (const run of runs) {
-  process.stdout.write(
-    `${run.name}: answered median ${median(run.answered)} ms (${run.answered.join(', ')}); watch's own ${run.reported.join(', ')} ms\n  ${run.lines.join('\n  ')}\n`,
-  );
+
+function text(r) {
+  return Object.entries(r.summary)
+    .map(
+      ([name, s]) =>
+        `${name}: answered median ${s.answeredMs} ms (${s.answered.join(', ')}); watch's own ${s.reported.join(', ')} ms\n  ${s.lines.join('\n  ')}`,
+    )
+    .join('\n');
 }
+
+await runBench('watch', main, text);

@@ -29,5 +29,12 @@ if ((only === '--version' || only === '-V') && !process.env.ESTEPS_FULL_CLI) {
 } else {
   const help = (only === '--help' || only === '-h') && !process.env.ESTEPS_FULL_CLI && builtHelp();
   if (help) process.stdout.write(help);
-  else await import('./main.js');
+  else {
+    // A hot patch bundles its code while the rest of the CLI and the stack load.
+    if (args.includes('hotpatch')) {
+      const { startEarlyBundles } = await import('./bundle/early-bundles.js');
+      startEarlyBundles(process.cwd(), args, process.env);
+    }
+    await import('./main.js');
+  }
 }

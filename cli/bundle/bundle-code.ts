@@ -67,23 +67,47 @@ export async function bundleCode(
       build(bundle, file, workingDir));
     // The cache only saves time: a store that fails (no writable home, or a file saved
     // again while this built: see `builtAt`) changes nothing.
-    void cache.store(key, result.code, result.inputs, '.js', builtAt).catch(() => undefined);
+    void cache
+      .store(key, result.code, result.inputs, '.js', result.startedAt ?? builtAt)
+      .catch(() => undefined);
     return result.code;
   };
-  const lookup = cache.lookup(key).then((cached) => (cached ? readFile(cached) : undefined));
+  const lookup = () => cache.lookup(key).then((cached) => (cached ? readFile(cached) : undefined));
   if (options.changed) {
     const building = run();
-    building.catch(() => undefined);
-    const cached = await lookup.catch(() => undefined);
-    return cached ?? building;
+    // A build started early (cli/bundle/early-bundles.ts) is usually done already: then the
+    // cache is not read at all.
+    const done = await Promise.race([
+      building.then(
+        (code) => ({ code }),
+        () => undefined,
+      ),
+      nextTurn(),
+    ]);
+    if (done) return done.code;
+    // Whichever has the code first: the cache (the code did not change) or the build. A
+    // failed build still waits for the cache.
+    const cached = lookup().then(
+      (code) => code ?? building,
+      () => building,
+    );
+    return Promise.race([cached, building.catch(() => cached)]);
   }
-  return (await lookup) ?? run();
+  return (await lookup()) ?? run();
 }
 
-interface Bundled {
+/** Resolves after the current turn of the event loop (and its promise callbacks). */
+const nextTurn = () => new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)));
+
+export interface Bundled {
   readonly code: Buffer;
   /** Every file the code was made from, absolute. */
   readonly inputs: readonly string[];
+  /**
+   * When the build began reading its inputs (ms since the epoch), when that was before it was
+   * asked for: the cache refuses an output whose inputs were written since.
+   */
+  readonly startedAt?: number;
 }
 
 /** esbuild's options for one entry: the same for a build and for an incremental context. */
@@ -105,7 +129,12 @@ function buildOptions(bundle: ResolvedBundle, file: string, workingDir: string) 
   } satisfies BuildOptions;
 }
 
-async function build(bundle: ResolvedBundle, file: string, workingDir: string): Promise<Bundled> {
+/** One build of one entry from scratch (no cache, no context kept). */
+export async function build(
+  bundle: ResolvedBundle,
+  file: string,
+  workingDir: string,
+): Promise<Bundled> {
   try {
     return bundled(
       await loadEsbuild().build(buildOptions(bundle, file, workingDir)),

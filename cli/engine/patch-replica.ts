@@ -100,8 +100,10 @@ export async function startPatchProcesses(
 
 /**
  * Refuses containers esteps did not create, then starts the patch's processes in the
- * container (or takes those started ahead, `processes`) and reads the running version
- * through the probe, so that both are ready by the time the new code is bundled.
+ * container (or takes those started ahead, `processes`), ready by the time the new code is
+ * bundled. The running version is read through the probe meanwhile, but not waited for: a
+ * patch of code the replica already runs is seen by the probe when it answered in time, else
+ * by the supervisor, which then reloads nothing.
  */
 export async function preparePatch(
   docker: Docker,
@@ -116,10 +118,13 @@ export async function preparePatch(
     });
   }
   const container = docker.getContainer(id);
-  const [{ reload, writer }, running] = await Promise.all([
-    processes ?? startPatchProcesses(container, hotpatch),
-    replica.baseUrl ? probeVersion(replica.baseUrl, hotpatch) : Promise.resolve(undefined),
-  ]);
+  let probed: { version: string | undefined } | undefined;
+  if (replica.baseUrl) {
+    void probeVersion(replica.baseUrl, hotpatch).then((version) => {
+      probed = { version };
+    });
+  }
+  const { reload, writer } = await (processes ?? startPatchProcesses(container, hotpatch));
   const target: Target = {
     container,
     name,
@@ -127,7 +132,7 @@ export async function preparePatch(
     hotpatch,
     reload,
     writer,
-    running,
+    running: () => probed?.version,
   };
   return {
     apply: (code, version, signal) => applyPatch(target, code, version, signal),
@@ -145,7 +150,8 @@ interface Target {
   readonly hotpatch: PatchSpec;
   readonly reload: RunningExec;
   readonly writer: ContainerFileWriter | undefined;
-  readonly running: string | undefined;
+  /** The version the probe found running, once it answered. */
+  readonly running: () => string | undefined;
 }
 
 async function applyPatch(
@@ -154,11 +160,12 @@ async function applyPatch(
   version: string,
   signal?: AbortSignal,
 ): Promise<PatchedReplica> {
-  const { name, baseUrl, hotpatch, reload, writer, running } = target;
+  const { name, baseUrl, hotpatch, reload, writer } = target;
+  const running = target.running();
   if (running === version) {
     reload.cancel();
     writer?.cancel();
-    return { container: name, previousVersion: running, version, durationMs: 0, unchanged: true };
+    return unchangedReplica(name, version);
   }
   const started = performance.now();
   const file = releaseFile(hotpatch.path, version);
@@ -181,13 +188,14 @@ async function applyPatch(
   const reloaded = performance.now();
   if (answer?.writeFailed) throw writeFailed(name, file, hotpatch, answer.error);
   if (!answer?.ok) throw reloadFailure(name, answer, await reload.result);
+  if (answer.unchanged) return unchangedReplica(name, version);
   // The client wrote the code: the copy is the sending plus its own write.
   if (!writer) copied = Math.min(reloaded, started + Number(answer.writeMs ?? 0));
   if (baseUrl) await waitForVersion(baseUrl, hotpatch, version, name, signal);
   const done = performance.now();
   return {
     container: name,
-    previousVersion: answer.previousVersion ?? running,
+    previousVersion: answer.previousVersion ?? target.running(),
     version,
     durationMs: Math.round(done - started),
     unchanged: false,
@@ -199,6 +207,10 @@ async function applyPatch(
       verifyMs: Math.round(done - reloaded),
     },
   };
+}
+
+function unchangedReplica(name: string, version: string): PatchedReplica {
+  return { container: name, previousVersion: version, version, durationMs: 0, unchanged: true };
 }
 
 function writeFailed(

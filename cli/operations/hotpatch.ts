@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type IncrementalBundler, prewarmBundler } from '../bundle/bundle-code.js';
+import { earlyBundler } from '../bundle/early-bundles.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
 import type { PatchesAhead } from '../engine/patches-ahead.js';
 import type { PlanStep } from '../engine/plan-step.js';
@@ -56,7 +57,12 @@ export async function hotpatch(
   // esbuild blocks for 20 ms or so: after the reads above are on their way, not before.
   prewarmBundler();
   await using opened = await reading;
-  return patchProject(ctx, opened, input);
+  // Bundles the CLI's entry started from the last run's record are taken here; this run's
+  // are recorded for the next (cli/bundle/early-bundles.ts).
+  const bundler = earlyBundler();
+  const outcome = await patchProject(ctx, opened, { ...input, ...(bundler && { bundler }) });
+  bundler?.record();
+  return outcome;
 }
 
 /** What `esteps watch` keeps from one patch to the next. */
