@@ -48,7 +48,9 @@ describe('esteps init', () => {
     const run = await init([dir]);
     expect(run.exitCode, run.stderr).toBe(14);
     expect(run.json.error).toMatchObject({ code: 'WRITE_FAILED' });
-    expect(String((run.json.error as { message: string }).message)).toContain('nothing was written');
+    expect(String((run.json.error as { message: string }).message)).toContain(
+      'nothing was written',
+    );
     expect(await readdir(dir)).toEqual(['service']);
   });
 
