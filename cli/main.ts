@@ -1,5 +1,7 @@
+import { stripVTControlCharacters } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, CommandResult, RunAction } from './command.js';
+import { qualifyError, type StackChoiceArgs } from './commands/hint-args.js';
 import { commands } from './commands/index.js';
 import { withGlobalProjectOptions } from './commands/project-options.js';
 import { EstepsError, exitCodes, toEstepsError } from './errors.js';
@@ -74,7 +76,8 @@ const run: RunAction =
       process.exitCode = result.exitCode ?? 0;
     } catch (err) {
       progress.stop();
-      const error = toEstepsError(err);
+      // A hint that spells out a command repeats the stack and project the user chose.
+      const error = qualifyError(toEstepsError(err), options as StackChoiceArgs);
       printError(error, json);
       process.exitCode = error.exitCode;
     }
@@ -122,14 +125,18 @@ function printResult(result: CommandResult, json: boolean): void {
   }
 }
 
-function printError(error: EstepsError, json: boolean): void {
+function printError(raw: EstepsError, json: boolean): void {
+  // Terminal escapes a builder or a container wrote (colours, cursor moves) are no text: never
+  // in JSON, and on stderr only for a terminal that takes colour.
+  const plain = stripEscapes(raw);
   if (json) {
     const body = {
       ok: false,
-      error: { code: error.code, message: error.message, hint: error.hint, ...error.details },
+      error: { code: plain.code, message: plain.message, hint: plain.hint, ...plain.details },
     };
     writeStdout(`${JSON.stringify(body, null, 2)}\n`);
   }
+  const error = process.env.NO_COLOR || !process.stderr.isTTY ? plain : raw;
   const lines = [`esteps: ${error.message}`];
   const output = error.details?.output;
   if (typeof output === 'string' && output.trim()) lines.push(indent(output.trimEnd()));
@@ -138,6 +145,22 @@ function printError(error: EstepsError, json: boolean): void {
     lines.push(error.cause.stack);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function stripEscapes(error: EstepsError): EstepsError {
+  const strip = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? stripVTControlCharacters(value)
+      : Array.isArray(value)
+        ? value.map(strip)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strip(v)]))
+          : value;
+  return new EstepsError(error.code, stripVTControlCharacters(error.message), {
+    ...(error.hint && { hint: stripVTControlCharacters(error.hint) }),
+    ...(error.details && { details: strip(error.details) as Record<string, unknown> }),
+    cause: error.cause,
+  });
 }
 
 function indent(text: string): string {

@@ -135,6 +135,44 @@ describe('esteps hotpatch', () => {
     }
   });
 
+  it('keeps the old code serving when the new code does not compile (exit 9, not 5)', async () => {
+    const before = await health(stack!.baseUrl);
+    await source!.edit('main.ts', (text) =>
+      text.replace('function main(): void {', 'function main(): void {{ syntax error here'),
+    );
+    try {
+      const run = await esteps([
+        'hotpatch',
+        '-p',
+        stack!.project,
+        '--source',
+        source!.dir,
+        '--json',
+      ]);
+      expect(run.exitCode, run.stdout).toBe(9);
+      const error = jsonError(run);
+      expect(error.code).toBe('HOTPATCH_FAILED');
+      expect(String(error.message)).toMatch(/main\.ts:\d+:\d+.*the old code still serves/);
+      expect(await health(stack!.baseUrl)).toMatchObject({ version: before.version });
+    } finally {
+      await source!.edit('main.ts', (text) =>
+        text.replace('function main(): void {{ syntax error here', 'function main(): void {'),
+      );
+    }
+  });
+
+  it('patches only the services named, and refuses one the stack does not have', async () => {
+    const named = await esteps(['hotpatch', 'usersvc', '-p', stack!.project, '--json']);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect((named.json.services as { service: string }[]).map((s) => s.service)).toEqual([
+      'usersvc',
+    ]);
+    const unknown = await esteps(['hotpatch', 'nosuch', '-p', stack!.project, '--json']);
+    expect(unknown.exitCode).toBe(2);
+    expect(jsonError(unknown).code).toBe('USAGE');
+    expect(String(jsonError(unknown).message)).toContain('nosuch');
+  });
+
   it('takes effect for two patches in a row', async () => {
     const first = await patchMessage('first of two');
     expect(await health(stack!.baseUrl)).toMatchObject({

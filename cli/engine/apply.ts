@@ -18,6 +18,7 @@ import { containerName, networkName } from './names.js';
 import type { Operation, Plan } from './plan.js';
 import { pullImage } from './pull.js';
 import { throwIfAborted } from './retry.js';
+import { buildFailedHint, missingImageHint, portInUseHint } from './stack-hints.js';
 import { strategyFor, waitForContainer } from './wait.js';
 
 export interface ApplyInput {
@@ -180,7 +181,10 @@ async function applyOperation(
       await docker.createVolume({ Name: op.name, Labels: { ...projectLabels, ...op.labels } });
       return;
     case 'pull-image':
-      await pullImage(docker, op.image, { signal: input.signal });
+      await pullImage(docker, op.image, {
+        signal: input.signal,
+        hint: missingImageHint(stack, op.image),
+      });
       return;
     case 'build-image':
       await build(input, op.service, op.buildHash, update);
@@ -197,7 +201,9 @@ async function applyOperation(
       await createAndStart(input, service(stack, op.service), op.replica, op.configHash);
       return;
     case 'start-container':
-      await startContainer(docker, op.name);
+      await startContainer(docker, op.name, (port) =>
+        portInUseHint(stack, service(stack, op.service), port),
+      );
       return;
     case 'remove-container':
       await removeContainer(docker, op.containerId);
@@ -238,6 +244,7 @@ async function build(
     },
     ...(input.signal && { signal: input.signal }),
     onStep: (step) => update(`build image ${s.image}: ${step}`),
+    hint: buildFailedHint(s),
   });
 }
 
@@ -278,15 +285,21 @@ async function createAndStart(
       EndpointConfig: { Aliases: [s.name] },
     });
   }
-  await startContainer(docker, options.name ?? container.id);
+  await startContainer(docker, options.name ?? container.id, (port) =>
+    portInUseHint(stack, s, port),
+  );
 }
 
-async function startContainer(docker: Docker, name: string): Promise<void> {
+async function startContainer(
+  docker: Docker,
+  name: string,
+  portHint?: (hostPort: number | undefined) => string,
+): Promise<void> {
   try {
     await docker.getContainer(name).start();
   } catch (err) {
     if (statusCode(err) === 304) return;
-    throw startFailed(name, err);
+    throw startFailed(name, err, portHint);
   }
 }
 

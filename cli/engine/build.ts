@@ -18,6 +18,8 @@ export interface BuildImageInput {
   readonly signal?: AbortSignal;
   /** Called with each `Step n/m : ...` line. */
   readonly onStep?: (step: string) => void;
+  /** The next step when the build fails (stack-hints.ts). @default a generic one */
+  readonly hint?: string;
 }
 
 /**
@@ -50,11 +52,11 @@ export async function buildImage(docker: Docker, input: BuildImageInput): Promis
       throw err;
     }
     if (timeout.aborted) {
-      throw buildFailed(input.tag, `took longer than ${timeoutMs / 1000} s`, log, err);
+      throw buildFailed(input, `took longer than ${timeoutMs / 1000} s`, log, err);
     }
-    throw buildFailed(input.tag, engineMessage(err), log, err);
+    throw buildFailed(input, engineMessage(err), log, err);
   }
-  if (log.error) throw buildFailed(input.tag, log.error, log);
+  if (log.error) throw buildFailed(input, log.error, log);
   const image = await docker.getImage(input.tag).inspect();
   return image.Id;
 }
@@ -109,10 +111,16 @@ class BuildLog {
   }
 }
 
-function buildFailed(tag: string, reason: string, log: BuildLog, cause?: unknown): EstepsError {
+function buildFailed(
+  input: BuildImageInput,
+  reason: string,
+  log: BuildLog,
+  cause?: unknown,
+): EstepsError {
+  const tag = input.tag;
   const at = log.step ? ` at "${log.step}"` : '';
   return new EstepsError('BUILD_FAILED', `Building ${tag} failed${at}: ${reason}.`, {
-    hint: 'Fix the failing step (templates/ or the build arguments in .env), then run esteps up again.',
+    hint: input.hint ?? 'Fix the failing step of the Dockerfile, then run esteps up again.',
     cause,
     details: { image: tag, step: log.step, output: log.stepOutput.slice(-30).join('\n') },
   });

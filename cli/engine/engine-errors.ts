@@ -34,7 +34,12 @@ export function portInUse(err: unknown): { hostIp?: string; hostPort?: number } 
 }
 
 /** Wraps an engine error raised while starting `container` into PORT_IN_USE or START_FAILED. */
-export function startFailed(container: string, err: unknown): EstepsError {
+export function startFailed(
+  container: string,
+  err: unknown,
+  /** The next step for a port in use, naming the stack's variable (stack-hints.ts). */
+  portHint?: (hostPort: number | undefined) => string,
+): EstepsError {
   const port = portInUse(err);
   if (port) {
     const where = port.hostPort ? `${port.hostIp}:${port.hostPort}` : 'its host port';
@@ -42,7 +47,9 @@ export function startFailed(container: string, err: unknown): EstepsError {
       'PORT_IN_USE',
       `Container ${container} cannot publish ${where}: the port is already in use.`,
       {
-        hint: 'Stop whatever holds the port, or pick another one, e.g. ESTEPS_USERSVC_PORT=0 esteps up (0 lets the engine choose).',
+        hint:
+          portHint?.(port.hostPort) ??
+          'Stop whatever holds the port, or publish the service on another one (0 lets the engine choose).',
         cause: err,
         details: { container, ...port },
       },

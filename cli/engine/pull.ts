@@ -12,7 +12,12 @@ import { readProgressStream } from './progress-stream.js';
 export async function pullImage(
   docker: Docker,
   ref: string,
-  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  options: {
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    /** The next step when it cannot be pulled (stack-hints.ts). @default setup's */
+    hint?: string;
+  } = {},
 ): Promise<void> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 300_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -35,7 +40,9 @@ export async function pullImage(
       'IMAGE_MISSING',
       `Image ${ref} is not on the engine and cannot be pulled (${error.trim()}).`,
       {
-        hint: 'Run `npm run setup` to build the local stand-in images and write .env, or point the ESTEPS_*_IMAGE variable at an image the engine has.',
+        hint:
+          options.hint ??
+          'Run `npm run setup` to build the local stand-in images and write .env, or point the ESTEPS_*_IMAGE variable at an image the engine has.',
         details: { image: ref },
       },
     );

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { Progress } from '../ui/progress.js';
 import { isAnonymousVolumeName } from './anonymous-volumes.js';
-import { isGoneOrUnchanged, statusCode } from './engine-errors.js';
+import { engineMessage, isGoneOrUnchanged, statusCode } from './engine-errors.js';
 import { labels, projectFilter } from './labels.js';
 
 export interface DownResult {
@@ -89,32 +89,37 @@ function ignoreGone(err: unknown): void {
 /**
  * Removes the images built for the project; one still used elsewhere is left and not listed.
  * An image that also has a name esteps did not give it (`docker tag`) keeps it, and its
- * layers: only esteps' own name goes.
+ * layers: only esteps' own name goes. One at a time: the old builds of a rebuilt image share
+ * parent layers, and two removals walking up to the same parent race in the engine (the
+ * loser gets 500 "unrecognized image ID": the parent is gone, which is what was asked).
  */
 async function removeProjectImages(docker: Docker, project: string): Promise<string[]> {
   const images = await docker.listImages({ all: false, filters: projectFilter(project) });
-  const removed = await Promise.all(
-    images.map(async (image) => {
-      const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-      // A stack's image always names its tag (validate-stack.ts): as the engine lists it.
-      const own = image.Labels?.[labels.image];
-      try {
-        if (own !== undefined && tags.some((t) => t !== own)) {
-          if (!tags.includes(own)) return [];
-          await docker.getImage(own).remove();
-          return [own];
-        }
-        // By ID with force: every tag of it goes (all are esteps'; images built before the
-        // image label: all carry the project's label).
-        await docker.getImage(image.Id).remove({ force: true });
-        return tags.length > 0 ? tags : [image.Id.replace(/^sha256:/, '').slice(0, 12)];
-      } catch (err) {
-        // 409: a container of another project runs it; 404: already gone.
-        const status = (err as { statusCode?: number }).statusCode;
-        if (status === 409 || status === 404) return [];
-        throw err;
-      }
-    }),
-  );
-  return removed.flat().sort();
+  const removed: string[] = [];
+  for (const image of images) removed.push(...(await removeProjectImage(docker, image)));
+  return removed.sort();
+}
+
+async function removeProjectImage(docker: Docker, image: Docker.ImageInfo): Promise<string[]> {
+  const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  // A stack's image always names its tag (validate-stack.ts): as the engine lists it.
+  const own = image.Labels?.[labels.image];
+  try {
+    if (own !== undefined && tags.some((t) => t !== own)) {
+      if (!tags.includes(own)) return [];
+      await docker.getImage(own).remove();
+      return [own];
+    }
+    // By ID with force: every tag of it goes (all are esteps'; images built before the
+    // image label: all carry the project's label).
+    await docker.getImage(image.Id).remove({ force: true });
+    return tags.length > 0 ? tags : [image.Id.replace(/^sha256:/, '').slice(0, 12)];
+  } catch (err) {
+    // 409: a container of another project runs it; 404 or "unrecognized": already gone.
+    const status = statusCode(err);
+    if (status === 409 || status === 404 || /unrecognized image ID/i.test(engineMessage(err))) {
+      return [];
+    }
+    throw err;
+  }
 }

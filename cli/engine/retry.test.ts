@@ -37,6 +37,19 @@ describe('retryUntil', () => {
     expect(clock.slept).toEqual([300, 300, 300, 100]);
   });
 
+  it('gives up at once on a final attempt', async () => {
+    const clock = fakeClock();
+    let n = 0;
+    const result = await retryUntil(
+      async () =>
+        ++n === 2
+          ? { done: false, reason: 'unhealthy', final: true }
+          : { done: false, reason: 'x' },
+      { timeoutMs: 60_000, intervalMs: 100, clock },
+    );
+    expect(result).toEqual({ ok: false, lastReason: 'unhealthy', elapsedMs: 100, final: true });
+  });
+
   it('ends with INTERRUPTED when the signal is aborted', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -20,14 +20,23 @@ export const systemClock: Clock = {
     }),
 };
 
-/** One attempt: done with a value, or not yet, with the reason to report on timeout. */
+/**
+ * One attempt: done with a value, or not yet, with the reason to report on timeout; `final`
+ * when waiting longer cannot help (Docker already gave its verdict).
+ */
 export type Attempt<T> =
   | { readonly done: true; readonly value: T }
-  | { readonly done: false; readonly reason: string };
+  | { readonly done: false; readonly reason: string; readonly final?: boolean };
 
 export type RetryResult<T> =
   | { readonly ok: true; readonly value: T; readonly elapsedMs: number }
-  | { readonly ok: false; readonly lastReason: string; readonly elapsedMs: number };
+  | {
+      readonly ok: false;
+      readonly lastReason: string;
+      readonly elapsedMs: number;
+      /** Ended by a final attempt, before the time was up. */
+      readonly final?: boolean;
+    };
 
 export interface RetryOptions {
   readonly timeoutMs: number;
@@ -39,8 +48,8 @@ export interface RetryOptions {
 }
 
 /**
- * Calls `attempt` until it is done or `timeoutMs` has passed (at least one attempt always
- * runs). An attempt that throws ends the retry with that error (a crashed container is not
+ * Calls `attempt` until it is done, says waiting cannot help (`final`), or `timeoutMs` has
+ * passed (at least one attempt always runs). An attempt that throws ends the retry with that error (a crashed container is not
  * worth waiting on); an aborted signal ends it with INTERRUPTED.
  */
 export async function retryUntil<T>(
@@ -56,6 +65,7 @@ export async function retryUntil<T>(
     const elapsedMs = clock.now() - start;
     if (result.done) return { ok: true, value: result.value, elapsedMs };
     lastReason = result.reason;
+    if (result.final) return { ok: false, lastReason, elapsedMs, final: true };
     if (elapsedMs >= options.timeoutMs) return { ok: false, lastReason, elapsedMs };
     await clock.sleep(
       Math.min(options.intervalMs ?? 250, options.timeoutMs - elapsedMs),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,25 @@ describe('createTar', () => {
     execFileSync('tar', ['-xf', 'ctx.tar'], { cwd: dir });
     expect(readFileSync(join(dir, 'b/file.txt'), 'utf8')).toBe('second\n');
     expect(statSync(join(dir, 'a.sh')).mtime.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+  });
+
+  it('writes symbolic links as links, as docker build keeps them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esteps-tar-'));
+    const tar = createTar([
+      { path: 'real.txt', data: Buffer.from('real\n') },
+      { path: 'link.txt', data: Buffer.alloc(0), linkTarget: 'real.txt' },
+      { path: 'out', data: Buffer.alloc(0), linkTarget: '../outside/thing' },
+    ]);
+    writeFileSync(join(dir, 'ctx.tar'), tar);
+    const list = execFileSync('tar', ['-tvf', 'ctx.tar'], { cwd: dir, encoding: 'utf8' });
+    expect(list).toMatch(/^lrwxrwxrwx 0\/0 .* link\.txt -> real\.txt$/m);
+    expect(list).toMatch(/^lrwxrwxrwx 0\/0 .* out -> \.\.\/outside\/thing$/m);
+    execFileSync('tar', ['-xf', 'ctx.tar'], { cwd: dir });
+    expect(readlinkSync(join(dir, 'link.txt'))).toBe('real.txt');
+    expect(readFileSync(join(dir, 'link.txt'), 'utf8')).toBe('real\n');
+    expect(() =>
+      createTar([{ path: 'l', data: Buffer.alloc(0), linkTarget: 'x'.repeat(101) }]),
+    ).toThrow('too long');
   });
 
   it('keeps paths longer than 100 bytes (ustar prefix), as a context with node_modules has', () => {

@@ -14,6 +14,11 @@ export interface TarEntry {
   readonly uid?: number;
   /** @default 0 */
   readonly gid?: number;
+  /**
+   * A symbolic link to this target (as written, relative or absolute; at most 100 bytes, the
+   * ustar field): `data` is then ignored. Docker keeps a context's links as links.
+   */
+  readonly linkTarget?: string;
 }
 
 /** 2000-01-01T00:00:00Z: any fixed time works; zero upsets some tools. */
@@ -24,6 +29,7 @@ export function createTar(entries: readonly TarEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of sorted) {
     blocks.push(header(entry));
+    if (entry.linkTarget !== undefined) continue;
     blocks.push(entry.data);
     const pad = (512 - (entry.data.length % 512)) % 512;
     if (pad) blocks.push(Buffer.alloc(pad));
@@ -37,13 +43,20 @@ function header(entry: TarEntry): Buffer {
   const h = Buffer.alloc(512);
   name.copy(h, 0);
   prefix.copy(h, 345);
-  octal(h, 100, 8, entry.mode ?? 0o644);
+  const link = entry.linkTarget === undefined ? undefined : Buffer.from(entry.linkTarget, 'utf8');
+  if (link && link.length > 100) {
+    throw new Error(
+      `symbolic link target too long for a build context (ustar keeps 100 bytes): ${entry.path} -> ${entry.linkTarget}`,
+    );
+  }
+  octal(h, 100, 8, entry.mode ?? (link ? 0o777 : 0o644));
   octal(h, 108, 8, entry.uid ?? 0);
   octal(h, 116, 8, entry.gid ?? 0);
-  octal(h, 124, 12, entry.data.length);
+  octal(h, 124, 12, link ? 0 : entry.data.length);
   octal(h, 136, 12, FIXED_MTIME);
   h.fill(' ', 148, 156);
-  h.write('0', 156, 'ascii');
+  h.write(link ? '2' : '0', 156, 'ascii');
+  link?.copy(h, 157);
   h.write('ustar\u000000', 257, 'ascii');
   let sum = 0;
   for (const byte of h) sum += byte;

@@ -50,6 +50,15 @@ describe('waitHealthy', () => {
       false,
     );
   });
+
+  it('stops waiting once Docker says unhealthy: the check used up its retries', async () => {
+    expect(await waitHealthy(check).check(inspect('unhealthy'))).toEqual({
+      done: false,
+      reason: 'health unhealthy',
+      final: true,
+    });
+    expect(await waitHealthy(check).check(inspect('starting'))).not.toHaveProperty('final');
+  });
 });
 
 describe('healthCheckLoop', () => {

@@ -5,7 +5,8 @@ import type { WaitStrategyDescription } from './wait-strategy.js';
 /**
  * Ready once Docker's health check reports healthy. Bounded by what the check itself
  * allows (interval x retries + start period) and never less than a minute: a first Postgres
- * start initialises its data directory.
+ * start initialises its data directory. Over at once when Docker reports it unhealthy: the
+ * check used up its retries, so waiting longer only delays the answer.
  *
  * While Docker still says "starting", `runCheck` (when given) runs the same check command in
  * the container: Docker runs its first check only one interval after the start (Engine 20.10
@@ -28,7 +29,10 @@ export function waitHealthy(
       if (health === 'healthy') return { done: true, value: true };
       if (health === 'starting' && runCheck && (await runCheck()))
         return { done: true, value: true };
-      return { done: false, reason: lastHealthOutput(info) ?? `health ${health}` };
+      const reason = lastHealthOutput(info) ?? `health ${health}`;
+      // Docker's verdict: the check failed `retries` times in a row after its start period.
+      if (health === 'unhealthy') return { done: false, reason, final: true };
+      return { done: false, reason };
     },
   };
 }

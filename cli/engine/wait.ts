@@ -123,9 +123,12 @@ export async function waitForContainer(
   );
   if (result.ok) return;
   const output = await containerLogTail(docker, containerName);
+  const seconds = Math.round(result.elapsedMs / 1000);
   throw new EstepsError(
     'HEALTH_TIMEOUT',
-    `${service} was not ${strategy.what} within ${Math.round(strategy.timeoutMs / 1000)} s (container ${containerName}).`,
+    result.final
+      ? `${service} is unhealthy: Docker's health check failed as many times as it allows, after ${seconds} s (container ${containerName}).`
+      : `${service} was not ${strategy.what} within ${Math.round(strategy.timeoutMs / 1000)} s (container ${containerName}).`,
     {
       hint: `Its last check and log lines are above; \`esteps logs ${service}\` shows more. Fix the cause, then run esteps up again.`,
       details: {

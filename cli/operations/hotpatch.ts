@@ -4,7 +4,7 @@ import { earlyBundler } from '../bundle/early-bundles.js';
 import type { PatchedReplica } from '../engine/patch-replica.js';
 import type { PatchesAhead } from '../engine/patches-ahead.js';
 import type { PlanStep } from '../engine/plan-step.js';
-import { explainError } from '../errors.js';
+import { EstepsError, explainError } from '../errors.js';
 import { hotpatchableServices, sourceRebase } from '../project/hotpatch-project.js';
 import type { PatchedService } from '../targets/target.js';
 import type { OperationContext } from './context.js';
@@ -46,7 +46,8 @@ export interface HotpatchOutcome {
  * `esteps hotpatch [SERVICE...]`: the current code of the stack's hot-patchable services
  * into every running replica (one engine: in place, the supervisor swapping it without a
  * dropped request; a Swarm: a new image and a rolling update); returns once every replica
- * serves the new version. HOTPATCH_FAILED (the old code still serves) when it does not start.
+ * serves the new version. HOTPATCH_FAILED (the old code still serves) when it does not build
+ * or does not start.
  */
 export async function hotpatch(
   ctx: OperationContext,
@@ -94,12 +95,24 @@ export async function patchProject(
       ...(input.bundler && { bundler: input.bundler }),
       ...(input.ahead && { ahead: input.ahead }),
     })
-    .catch((err: unknown) =>
-      explainError(err, 'INTERRUPTED', {
+    .catch((err: unknown) => {
+      // New code that does not build is a patch that failed: nothing changed, the old serves.
+      if (err instanceof EstepsError && err.code === 'BUILD_FAILED') {
+        throw new EstepsError(
+          'HOTPATCH_FAILED',
+          `${err.message.replace(/\.$/, '')}; the old code still serves.`,
+          {
+            ...(err.hint && { hint: err.hint }),
+            cause: err,
+            ...(err.details && { details: err.details }),
+          },
+        );
+      }
+      return explainError(err, 'INTERRUPTED', {
         message: 'Interrupted while patching.',
         hint: 'A replica the patch reached runs the new code, the others the old (esteps ps, then esteps hotpatch again to finish).',
-      }),
-    );
+      });
+    });
   const first = outcome.services[0]!;
   return {
     project: project.name,

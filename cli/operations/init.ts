@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { defaultStackFile } from '../../stacks/builtin/built-in-stacks.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { makeDir } from '../project/render-files.js';
 import type { OperationContext } from './context.js';
 
 export interface InitInput {
@@ -30,7 +31,8 @@ const namePattern = /^[a-z][a-z0-9-]{0,62}$/;
 /**
  * `esteps init [DIR]`: writes a small working stack of the user's own into DIR: a stack
  * file, a Node.js HTTP service with a readiness route, its Dockerfile. Refuses, writing
- * nothing, when any of those files exists.
+ * nothing, when any of those files exists (USAGE), or when DIR cannot be written (WRITE_FAILED:
+ * a file, no permission, a read-only file system): every file is written, or none.
  */
 export async function init(ctx: OperationContext, input: InitInput): Promise<InitOutcome> {
   if (input.dir === '') {
@@ -53,17 +55,74 @@ export async function init(ctx: OperationContext, input: InitInput): Promise<Ini
       { hint: 'Init into a new or empty folder: esteps init DIR.' },
     );
   }
-  for (const [i, file] of files.entries()) {
-    const text = (await readFile(join(templates, file), 'utf8')).replaceAll(namePlaceholder, name);
-    await mkdir(dirname(targets[i]!), { recursive: true });
-    await writeFile(targets[i]!, text, { flag: 'wx' });
-  }
+  const texts = await Promise.all(
+    files.map(async (f) =>
+      (await readFile(join(templates, f), 'utf8')).replaceAll(namePlaceholder, name),
+    ),
+  );
+  await writeAll(dir, targets, texts);
   return {
     dir,
     stack: name,
     stackFile: join(dir, defaultStackFile),
     files: targets.map((t) => relative(dir, t)).sort(),
   };
+}
+
+/**
+ * Writes every file or none: a failure (a file where a folder goes, no permission, a
+ * read-only file system) removes what this call wrote and is WRITE_FAILED.
+ */
+async function writeAll(
+  dir: string,
+  targets: readonly string[],
+  texts: readonly string[],
+): Promise<void> {
+  const created: string[] = [];
+  try {
+    const info = await stat(dir).catch(() => undefined);
+    if (info && !info.isDirectory()) {
+      throw new EstepsError(
+        'WRITE_FAILED',
+        `Cannot init into ${dir}: it is a file, not a folder.`,
+        {
+          hint: 'Give a folder that does not exist yet, or an empty one: esteps init DIR.',
+        },
+      );
+    }
+    for (const [i, target] of targets.entries()) {
+      await makeDir(dirname(target), created);
+      await writeFile(target, texts[i]!, { flag: 'wx' });
+      created.push(target);
+    }
+  } catch (err) {
+    for (const path of created.reverse()) await rm(path, { recursive: true, force: true });
+    if (err instanceof EstepsError) throw err;
+    throw new EstepsError(
+      'WRITE_FAILED',
+      `Cannot init into ${dir}: ${writeProblem(err)}; nothing was written.`,
+      { hint: 'Give a folder you can write: esteps init DIR.', cause: err },
+    );
+  }
+}
+
+function writeProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = e.path ? ` (${e.path})` : '';
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${where}`;
+    case 'EROFS':
+      return `a read-only file system${where}`;
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return `a file stands where a folder goes${where}`;
+    case 'ENOENT':
+      return `a folder cannot be made there${where}`;
+    default:
+      return e.message;
+  }
 }
 
 function stackName(given: string | undefined, dir: string): string {

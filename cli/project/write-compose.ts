@@ -1,12 +1,21 @@
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { access, chmod, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { RenderedCompose } from '../../stacks/render/render-compose.js';
 import { mergeEnvFile } from '../../stacks/resolve/env-file.js';
+import { readRenderRecord, renderRecordFile, renderRecordText } from '../bundle/render-record.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import type { Project } from './load-project.js';
+import {
+  contextOutputs,
+  makeDir,
+  refuseForeignFiles,
+  removeStale,
+  writeNew,
+  writeOutput,
+} from './render-files.js';
 
 export interface WrittenCompose {
   readonly file: string;
@@ -26,12 +35,20 @@ export interface WrittenCompose {
  * outside Swarm); the `.env` beside it with every variable the environment or `.env`
  * overrides (never a secret), unless that `.env` is one esteps itself reads (the project's or
  * the package's): rendering never changes what another esteps command reads; and each built
- * service's context directory (the files `up` would send the engine, plus the bundles and an
- * edge's generated Envoy configuration), so `docker-compose up --build` needs nothing else.
+ * service's context directory (the files `up` would send the engine, symbolic links as links,
+ * plus the bundles and an edge's generated Envoy configuration), so `docker-compose up
+ * --build` needs nothing else.
+ *
+ * A render into a folder replaces the previous render there, and nothing else: what it wrote
+ * is recorded (render-record.ts), so files the stack no longer has are removed, and a file it
+ * did not write that stands where one goes (a user's own) is refused before anything is
+ * written. Build contexts never take in a render's files, so rendering into the stack's own
+ * folder does not copy itself into the next render.
  *
  * Everything is checked before anything is written, and whatever this call created is
  * removed when a write fails: a target that is a folder, a parent that is a file, a `.env`
- * that is not a file, or a place that cannot be written is WRITE_FAILED, with nothing left.
+ * that is not a file, a user's file in the way, or a place that cannot be written is
+ * WRITE_FAILED, with nothing left.
  */
 export async function writeCompose(
   file: string,
@@ -47,33 +64,23 @@ export async function writeCompose(
   const ownEnv = [project.dir, packageRoot()].some((d) => resolve(d) === resolve(dir));
   await checkTarget(file, ownEnv ? undefined : envFile);
   const contextsByService = await stackContexts(project.resolved);
+  const outputs = contextOutputs(rendered, contextsByService);
+  outputs.set(relativePath(dir, file), { data: Buffer.from(yaml), mode: 0o644 });
+  const secretPaths = Object.values(rendered.secretFiles).map((p) =>
+    relativePath(dir, join(dir, p)),
+  );
+  const record = await readRenderRecord(dir);
+  await refuseForeignFiles(dir, file, [...outputs.keys(), ...secretPaths], record);
   const created: string[] = [];
   try {
     await makeDir(dir, created);
-    const contexts: Record<string, string> = {};
-    for (const [service, context] of Object.entries(contextsByService)) {
-      const target = join(dir, rendered.contexts[service] ?? service);
-      const files = [
-        ...context.files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
-        ...Object.entries(context.generated).map(([path, data]) => ({ path, data, mode: 0o644 })),
-      ];
-      for (const f of files) {
-        await makeDir(dirname(join(target, f.path)), created);
-        await writeNew(join(target, f.path), f.data, f.mode, created);
-      }
-      contexts[service] = target;
-    }
-    await writeNew(file, yaml, 0o644, created);
+    for (const [path, output] of outputs) await writeOutput(dir, path, output, created);
     if (!ownEnv) {
       const existing = await readFile(envFile, 'utf8').catch(
         () => '# Written by esteps render: overrides for docker-compose (no secrets).\n',
       );
-      await writeNew(
-        envFile,
-        mergeEnvFile(existing, envValues(rendered, project, env)),
-        0o600,
-        created,
-      );
+      const merged = mergeEnvFile(existing, envValues(rendered, project, env));
+      await writeNew(envFile, merged, 0o600, created);
     }
     let secretsDir: string | undefined;
     const secretFiles = Object.entries(rendered.secretFiles);
@@ -86,14 +93,32 @@ export async function writeCompose(
       for (const [name, path] of secretFiles) {
         const value = secretValues[name];
         if (value === undefined) throw new Error(`no value for secret ${name}`);
-        await writeNew(join(dir, path), value, 0o444, created);
+        await writeOutput(
+          dir,
+          relativePath(dir, join(dir, path)),
+          { data: Buffer.from(value), mode: 0o444 },
+          created,
+        );
       }
     }
+    const written = [...outputs.keys(), ...secretPaths];
+    await removeStale(
+      dir,
+      record.files.filter((f) => !written.includes(f)),
+    );
+    await writeNew(join(dir, renderRecordFile), renderRecordText(written), 0o644, created);
+    const contexts = Object.fromEntries(
+      Object.keys(contextsByService).map((s) => [s, join(dir, rendered.contexts[s] ?? s)]),
+    );
     return { file, envFile: ownEnv ? undefined : envFile, secretsDir, contexts };
   } catch (err) {
     for (const path of created.reverse()) await rm(path, { recursive: true, force: true });
     throw writeFailed(file, err);
   }
+}
+
+function relativePath(dir: string, path: string): string {
+  return relative(dir, path).split(sep).join('/');
 }
 
 /** Refuses, before anything is written, a target that cannot be written as a file. */
@@ -142,37 +167,6 @@ async function checkTarget(file: string, envFile: string | undefined): Promise<v
       );
     }
   }
-}
-
-/**
- * mkdir -p that records the first folder it created, so a failure removes it. One level at a
- * time: Node's recursive mkdir spins forever under /proc.
- */
-async function makeDir(dir: string, created: string[]): Promise<void> {
-  const missing: string[] = [];
-  for (let d = dir; !(await stat(d).catch(() => undefined)); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  for (const [i, folder] of missing.entries()) {
-    await mkdir(folder);
-    if (i === 0) created.push(folder);
-  }
-}
-
-async function writeNew(
-  path: string,
-  data: string | Buffer,
-  mode: number,
-  created: string[],
-): Promise<void> {
-  const existed = await stat(path).then(
-    () => true,
-    () => false,
-  );
-  await writeFile(path, data, { mode });
-  if (!existed) created.push(path);
-  await chmod(path, mode);
 }
 
 function writeFailed(file: string, err: unknown): EstepsError {
