@@ -43,6 +43,28 @@ interface EnginePlanState {
   readonly stack: ResolvedStack;
   readonly converge: ConvergePlan;
   readonly secrets?: (dryRun: boolean) => Promise<Readonly<Record<string, string>>>;
+  /** Plans again from what the engine has now (see `stoppedBySomeoneElse`). */
+  readonly replan: () => Promise<ConvergePlan>;
+}
+
+/**
+ * The service whose container the plan left as it was (running, up to date) and that exited
+ * while `up` waited for it: stopped by someone else, e.g. a `down` that was killed after its
+ * stop requests reached the engine (the engine carries them out without their client). `up`
+ * then plans once more and starts it; a container that keeps exiting fails the second time.
+ */
+function stoppedBySomeoneElse(err: unknown, plan: ConvergePlan): string | undefined {
+  if (!(err instanceof EstepsError) || err.code !== 'CONTAINER_EXITED') return undefined;
+  const service = (err.details as { service?: unknown } | undefined)?.service;
+  if (typeof service !== 'string') return undefined;
+  const touched = plan.plan.operations.some(
+    (op) =>
+      (op.kind === 'create-container' ||
+        op.kind === 'recreate-container' ||
+        op.kind === 'start-container') &&
+      op.service === service,
+  );
+  return touched ? undefined : service;
 }
 
 const planStates = new WeakMap<PlannedUp, EnginePlanState>();
@@ -66,14 +88,16 @@ export function engineTarget(options: TargetOptions): Target {
       const stack = withScale(request.stack, request.scale);
       const connectedEngine = await engine();
       const secrets = stackSecrets(connectedEngine, stack, request.project, request.progress);
-      const converge = await planConverge({
-        engine: connectedEngine,
-        stack,
-        contexts: request.contexts,
-        secrets,
-        ...(request.project.stackFile !== undefined && { stackFile: request.project.stackFile }),
-        progress: request.progress,
-      });
+      const replan = () =>
+        planConverge({
+          engine: connectedEngine,
+          stack,
+          contexts: request.contexts,
+          secrets,
+          ...(request.project.stackFile !== undefined && { stackFile: request.project.stackFile }),
+          progress: request.progress,
+        });
+      const converge = await replan();
       const planned: PlannedUp = {
         project: stack.project,
         steps: planSteps(converge.plan),
@@ -81,22 +105,34 @@ export function engineTarget(options: TargetOptions): Target {
         notes: [],
         images: serviceImages(stack, (image) => converge.observed.images[image]?.standInFor),
       };
-      planStates.set(planned, { stack, converge, ...(secrets && { secrets }) });
+      planStates.set(planned, { stack, converge, replan, ...(secrets && { secrets }) });
       return planned;
     },
 
     async apply(planned, call): Promise<AppliedUp> {
       const state = planStates.get(planned);
       if (!state) throw new Error('engineTarget.apply: a plan this target did not make');
-      const outcome = await applyConverge({
-        engine: await engine(),
-        stack: state.stack,
-        planned: state.converge,
-        ...(state.secrets && { secrets: state.secrets }),
-        version: packageVersion(),
-        progress: call.progress,
-        signal: call.signal,
-      });
+      const applyPlan = async (converge: ConvergePlan) =>
+        applyConverge({
+          engine: await engine(),
+          stack: state.stack,
+          planned: converge,
+          ...(state.secrets && { secrets: state.secrets }),
+          version: packageVersion(),
+          progress: call.progress,
+          signal: call.signal,
+        });
+      let outcome: Awaited<ReturnType<typeof applyPlan>>;
+      try {
+        outcome = await applyPlan(state.converge);
+      } catch (err) {
+        const service = stoppedBySomeoneElse(err, state.converge);
+        if (!service) throw err;
+        call.progress.info(
+          `${service} was stopped while up waited for it (by another command, or one that was interrupted): planning again`,
+        );
+        outcome = await applyPlan(await state.replan());
+      }
       const { endpoint } = await engine();
       return {
         steps: planSteps(outcome.plan),
