@@ -33,7 +33,7 @@ interface CacheRecord {
   readonly output: string;
 }
 
-export function cacheRoot(env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function cacheRoot(env: Readonly<Record<string, string | undefined>>): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'esteps');
 }
 

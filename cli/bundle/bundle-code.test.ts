@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeVersion } from '../../service/supervisor/contract.js';
 import { packageRoot } from '../package-root.js';
+import { cacheRoot } from './build-cache.js';
 import { bundleAll, entryFile } from './bundle-code.js';
 
 describe('bundleCode', () => {
@@ -19,8 +20,8 @@ describe('bundleCode', () => {
 
   it('bundles deterministically, with paths relative to the stack folder only', async () => {
     const [a, b] = await Promise.all([
-      bundleAll(bundles, stacksDir),
-      bundleAll(bundles, stacksDir),
+      bundleAll(bundles, stacksDir, cacheRoot(process.env)),
+      bundleAll(bundles, stacksDir, cacheRoot(process.env)),
     ]);
     const service = a['app/service.js']!;
     expect(service.equals(b['app/service.js']!)).toBe(true);
@@ -31,7 +32,9 @@ describe('bundleCode', () => {
 
   it('names the file, line and reason of code that does not bundle (BUILD_FAILED)', async () => {
     const broken = { entry: join(packageRoot(), 'service', 'no-such-file.ts'), target: 'node18' };
-    await expect(bundleAll({ 'x.js': broken }, stacksDir)).rejects.toMatchObject({
+    await expect(
+      bundleAll({ 'x.js': broken }, stacksDir, cacheRoot(process.env)),
+    ).rejects.toMatchObject({
       code: 'BUILD_FAILED',
       message: expect.stringContaining('no-such-file.ts'),
     });

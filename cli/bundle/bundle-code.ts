@@ -12,7 +12,7 @@ import type { ResolvedBundle } from '../../stacks/model/model.js';
 import { packageEntries } from '../../stacks/model/package-entries.js';
 import { EstepsError } from '../errors.js';
 import { packageRoot, packageVersion } from '../package-root.js';
-import { buildCache, cacheKey, cacheRoot } from './build-cache.js';
+import { buildCache, cacheKey } from './build-cache.js';
 import { loadEsbuild } from './load-esbuild.js';
 
 /** The file an entry names: itself, or the package's file for an `esteps/...` entry. */
@@ -45,6 +45,8 @@ export interface BundleOptions {
   readonly changed?: boolean;
   /** Builds with this incremental bundler (`esteps watch`) rather than from scratch. */
   readonly bundler?: IncrementalBundler;
+  /** The cache's folder: cacheRoot(env) of the operation's environment (build-cache.ts). */
+  readonly cacheDir: string;
 }
 
 /**
@@ -56,10 +58,10 @@ export interface BundleOptions {
 export async function bundleCode(
   bundle: ResolvedBundle,
   workingDir: string,
-  options: BundleOptions = {},
+  options: BundleOptions,
 ): Promise<Buffer> {
   const file = entryFile(bundle.entry);
-  const cache = buildCache(join(cacheRoot(), 'bundles'));
+  const cache = buildCache(join(options.cacheDir, 'bundles'));
   const key = cacheKey(packageVersion(), file, bundle.target, workingDir);
   const run = async () => {
     const builtAt = Date.now();
@@ -142,7 +144,7 @@ export async function build(
       workingDir,
     );
   } catch (err) {
-    throw buildFailed(err, file);
+    throw buildFailed(err, file, workingDir);
   }
 }
 
@@ -159,13 +161,14 @@ function bundled(
   return { code: Buffer.from(output.contents), inputs };
 }
 
-function buildFailed(err: unknown, file: string): EstepsError {
+function buildFailed(err: unknown, file: string, workingDir: string): EstepsError {
   if (err instanceof EstepsError) return err;
   const first = (err as BuildFailure).errors?.[0];
   const where = first?.location
     ? ` (${first.location.file}:${first.location.line}:${first.location.column + 1})`
     : '';
-  const shown = relative(process.cwd(), file) || file;
+  // Said from the stack's root, as the stack names its entries.
+  const shown = relative(workingDir, file) || file;
   return new EstepsError(
     'BUILD_FAILED',
     `Bundling ${shown} failed: ${first?.text ?? String(err)}${where}.`,
@@ -198,7 +201,7 @@ export function incrementalBundler(): IncrementalBundler {
       try {
         return bundled(await (await context).rebuild(), file, workingDir);
       } catch (err) {
-        throw buildFailed(err, file);
+        throw buildFailed(err, file, workingDir);
       }
     },
     async dispose() {
@@ -213,10 +216,11 @@ export function incrementalBundler(): IncrementalBundler {
 export async function bundleAll(
   bundles: Readonly<Record<string, ResolvedBundle>>,
   workingDir: string,
+  cacheDir: string,
 ): Promise<Record<string, Buffer>> {
   const entries = await Promise.all(
     Object.entries(bundles).map(
-      async ([path, b]) => [path, await bundleCode(b, workingDir)] as const,
+      async ([path, b]) => [path, await bundleCode(b, workingDir, { cacheDir })] as const,
     ),
   );
   return Object.fromEntries(entries);

@@ -18,7 +18,11 @@ export interface ServiceContext {
  * the engine and what `render -o` writes beside an ejected compose file. Bundles are made
  * from the stack's root (deterministic paths).
  */
-export async function stackContexts(stack: ResolvedStack): Promise<Record<string, ServiceContext>> {
+export async function stackContexts(
+  stack: ResolvedStack,
+  /** The bundle cache's folder (cacheRoot). */
+  cacheDir: string,
+): Promise<Record<string, ServiceContext>> {
   const workingDir = stack.root;
   const built = stack.services.filter((s) => s.build);
   const contexts = await Promise.all(
@@ -26,7 +30,7 @@ export async function stackContexts(stack: ResolvedStack): Promise<Record<string
       const build = s.build!;
       const [files, bundles, edgeFiles] = await Promise.all([
         contextFiles(build.context, build.dockerfile),
-        bundleAll(build.bundles, workingDir),
+        bundleAll(build.bundles, workingDir, cacheDir),
         edgeConfigFiles(stack, s),
       ]);
       const configs = Object.entries(edgeFiles).map(

@@ -29,8 +29,10 @@ export function assembleBuildContext(
 /** The assembled build context of every built service of a stack (bundling its code), by name. */
 export async function stackBuildContexts(
   stack: ResolvedStack,
+  /** The bundle cache's folder (cacheRoot). */
+  cacheDir: string,
 ): Promise<Record<string, BuildContext>> {
-  const contexts = await stackContexts(stack);
+  const contexts = await stackContexts(stack, cacheDir);
   return Object.fromEntries(
     Object.entries(contexts).map(([s, c]) => [s, assembleBuildContext(c.files, c.generated)]),
   );

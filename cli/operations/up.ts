@@ -1,4 +1,5 @@
 import { assertStackEdges } from '../../stacks/envoy/check-edges.js';
+import { cacheRoot } from '../bundle/build-cache.js';
 import type { BuildContext } from '../engine/build-context.js';
 import { stackBuildContexts } from '../engine/build-context.js';
 import type { PlanStep } from '../engine/plan-step.js';
@@ -62,7 +63,9 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
   await using opened = await openProject(ctx, input, (loaded) => {
     // Bundling (CPU) starts while the engine answers and the lock is taken; its errors are
     // reported where the plan awaits it. An edge's configuration is checked first.
-    contexts = assertStackEdges(loaded.resolved).then(() => stackBuildContexts(loaded.resolved));
+    contexts = assertStackEdges(loaded.resolved).then(() =>
+      stackBuildContexts(loaded.resolved, cacheRoot(ctx.env)),
+    );
     contexts.catch(() => undefined);
   });
   const { project, target } = opened;

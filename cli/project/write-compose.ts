@@ -3,6 +3,7 @@ import { access, chmod, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { RenderedCompose } from '../../stacks/render/render-compose.js';
 import { mergeEnvFile } from '../../stacks/resolve/env-file.js';
+import { cacheRoot } from '../bundle/build-cache.js';
 import { readRenderRecord, renderRecordFile, renderRecordText } from '../bundle/render-record.js';
 import { stackContexts } from '../bundle/stack-contexts.js';
 import { EstepsError } from '../errors.js';
@@ -63,7 +64,7 @@ export async function writeCompose(
   const envFile = join(dir, '.env');
   const ownEnv = [project.dir, packageRoot()].some((d) => resolve(d) === resolve(dir));
   await checkTarget(file, ownEnv ? undefined : envFile);
-  const contextsByService = await stackContexts(project.resolved);
+  const contextsByService = await stackContexts(project.resolved, cacheRoot(env));
   const outputs = contextOutputs(rendered, contextsByService);
   outputs.set(relativePath(dir, file), { data: Buffer.from(yaml), mode: 0o644 });
   const secretPaths = Object.values(rendered.secretFiles).map((p) =>

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { cacheRoot } from '../bundle/build-cache.js';
 import { bundleCode } from '../bundle/bundle-code.js';
 import { buildImage } from '../engine/build.js';
 import { statusCode } from '../engine/engine-errors.js';
@@ -26,6 +27,7 @@ export async function ensureReaperImage(docker: Docker, nodeImage: string): Prom
   const code = await bundleCode(
     { entry: join(root, 'service', 'reaper', 'reaper-main.ts'), target: 'node18' },
     root,
+    { cacheDir: cacheRoot(process.env) },
   );
   const hash = createHash('sha256').update(dockerfile).update(nodeImage).update(code);
   const tag = `esteps/reaper:${hash.digest('hex').slice(0, 12)}`;

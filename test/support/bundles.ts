@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { cacheRoot } from '../../cli/bundle/build-cache.js';
 import { bundleAll } from '../../cli/bundle/bundle-code.js';
 import { codeVersion } from '../../service/supervisor/contract.js';
 
@@ -15,6 +16,7 @@ export async function bundleService(
       supervisor: { entry: 'esteps/supervisor', target: 'node18' },
     },
     root,
+    cacheRoot(process.env),
   );
   const service = bundles.service!;
   return { service, supervisor: bundles.supervisor!, version: codeVersion(service) };

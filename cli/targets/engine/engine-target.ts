@@ -6,6 +6,7 @@
 
 import type { ResolvedStack } from '../../../stacks/model/model.js';
 import { renderCompose } from '../../../stacks/render/render-compose.js';
+import { cacheRoot } from '../../bundle/build-cache.js';
 import { bundleCode } from '../../bundle/bundle-code.js';
 import { connectEngine, type Engine } from '../../engine/client.js';
 import { followLogs, readLogs } from '../../engine/container-logs.js';
@@ -227,6 +228,7 @@ export function engineTarget(options: TargetOptions): Target {
           const bundle = service.build!.bundles[service.hotpatch!.bundle]!;
           return bundleCode({ ...bundle, entry: rebase(bundle.entry) }, rebase(stack.root), {
             changed: true,
+            cacheDir: cacheRoot(options.env),
             ...(request.bundler && { bundler: request.bundler }),
           });
         },

@@ -6,6 +6,8 @@
  * (SWARM_UNAVAILABLE). `plan` reads only (swarm-plan.ts); `apply` builds, pushes and deploys
  * what the plan says.
  */
+
+import { cacheRoot } from '../../bundle/build-cache.js';
 import { stackBuildContexts } from '../../engine/build-context.js';
 import { connectEngine, type Engine } from '../../engine/client.js';
 import { lockProject } from '../../engine/project-lock.js';
@@ -255,7 +257,7 @@ export function swarmTarget(options: TargetOptions): Target {
       const planned = await plan({
         stack,
         project: { name: stack.project, dir: '', legacySecrets: {} },
-        contexts: () => stackBuildContexts(stack),
+        contexts: () => stackBuildContexts(stack, cacheRoot(options.env)),
         scale: {},
         only: names,
         dryRun: false,
