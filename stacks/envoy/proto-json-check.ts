@@ -10,6 +10,7 @@ import {
   warning,
 } from './envoy-paths.js';
 import { checkFieldRules, skipsMessage } from './pgv-rules.js';
+import type { ProtoChecker } from './proto-checker.js';
 import { type DeprecationPolicy, deprecationProblem } from './proto-deprecation.js';
 import { checkScalar, parseInteger } from './proto-scalars.js';
 import { typeChecks } from './proto-type-checks.js';
@@ -24,7 +25,7 @@ import { WellKnownTypes } from './proto-well-known.js';
  * inside every `google.protobuf.Any` (and TypedStruct) through the API, and gathers every
  * problem instead of stopping at the first.
  */
-export class ProtoJsonChecker {
+export class ProtoJsonChecker implements ProtoChecker {
   readonly problems: EnvoyProblem[] = [];
   /**
    * Where values of some types sit (config sources, gRPC services), for the checks across the

@@ -1,10 +1,10 @@
 import { childPath } from './envoy-paths.js';
-import type { ProtoJsonChecker } from './proto-json-check.js';
+import type { ProtoChecker } from './proto-checker.js';
 import { re2MinProgramSize } from './re2-size.js';
 import { startupProblem } from './startup-checks.js';
 
 /** What Envoy checks of one value of a type, wherever it is; run after its fields decoded. */
-type TypeCheck = (checker: ProtoJsonChecker, value: Record<string, unknown>, path: string) => void;
+type TypeCheck = (checker: ProtoChecker, value: Record<string, unknown>, path: string) => void;
 
 /** Where a `typed_config` sits decides which kind of extension Envoy looks for there. */
 interface ExtensionPoint {

@@ -1,7 +1,7 @@
 import { closest } from '../validate/suggest.js';
 import type { MessageType } from './envoy-api.js';
 import { childPath, describeValue, isObject } from './envoy-paths.js';
-import type { ProtoJsonChecker } from './proto-json-check.js';
+import type { ProtoChecker } from './proto-checker.js';
 import { parseDuration, wrappedScalar } from './proto-scalars.js';
 import { startupProblem } from './startup-checks.js';
 
@@ -44,7 +44,7 @@ const wellKnownJson = new Set([
  * a control plane may send instead) through the type its `type_url` names.
  */
 export class WellKnownTypes {
-  constructor(private readonly checker: ProtoJsonChecker) {}
+  constructor(private readonly checker: ProtoChecker) {}
 
   /** Whether `value` is fine as the well-known `typeName`; undefined for any other type. */
   check(typeName: string, value: unknown, path: string, validate: boolean): boolean | undefined {
