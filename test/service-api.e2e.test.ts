@@ -409,7 +409,7 @@ describe('malformed requests', () => {
     expect(big.status).toBe(413);
     const wrongMethod = await call(`${url}/user/m2`, 'POST', '{}', json);
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.allow).toBe('GET, PUT, DELETE');
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, PUT, DELETE');
     expect((await call(`${url}/nothing`)).status).toBe(404);
   });
 
