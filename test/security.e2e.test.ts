@@ -106,14 +106,21 @@ describe('security of a step 1 project', () => {
     expect(usersvc.HostConfig.SecurityOpt).toContain('no-new-privileges:true');
     expect(usersvc.HostConfig.PidsLimit).toBe(256);
     expect(usersvc.HostConfig.Memory).toBe(1024 * 1024 * 1024);
-    expect(Object.keys(usersvc.HostConfig.Tmpfs ?? {}).sort()).toEqual(['/app/releases', '/tmp']);
-    // The root filesystem refuses writes; the tmpfs folders take them.
+    expect(Object.keys(usersvc.HostConfig.Tmpfs ?? {}).sort()).toEqual(['/tmp']);
+    // Hot patches land in a volume of the container (the image's VOLUME), so a restart runs them.
+    expect(
+      (usersvc.Mounts as { Type: string; Destination: string }[])
+        .filter((m) => m.Destination === '/app/releases')
+        .map((m) => m.Type),
+    ).toEqual(['volume']);
+    // The root filesystem refuses writes; /tmp (in memory) and the releases volume take them.
     const write = (path: string) =>
       execa('docker', ['exec', `${p.project}-usersvc-1`, 'sh', '-c', `echo x > ${path}`], {
         reject: false,
       });
     expect((await write('/app/x')).exitCode).not.toBe(0);
     expect((await write('/app/releases/x')).exitCode).toBe(0);
+    expect((await write('/tmp/x')).exitCode).toBe(0);
 
     const postgres = byService.postgres!;
     expect(postgres.HostConfig.CapDrop).toEqual(['ALL']);
