@@ -155,7 +155,9 @@ describe("the checker's cost to commands that check nothing", () => {
     const outputs = meta.outputs;
     const [entry] = Object.entries(outputs).find(([, o]) => o.entryPoint === 'cli/entry.ts')!;
     // What `esteps` loads before any command runs: the CLI's main chunk and its static imports.
-    const main = outputs[entry]!.imports.find((i) => i.kind === 'dynamic-import')!.path;
+    const main = outputs[entry]!.imports.find(
+      (i) => i.kind === 'dynamic-import' && 'cli/main.ts' in (outputs[i.path]?.inputs ?? {}),
+    )!.path;
     const loaded = new Set<string>();
     const queue = [main];
     while (queue.length > 0) {
