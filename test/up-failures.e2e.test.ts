@@ -84,6 +84,7 @@ describe('esteps up when it cannot finish', () => {
     expect(text.stdout).toBe('');
     expect(text.stderr).toMatch(/esteps: sleepy was not answering GET \/ within 4 s/);
     expect(text.stderr).toContain('listening, never ready');
-    expect(text.stderr).toMatch(/hint: .*esteps logs sleepy/);
+    // The hint repeats the stack and project the user chose (logs' -f is --follow: --file).
+    expect(text.stderr).toContain(`esteps logs --file ${stack.file} -p ${name} sleepy`);
   });
 });
