@@ -120,8 +120,13 @@ describe('two replicas of a user service', () => {
   });
 
   it('logs merges both replicas in time order; logs -f follows until Ctrl-C', async () => {
-    // Requests alternate between the replicas, one after the other.
-    for (let n = 1; n <= 6; n++) await get(`${urls[n % 2]}/seq/${n}`);
+    // Requests alternate between the replicas, one after the other. The time a line is merged
+    // by is the engine's, taken as it reads the container's output: on a busy machine that
+    // read can lag a few tens of ms, so the requests are 300 ms apart.
+    for (let n = 1; n <= 6; n++) {
+      await get(`${urls[n % 2]}/seq/${n}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
     const logs = await esteps(['logs', '--json']);
     expect(logs.exitCode, logs.stderr).toBe(0);
     const seq = (logs.json.lines as { container: string; text: string }[])

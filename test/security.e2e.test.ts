@@ -206,7 +206,8 @@ describe('security of a step 1 project', () => {
     expect(error.code).toBe('SECRET_MISMATCH');
     expect(error.message).toContain(`${p.project}_pgdata`);
     expect(error.message).toContain('dbPassword');
-    expect(error.hint).toContain('esteps down --volumes');
+    // The command as the user runs it: with the project they gave (-p).
+    expect(error.hint).toContain(`esteps down -p ${p.project} --volumes`);
     expect(error.hint).toContain(secretsVolumeName(p.project));
     // Nothing was deleted, nothing started, and no new secret was made.
     await docker.getVolume(`${p.project}_pgdata`).inspect();
