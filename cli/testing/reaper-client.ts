@@ -136,6 +136,7 @@ async function createReaper(options: ReaperOptions): Promise<void> {
       Env: [
         `REAPER_PROJECT_LABEL=${labels.project}`,
         `REAPER_RUN_LABEL=${labels.testRun}`,
+        `REAPER_LOCK_LABEL=${labels.lock}`,
         `REAPER_IMAGE_LABEL=${labels.image}`,
       ],
       Labels: { [labels.version]: 'reaper' },

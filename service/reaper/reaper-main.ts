@@ -25,6 +25,7 @@ const labels: ReaperLabels = {
   project: env.REAPER_PROJECT_LABEL ?? 'com.esteps.project',
   testRun: env.REAPER_RUN_LABEL ?? 'com.esteps.test-run',
   image: env.REAPER_IMAGE_LABEL ?? 'com.esteps.image',
+  lock: env.REAPER_LOCK_LABEL ?? 'com.esteps.lock',
 };
 const engine = engineSocket(env.REAPER_SOCKET ?? '/var/run/docker.sock');
 const number = (value: string | undefined, fallback: number) =>

@@ -8,6 +8,8 @@ export interface ReaperLabels {
   readonly testRun: string;
   /** On an image esteps built: the name it built it under (which holds the project's name). */
   readonly image: string;
+  /** On a project's lock container (`esteps-lock.<project>`): the project's name. */
+  readonly lock: string;
 }
 
 /** What one project's removal took away. */
@@ -73,7 +75,14 @@ export async function removeProject(
       m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name) ? [m.Name] : [],
     ),
   );
-  await Promise.all(containers.map((c) => engine.remove(`/containers/${c.Id}?force=1&v=1`)));
+  // The project's lock too, which a process killed in the middle of `up` leaves (it carries
+  // the lock label, not the project's: `down` must not remove another command's lock).
+  const locks = await engine.get<{ Id: string }[]>(
+    `/containers/json?all=1&${labelFilter(labels.lock, project)}`,
+  );
+  await Promise.all(
+    [...containers, ...locks].map((c) => engine.remove(`/containers/${c.Id}?force=1&v=1`)),
+  );
   const networks = await engine.get<{ Id: string }[]>(`/networks?${filter}`);
   await Promise.all(networks.map((n) => engine.remove(`/networks/${n.Id}`)));
   const { Volumes } = await engine.get<{ Volumes: { Name: string }[] | null }>(

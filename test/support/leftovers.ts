@@ -13,8 +13,10 @@ export async function engineLeftovers(
 ): Promise<string[]> {
   const { docker } = await testEngine();
   const filters = { label: [`${labels.project}=${project}`] };
-  const [containers, networks, volumes, images, all] = await Promise.all([
+  const [containers, locks, networks, volumes, images, all] = await Promise.all([
     docker.listContainers({ all: true, filters }),
+    // The project's lock (labelled with the lock label, not the project's).
+    docker.listContainers({ all: true, filters: { label: [`${labels.lock}=${project}`] } }),
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
     docker.listImages({ all: true, filters }),
@@ -26,7 +28,7 @@ export async function engineLeftovers(
     return name.startsWith(`${project}-`) || name.includes(`/${project}-`);
   });
   return [
-    ...containers.map((c) => `container ${c.Names[0] ?? c.Id}`),
+    ...[...containers, ...locks].map((c) => `container ${c.Names[0] ?? c.Id}`),
     ...networks.map((n) => `network ${n.Name}`),
     ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
     ...[...new Set([...images, ...named].map((i) => i.Id))].map((id) => `image ${id}`),
