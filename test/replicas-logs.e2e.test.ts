@@ -211,4 +211,26 @@ describe('two replicas of a user service', () => {
     expect(json.error.checks.map((c) => c.name)).not.toContain('after');
     expect(existsSync(marker)).toBe(true);
   });
+
+  it('up --scale on one engine adds replicas for that up; the next up goes back to the stack', async () => {
+    const names = async () => {
+      const ps = await esteps(['ps', '--json']);
+      return (ps.json.containers as { name: string }[]).map((c) => c.name).sort();
+    };
+    const scaled = await esteps(['up', '--scale', 'web=3', '--json']);
+    expect(scaled.exitCode, scaled.stderr).toBe(0);
+    expect(await names()).toEqual([1, 2, 3].map((n) => `${project}-web-${n}`));
+    const urls3 = (scaled.json.services as { service: string; urls: string[] }[]).find(
+      (s) => s.service === 'web',
+    )!.urls;
+    expect(new Set(urls3).size).toBe(3);
+    for (const url of urls3)
+      expect(await get(url.replace(/\/health$/, '/'))).toMatchObject({ ok: true });
+    const back = await esteps(['up']);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await names()).toEqual([1, 2].map((n) => `${project}-web-${n}`));
+    const bad = await esteps(['up', '--scale', 'nosuch=2']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('Services: web');
+  });
 });

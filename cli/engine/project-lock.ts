@@ -50,6 +50,20 @@ export function lockName(project: string): string {
   return `esteps-lock.${project}`;
 }
 
+/**
+ * True while some command holds the project's lock (its container exists): what a read-only
+ * `up` (nothing to change) checks instead of taking the lock, beside its plan.
+ */
+export async function lockHeld(docker: Docker, project: string): Promise<boolean> {
+  try {
+    await docker.getContainer(lockName(project)).inspect();
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    throw err;
+  }
+}
+
 export async function lockProject(
   docker: Docker,
   project: string,

@@ -55,8 +55,13 @@ export interface UpOutcome {
 /**
  * `esteps up`: converge the project on its target to the stack, and wait until every service
  * is ready. The plan is made read-only first (a refused plan changes nothing; `dryRun` stops
- * there), then applied under the project's lock.
+ * there), then applied under the project's lock; an `up` with nothing to change takes none.
  */
+const interrupted = {
+  message: 'Interrupted before the stack was complete.',
+  hint: 'Run `esteps up` again: it picks up from whatever was left.',
+};
+
 export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutcome> {
   const started = performance.now();
   let contexts: Promise<Readonly<Record<string, BuildContext>>> | undefined;
@@ -73,17 +78,20 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
   const scale = checkScale(stack, input.scale ?? {});
   const dryRun = input.dryRun ?? false;
   const facts = await projectFacts(project);
-  await using _lock = dryRun ? undefined : await lockProject(ctx, target, facts, 'up');
   const call = { progress: ctx.progress, signal: ctx.signal };
+  const plan = () =>
+    target.plan({ ...call, stack, project: facts, contexts: () => contexts!, scale, dryRun });
+  // Read first, without the lock: an `up` with nothing to change only reads and waits, so it
+  // takes no lock, unless another command holds it (then it takes it as any `up` does, and
+  // is refused LOCKED). An `up` that changes something takes the lock and plans again under
+  // it, so it applies what the engine has once no other command can change it.
+  const [first, held] = await Promise.all([plan(), dryRun ? false : target.lockHeld(facts)]).catch(
+    (err: unknown) => explainError(err, 'INTERRUPTED', interrupted),
+  );
+  const readOnly = dryRun || (!first.changed && !held);
+  await using _lock = readOnly ? undefined : await lockProject(ctx, target, facts, 'up');
   const run = async () => {
-    const planned = await target.plan({
-      ...call,
-      stack,
-      project: facts,
-      contexts: () => contexts!,
-      scale,
-      dryRun,
-    });
+    const planned = readOnly ? first : await plan();
     const engine = await target.engine();
     const outcome = {
       project: stack.project,
@@ -125,10 +133,5 @@ export async function up(ctx: OperationContext, input: UpInput): Promise<UpOutco
     };
   };
   // Awaited here: the lock is released when this scope ends.
-  return await run().catch((err: unknown) =>
-    explainError(err, 'INTERRUPTED', {
-      message: 'Interrupted before the stack was complete.',
-      hint: `Run \`esteps up\` again: it picks up from whatever was left.`,
-    }),
-  );
+  return await run().catch((err: unknown) => explainError(err, 'INTERRUPTED', interrupted));
 }

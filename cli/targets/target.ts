@@ -261,6 +261,8 @@ export interface Target extends AsyncDisposable {
    * LOCKED while another command holds it. Released when disposed.
    */
   lock(project: ProjectFacts, command: string): Promise<ProjectLock>;
+  /** True while a command holds the project's lock (see `lock`); takes nothing. */
+  lockHeld(project: ProjectFacts): Promise<boolean>;
   /** Observes the project and decides what `up` would do. Changes nothing. */
   plan(request: PlanRequest): Promise<PlannedUp>;
   /** Carries out a plan of this target, waiting until every service is ready. */

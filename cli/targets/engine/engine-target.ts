@@ -14,7 +14,7 @@ import { applyConverge, type ConvergePlan, planConverge } from '../../engine/con
 import { planSteps } from '../../engine/format-plan.js';
 import { hotpatchServices } from '../../engine/hotpatch-services.js';
 import { listProjectContainers } from '../../engine/observe.js';
-import { lockProject } from '../../engine/project-lock.js';
+import { lockHeld, lockProject } from '../../engine/project-lock.js';
 import { removeProject } from '../../engine/remove-project.js';
 import { runningReplicas } from '../../engine/running-service.js';
 import { loadProjectSecrets, secretsVolumeName } from '../../engine/secrets/project-secrets.js';
@@ -84,6 +84,7 @@ export function engineTarget(options: TargetOptions): Target {
       await engine();
     },
     lock: async (project, command) => lockProject(await docker(), project.name, command),
+    lockHeld: async (project) => lockHeld(await docker(), project.name),
 
     async plan(request: PlanRequest): Promise<PlannedUp> {
       const stack = withScale(request.stack, request.scale);

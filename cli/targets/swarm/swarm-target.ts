@@ -10,7 +10,7 @@
 import { cacheRoot } from '../../bundle/build-cache.js';
 import { stackBuildContexts } from '../../engine/build-context.js';
 import { connectEngine, type Engine } from '../../engine/client.js';
-import { lockProject } from '../../engine/project-lock.js';
+import { lockHeld, lockProject } from '../../engine/project-lock.js';
 import { loadProjectSecrets } from '../../engine/secrets/project-secrets.js';
 import { applySwarmPlan } from '../../engine/swarm/apply-swarm.js';
 import {
@@ -165,6 +165,7 @@ export function swarmTarget(options: TargetOptions): Target {
       await connectManager();
     },
     lock: async (project, command) => lockProject(await docker(), project.name, command),
+    lockHeld: async (project) => lockHeld(await docker(), project.name),
     plan,
     apply,
 
