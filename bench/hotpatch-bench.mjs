@@ -123,11 +123,14 @@ async function viaEsteps(cli, base, message) {
   return { exited, answered: await answered, reported: json.durationMs, phases };
 }
 
+/** The bundle cache's folder function of the build under test (loaded in main). */
+let cacheRoot;
+
 async function viaRestart(base, message, bundleCode) {
   await setMessage(message);
   const start = performance.now();
   const entry = { entry: join(source, 'service', 'usersvc', 'main.ts'), target: 'node18' };
-  const service = await bundleCode(entry, source);
+  const service = await bundleCode(entry, source, { cacheDir: cacheRoot(process.env) });
   const file = join(source, 'service.js');
   await writeFile(file, service);
   const copied = await execa('docker', ['cp', file, `${container}:/app/service.js`], {
@@ -162,6 +165,7 @@ async function measured(base, change) {
 
 async function main() {
   const { bundleCode } = await import(join(root, 'dist/cli/bundle/bundle-code.js'));
+  ({ cacheRoot } = await import(join(root, 'dist/cli/bundle/build-cache.js')));
   onCleanup(async () => {
     await esteps(clis[0].path, ['down', '-p', project, '--volumes']);
     await execa('docker', ['rmi', '-f', `esteps/${project}-usersvc:latest`], { reject: false });

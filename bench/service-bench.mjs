@@ -52,6 +52,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { cacheRoot } from '../dist/cli/bundle/build-cache.js';
 import { bundleAll } from '../dist/cli/bundle/bundle-code.js';
 import { codeVersion } from '../dist/service/supervisor/contract.js';
 
@@ -126,6 +127,7 @@ async function buildImage(serviceRoot = root, tag = image) {
       supervisor: { entry: 'esteps/supervisor', target: 'node18' },
     },
     serviceRoot,
+    cacheRoot(process.env),
   );
   const context = mkdtempSync(join(tmpdir(), 'esteps-bench-ctx-'));
   try {
