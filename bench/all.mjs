@@ -169,7 +169,7 @@ function plan() {
         }
         const before = await swarmLeftovers(facts);
         return runChild('swarm-bench.mjs', rounds(3), {
-          env: { DOCKER_HOST: facts.dockerHost, ESTEPS_REGISTRY: facts.registryFromHost ?? '' },
+          env: { DOCKER_HOST: facts.dockerHost, ESTEPS_REGISTRY: facts.registry },
           ownGroup: true,
           afterKill: () => before.removeNew(),
         });
