@@ -23,7 +23,7 @@ import { type PostgresFixture, startPostgres } from './support/postgres.js';
 /** The NODE_OPTIONS the user-service image runs its processes with. */
 function imageNodeOptions(): string {
   const dockerfile = readFileSync(join(repoRoot, 'templates', 'usersvc', 'Dockerfile'), 'utf8');
-  const options = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1];
+  const options = /\bNODE_OPTIONS=(\S+)/.exec(dockerfile)?.[1];
   if (options === undefined) throw new Error('templates/usersvc/Dockerfile sets no NODE_OPTIONS');
   return options;
 }
