@@ -82,6 +82,8 @@ describe('esteps up / down / ps on one project', () => {
     // On the engine's own host the secrets are read from their volumes' folders: not even a
     // helper container is created (cli/engine/secrets/local-volume-read.ts).
     expect(await containersCreatedSince(p.project, since)).toEqual([]);
+    // Nothing to change: it only read, so it took no lock (no esteps-lock.<project> made).
+    expect(await containersCreatedSince(p.project, since, labels.lock)).toEqual([]);
     const plan = json.plan as { action: string; target: string; cause: string }[];
     expect(plan.map((o) => `${o.action} ${o.target}: ${o.cause}`)).toEqual([
       `unchanged network ${p.project}_appmesh: exists`,
@@ -329,12 +331,14 @@ function listen(port: number): Promise<Server> {
 async function containersCreatedSince(
   project: string,
   since: number,
+  /** The label naming the project: the project's own, or its lock's (labels.lock). */
+  label: string = labels.project,
 ): Promise<{ name: string; image: string }[]> {
   const { docker } = await testEngine();
   const stream = (await docker.getEvents({
     since,
     until: Math.ceil(Date.now() / 1000),
-    filters: { type: ['container'], event: ['create'], label: [`${labels.project}=${project}`] },
+    filters: { type: ['container'], event: ['create'], label: [`${label}=${project}`] },
   })) as unknown as AsyncIterable<Buffer>;
   let text = '';
   for await (const chunk of stream) text += chunk.toString('utf8');
