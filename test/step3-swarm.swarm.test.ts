@@ -18,7 +18,15 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
 import { type CliRun, cliPath, runCli } from './support/cli.js';
-import { repoRoot, stackImage, testEngine, testRunId, uniqueName } from './support/engine.js';
+import { writeContext } from './support/docker-contexts.js';
+import {
+  freePort,
+  repoRoot,
+  stackImage,
+  testEngine,
+  testRunId,
+  uniqueName,
+} from './support/engine.js';
 import {
   freePortBlock,
   nodeEngine,
@@ -27,6 +35,8 @@ import {
   type SwarmFacts,
 } from './support/swarm.js';
 import { overlayLoad, publishedLoad } from './support/swarm-load.js';
+import { makeTestCertificates } from './support/test-certificates.js';
+import { startTlsFront } from './support/tls-front.js';
 
 const cluster = uniqueName(inject('swarmPrefix'));
 const project = uniqueName('sw3');
@@ -261,6 +271,77 @@ describe('step3 on a 3-node Swarm', () => {
     expect(up.stderr).toMatch(/unchanged +service usersvc +same spec/);
     expect(up.stdout).toContain(`project ${project}: nothing to do`);
     expect(await versionIndexes()).toEqual(before);
+  });
+
+  it('the manager reached over TLS through a docker context: ps, a no-op up, logs and smoke', async () => {
+    const dir = join(work, 'tls');
+    const certs = await makeTestCertificates(join(dir, 'certs'));
+    const { hostname, port } = new URL(facts.dockerHost.replace(/^tcp:/, 'http:'));
+    await using front = await startTlsFront(certs, { host: hostname, port: Number(port) });
+    const config = join(dir, 'docker-config');
+    await writeContext(config, 'swarm-tls', front.host, certs.clientDir);
+    const viaTls = { ...env, DOCKER_HOST: '', DOCKER_CONFIG: config, DOCKER_CONTEXT: 'swarm-tls' };
+    const run = (args: readonly string[]) =>
+      runCli([...args, '--stack', 'step3', '-p', project], {
+        cwd: work,
+        env: viaTls,
+        timeoutMs: 120_000,
+      });
+    const before = await versionIndexes();
+
+    const ps = await run(['ps', '--swarm', '--json']);
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    expect(running(ps.json.tasks as Task[], 'usersvc')).toHaveLength(3);
+    const up = await run(['up', '--swarm', '--json']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.json).toMatchObject({
+      changed: false,
+      engine: { source: 'DOCKER_CONTEXT (context swarm-tls)', host: front.host },
+    });
+    const logs = await run(['logs', '--swarm', 'usersvc', '--tail', '1', '--json']);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    // One line from the end of each task's log: 3 replicas, 3 lines of the user service.
+    const lines = logs.json.lines as { service: string; text: string }[];
+    expect(lines.map((l) => l.service)).toEqual(['usersvc', 'usersvc', 'usersvc']);
+    const smoke = await run(['smoke', '--swarm', '--json']);
+    expect(smoke.exitCode, smoke.stderr).toBe(0);
+    expect(smoke.json).toMatchObject({ ok: true });
+    expect(front.accepted()).toBeGreaterThanOrEqual(4);
+    expect(await versionIndexes()).toEqual(before);
+
+    // A client certificate of another CA is refused by the manager's TLS: the error says so.
+    await writeContext(config, 'swarm-tls', front.host, certs.otherClientDir);
+    const refused = await run(['ps', '--swarm', '--json']);
+    expect(refused.exitCode).toBe(19);
+    expect(refused.json.error).toMatchObject({ code: 'ENGINE_AUTH_FAILED' });
+  });
+
+  it('a registry that does not answer: PUSH_FAILED (exit 17) naming it, and nothing changed on the Swarm', async () => {
+    const before = await versionIndexes();
+    // No registry listens on a port just freed: each image must go there, so each is pushed.
+    const registry = `127.0.0.1:${await freePort()}`;
+    try {
+      const up = await runCli(['up', '--swarm', '--json', '--stack', 'step3', '-p', project], {
+        cwd: work,
+        env: { ...env, ESTEPS_REGISTRY: registry },
+        timeoutMs: 120_000,
+      });
+      expect(up.exitCode, up.stderr).toBe(17);
+      expect(up.json.error).toMatchObject({
+        code: 'PUSH_FAILED',
+        message: expect.stringContaining(`Pushing ${registry}/`),
+        hint: expect.stringContaining(`the registry at ${registry} answers`),
+      });
+      expect(await versionIndexes()).toEqual(before);
+    } finally {
+      const { docker } = await testEngine();
+      for (const i of await docker.listImages({ filters: { reference: [`${registry}/*/*`] } }))
+        for (const tag of i.RepoTags ?? [])
+          await docker
+            .getImage(tag)
+            .remove()
+            .catch(() => undefined);
+    }
   });
 
   it('up --swarm --dry-run with new build inputs plans build, push and a rolling update, and changes nothing anywhere', async () => {

@@ -93,7 +93,8 @@ export async function bringUpCluster(options: SwarmScriptOptions): Promise<Swarm
     spec.nodes.map((n) => n.name),
   );
 
-  const facts = swarmFacts(spec, network.subnet);
+  const { ID: swarmId } = (await manager.docker.swarmInspect()) as { ID?: string };
+  const facts = swarmFacts(spec, network.subnet, swarmId);
   await writeSwarmFacts(repoRoot, facts);
   const actions = [
     ...(network.created

@@ -38,12 +38,18 @@ export interface SwarmFacts {
   /** The user bridge network of the nodes and the registry on this machine's engine. */
   readonly network: string;
   readonly nodes: readonly SwarmNodeFacts[];
+  /**
+   * The Swarm's ID (`GET /swarm`): esteps recognises the test Swarm by it however its manager
+   * is reached (DOCKER_HOST, a context, TLS or SSH in front of it).
+   */
+  readonly swarmId?: string;
 }
 
-export function swarmFacts(spec: ClusterSpec, subnet: string): SwarmFacts {
+export function swarmFacts(spec: ClusterSpec, subnet: string, swarmId?: string): SwarmFacts {
   const manager = spec.nodes.find((n) => n.role === 'manager')!;
   return {
     cluster: spec.name,
+    ...(swarmId && { swarmId }),
     dockerHost: `tcp://127.0.0.1:${manager.apiHostPort}`,
     registry: spec.registry.address,
     registryFromHost: `127.0.0.1:${spec.registry.hostPort}`,

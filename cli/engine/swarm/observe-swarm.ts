@@ -68,10 +68,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  * ms; `GET /version` and `GET /info` ask containerd and runc and cost 50 to 500 ms on a busy
  * node). Given to connectEngine as its check, so that call is also the one that proves the
  * engine answers; any other failure is rethrown as it came (connectEngine says what was tried).
+ * Returns the Swarm's ID.
  */
-export async function assertSwarmManager(docker: Docker, address: string): Promise<void> {
+export async function assertSwarmManager(docker: Docker, address: string): Promise<string> {
   try {
-    await docker.swarmInspect();
+    const { ID } = (await docker.swarmInspect()) as { ID?: string };
+    return ID ?? '';
   } catch (err) {
     const code = statusCode(err);
     if (code !== 503 && code !== 406) throw err;

@@ -1,8 +1,8 @@
 /**
- * Where `--swarm` deploys and how: the Swarm manager (DOCKER_HOST), the engine that builds
- * (this machine's), the registry the nodes pull from and the address to push to, the
- * endpoint and publish modes. Read once per command from the environment and, when
- * DOCKER_HOST is a test Swarm of `npm run swarm:up`, from the facts file it wrote.
+ * Where `--swarm` deploys and how: the engine that builds (this machine's), the registry the
+ * nodes pull from and the address to push to, the endpoint and publish modes. Read once per
+ * command from the environment and, when the manager is a test Swarm's of `npm run swarm:up`
+ * (recognised by its Swarm ID, however it is reached), from the facts file it wrote.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import type { SwarmModes } from './service-spec.js';
 export interface TestSwarmFacts {
   readonly cluster: string;
   readonly dockerHost: string;
+  /** Written by swarm:up since the Swarm ID was recorded; older files match by dockerHost. */
+  readonly swarmId?: string;
   readonly registry: string;
   readonly registryFromHost: string;
   readonly nodes: readonly {
@@ -38,8 +40,26 @@ export interface SwarmSettings {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export async function readSwarmSettings(env: Env): Promise<SwarmSettings> {
-  const testSwarm = env.DOCKER_HOST ? await findTestSwarm(env.DOCKER_HOST) : undefined;
+/** The manager as connectEngine reached it: its address and the Swarm's ID. */
+export interface SwarmManagerFacts {
+  readonly host: string;
+  readonly swarmId: string;
+}
+
+/**
+ * The settings for the Swarm of `manager`; without one (`render --swarm`, which asks no
+ * engine), the test Swarm is the one whose manager DOCKER_HOST names.
+ */
+export async function readSwarmSettings(
+  env: Env,
+  manager?: SwarmManagerFacts,
+): Promise<SwarmSettings> {
+  const testSwarm = await findTestSwarm((facts) =>
+    manager
+      ? (!!manager.swarmId && facts.swarmId === manager.swarmId) ||
+        facts.dockerHost === manager.host
+      : !!env.DOCKER_HOST && facts.dockerHost === env.DOCKER_HOST,
+  );
   const registry = env.ESTEPS_REGISTRY || testSwarm?.registry;
   const pushRegistry =
     testSwarm && registry === testSwarm.registry ? testSwarm.registryFromHost : registry;
@@ -101,14 +121,16 @@ function mode(
   return { value: allowed[0], source: 'default' };
 }
 
-/** The facts of the test Swarm whose manager is `dockerHost`, if swarm:up made one. */
-async function findTestSwarm(dockerHost: string): Promise<TestSwarmFacts | undefined> {
+/** The facts of the test Swarm that `matches`, if swarm:up made one. */
+async function findTestSwarm(
+  matches: (facts: TestSwarmFacts) => boolean,
+): Promise<TestSwarmFacts | undefined> {
   const dir = join(packageRoot(), '.esteps', 'swarm');
   const files = await readdir(dir).catch(() => [] as string[]);
   for (const f of files.filter((n) => n.endsWith('.json')).sort()) {
     try {
       const facts = JSON.parse(await readFile(join(dir, f), 'utf8')) as TestSwarmFacts;
-      if (facts.dockerHost === dockerHost) return facts;
+      if (matches(facts)) return facts;
     } catch {
       // A file being rewritten by swarm:up: not this one.
     }

@@ -54,19 +54,25 @@ interface PlanState extends SwarmPlanState {
 const planStates = new WeakMap<PlannedUp, PlanState>();
 
 export function swarmTarget(options: TargetOptions): Target {
-  let settings: Promise<SwarmSettings> | undefined;
-  const swarmSettings = () => {
-    settings ??= readSwarmSettings(options.env);
-    return settings;
-  };
   let manager: Promise<Engine> | undefined;
+  let swarmId = '';
   /** The manager, checked to answer and to be one with one call (once per command). */
   const connectManager = () => {
     manager ??= connectEngine(options.env, {
       ...connectOptions(options),
-      check: assertSwarmManager,
+      check: async (docker, address) => {
+        swarmId = await assertSwarmManager(docker, address);
+      },
     });
     return manager;
+  };
+  let settings: Promise<SwarmSettings> | undefined;
+  /** The settings for this manager's Swarm (a test Swarm's facts, however it is reached). */
+  const swarmSettings = () => {
+    settings ??= connectManager().then((m) =>
+      readSwarmSettings(options.env, { host: m.endpoint.host, swarmId }),
+    );
+    return settings;
   };
   const docker = async () => (await connectManager()).docker;
   const builder = async () => buildEngine({ DOCKER_HOST: (await swarmSettings()).buildHost });
@@ -286,7 +292,8 @@ export function swarmTarget(options: TargetOptions): Target {
       return loaded.values;
     },
 
-    eject: async (stack) => swarmEject(stack, await swarmSettings()),
+    // Rendering asks no engine: the test Swarm, if any, is DOCKER_HOST's.
+    eject: async (stack) => swarmEject(stack, await readSwarmSettings(options.env)),
 
     async [Symbol.asyncDispose]() {},
   };
