@@ -137,6 +137,71 @@ describe('esteps usage', () => {
     expect(text.stderr).toMatch(/^hint: /m);
   });
 
+  it('every command that reaches the engine exits 4 while none answers (a stopped engine: its socket refuses or is gone)', async () => {
+    // A dockerd that was killed leaves its socket file, refusing; a stopped one removes it.
+    const stale = join(dir, 'stale.sock');
+    const listenThenDie = `require('node:net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`;
+    await execa('node', ['-e', listenThenDie], { reject: false });
+    expect(existsSync(stale), 'a socket file nobody listens on').toBe(true);
+    const hosts = [`unix://${stale}`, `unix://${join(dir, 'gone', 'docker.sock')}`];
+    const commands = [
+      ['up'],
+      ['up', '--dry-run'],
+      ['down', '--volumes'],
+      ['ps'],
+      ['logs'],
+      ['smoke'],
+      ['hotpatch'],
+      ['render', '-o', join(dir, 'ejected', 'compose.yaml')],
+      ['watch'],
+    ];
+    for (const host of hosts) {
+      for (const args of commands) {
+        const json = args[0] === 'watch' ? [] : ['--json'];
+        const run = await esteps([...args, '-p', project, ...json], { DOCKER_HOST: host });
+        const what = `${args.join(' ')} at ${host}: ${run.stdout}${run.stderr}`;
+        expect(run.exitCode, what).toBe(4);
+        if (json.length > 0) {
+          expect(expectJsonError(run, 'ENGINE_UNAVAILABLE').message, what).toContain(host);
+        } else {
+          expect(run.stderr, what).toMatch(/^esteps: No Docker engine answers/m);
+        }
+      }
+    }
+    expect(existsSync(join(dir, 'ejected')), 'render -o wrote nothing').toBe(false);
+    expect(existsSync(join(dir, '.esteps'))).toBe(false);
+  });
+
+  it('-f and --stack together are a usage error (exit 2), whichever comes first', async () => {
+    await writeFile(join(dir, 'mine.stack.ts'), 'export default {};\n');
+    for (const args of [
+      ['ps', '-f', 'mine.stack.ts', '--stack', 'step2', '--json'],
+      ['-f', 'mine.stack.ts', 'ps', '--stack', 'step1', '--json'],
+      ['logs', '--file', 'mine.stack.ts', '--stack', 'step1', '--json'],
+      ['up', '--stack', 'step1', '--file', 'mine.stack.ts', '--dry-run', '--json'],
+    ]) {
+      const run = await esteps([...args, '-p', project]);
+      expect(run.exitCode, `${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(2);
+      const error = expectJsonError(run, 'USAGE');
+      expect(error.message).toBe('Give either -f FILE or --stack NAME, not both.');
+      expect(error.hint).toContain('--stack names one that ships with esteps');
+    }
+    const text = await esteps(['ps', '-f', 'mine.stack.ts', '--stack', 'step2', '-p', project]);
+    expect(text.exitCode).toBe(2);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toMatch(/^esteps: Give either -f FILE or --stack NAME, not both\.$/m);
+  });
+
+  it('smoke --stack step2 of a project that is not up is NOT_RUNNING (exit 10), naming the edge', async () => {
+    const never = uniqueName('e2e-never-step2');
+    const run = await esteps(['smoke', '--stack', 'step2', '-p', never, '--json']);
+    expect(run.exitCode, run.stderr).toBe(10);
+    const error = expectJsonError(run, 'NOT_RUNNING');
+    expect(error.message).toBe(`Project "${never}" is not up: no running edge container.`);
+    expect(error.hint).toContain(`esteps up --stack step2 -p ${never}`);
+    expect(await projectLeftovers(never)).toEqual([]);
+  });
+
   it('render prints the compose file on stdout, and --json the resolved stack without secrets', async () => {
     const yaml = await esteps(['render', '-p', project]);
     expect(yaml.exitCode, yaml.stderr).toBe(0);

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
 import { contextId } from '../cli/engine/endpoint/docker-contexts.js';
 import { type CliRun, runCli } from './support/cli.js';
-import { projectLeftovers, uniqueName } from './support/engine.js';
+import { projectLeftovers, stackImage, uniqueName } from './support/engine.js';
 import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
 
 let engine: RemoteEngine;
@@ -182,6 +182,27 @@ describe('tcp:// with TLS', () => {
       code: 'ENGINE_UNAVAILABLE',
       message: `The engine at tcp://127.0.0.1:${engine.tlsPort} (DOCKER_HOST) speaks only TLS.`,
     });
+  });
+});
+
+describe('tcp:// with TLS to a port that speaks plain HTTP', () => {
+  it('says the engine does not speak TLS, and how to reach it (ENGINE_UNAVAILABLE, exit 4)', async () => {
+    const host = `tcp://127.0.0.1:${engine.tcpPort}`;
+    const run = await esteps(['ps', '--json'], {
+      ...tlsEnv(engine.certs.clientDir),
+      DOCKER_HOST: host,
+    });
+    expect(run.exitCode, run.stdout).toBe(4);
+    expect(errorOf(run)).toMatchObject({
+      code: 'ENGINE_UNAVAILABLE',
+      message: expect.stringMatching(
+        new RegExp(`^The engine at ${host} \\(DOCKER_HOST\\) does not speak TLS \\(.+\\)\\.$`),
+      ),
+      hint: "Unset DOCKER_TLS_VERIFY (or use the engine's TLS port, usually 2376), then retry.",
+    });
+    const text = await esteps(['ps'], { ...tlsEnv(engine.certs.clientDir), DOCKER_HOST: host });
+    expect(text.exitCode).toBe(4);
+    expect(text.stderr).toContain(`esteps: The engine at ${host} (DOCKER_HOST) does not speak TLS`);
   });
 });
 
@@ -442,6 +463,67 @@ async function forwardSocket(
   await new Promise<void>((resolve) => forward.server.listen(path, resolve));
   return forward;
 }
+
+/** A one-service stack in a folder of its own, published on its default: the host's 127.0.0.1. */
+async function loopbackStack(): Promise<string> {
+  const dir = join(scratch, uniqueName('loopback-stack'));
+  await mkdir(dir);
+  const server = "require('node:http').createServer((q, s) => s.end('ok')).listen(5000)";
+  const service = {
+    image: { env: 'ESTEPS_NODE_IMAGE', default: 'node:20-bookworm-slim' },
+    command: ['/usr/local/bin/node', '-e', server],
+    ports: [{ hostPort: 0, containerPort: 5000 }],
+    httpProbe: { path: '/', containerPort: 5000 },
+  };
+  await writeFile(
+    join(dir, 'esteps.stack.ts'),
+    `import { defineStack } from 'esteps';\nexport default defineStack({ name: 'loopback', services: { web: ${JSON.stringify(service)} } });\n`,
+  );
+  await writeFile(join(dir, '.env'), `ESTEPS_NODE_IMAGE=${stackImage('ESTEPS_NODE_IMAGE')}\n`);
+  return dir;
+}
+
+describe("a service published on a remote engine's loopback", () => {
+  it('comes up (ready inside), says where it answers, and smoke is NOT_REACHABLE (exit 21)', async () => {
+    const dir = await loopbackStack();
+    const project = uniqueName('loopback');
+    const env = { DOCKER_HOST: `tcp://127.0.0.1:${engine.tcpPort}` };
+    const args = (command: string, ...more: string[]) => [
+      command,
+      '-f',
+      dir,
+      '-p',
+      project,
+      ...more,
+    ];
+    try {
+      const up = await esteps(args('up', '--json'), env);
+      expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
+      const [web] = up.json.services as { service: string; urls: string[]; notes: string[] }[];
+      expect(web).toMatchObject({ service: 'web', urls: [] });
+      const note = web!.notes.join('\n');
+      const published = /published on its 127\.0\.0\.1:(\d+)/.exec(note);
+      expect(published, note).not.toBeNull();
+      expect(note).toContain("reachable only on the engine's host (127.0.0.1)");
+
+      const smoke = await esteps(args('smoke', '--json'), env);
+      expect(smoke.exitCode, `${smoke.stdout}\n${smoke.stderr}`).toBe(21);
+      expect(() => JSON.parse(smoke.stdout)).not.toThrow();
+      expect(errorOf(smoke)).toEqual({
+        code: 'NOT_REACHABLE',
+        message: `web answers reachable only on the engine's host (127.0.0.1): published on its 127.0.0.1:${published![1]}.`,
+        hint: "Publish its port on all the engine host's addresses (hostIp: '0.0.0.0') in the stack, or run this command on the engine's host.",
+      });
+      const text = await esteps(args('smoke'), env);
+      expect(text.exitCode).toBe(21);
+      expect(text.stderr).toMatch(/^esteps: web answers reachable only on the engine's host/m);
+      expect(text.stderr).toMatch(/^hint: Publish its port/m);
+    } finally {
+      await esteps(args('down', '--volumes'), env);
+    }
+    expect(await onRemote(project)).toEqual([]);
+  });
+});
 
 describe('plain tcp://', () => {
   it('reaches the engine', async () => {

@@ -137,6 +137,36 @@ describe("a user's stack that cannot come up", () => {
     expect(Date.now() - started, 'not the full minute').toBeLessThan(40_000);
   });
 
+  it('names the container the engine refuses to start and its reason (START_FAILED, exit 6)', async () => {
+    const stack = await userStack({
+      web: {
+        image: node,
+        // A binary the image does not have: the engine creates the container, then its
+        // runtime refuses to start it.
+        command: ['/usr/local/bin/no-such-server', '--port', '5000'],
+        ports: [{ hostPort: 0, containerPort: 5000 }],
+        httpProbe: { path: '/', containerPort: 5000 },
+      },
+    });
+    const container = `${stack.project}-web-1`;
+    for (const attempt of ['first', 'again']) {
+      const run = await stack.cli(['up', '--json']);
+      expect(run.exitCode, `${attempt}: ${run.stdout}\n${run.stderr}`).toBe(6);
+      expect(() => JSON.parse(run.stdout)).not.toThrow();
+      expect(run.json).toMatchObject({ ok: false, error: { code: 'START_FAILED', container } });
+      expect(error(run).message).toMatch(
+        new RegExp(`^Container ${container} did not start: .*/usr/local/bin/no-such-server`),
+      );
+      expect(error(run).hint).toBe(
+        `Check the service configuration (esteps render -f app -p ${stack.project} shows it), then run esteps up -f app -p ${stack.project} again.`,
+      );
+    }
+    const text = await stack.cli(['up']);
+    expect(text.exitCode).toBe(6);
+    expect(text.stderr).toMatch(new RegExp(`^esteps: Container ${container} did not start: `, 'm'));
+    expect(text.stderr).toMatch(/^hint: Check the service configuration/m);
+  });
+
   it('repeats the -f the user gave in a hint that names a command (NOT_RUNNING, exit 10)', async () => {
     const stack = await userStack({
       web: {

@@ -169,6 +169,42 @@ describe('a stack of the user’s own, outside the repository', () => {
     ]);
   });
 
+  it('is the project -p names before the command, or ESTEPS_PROJECT', async () => {
+    const services = (run: { json: Record<string, unknown> }) =>
+      ((run.json.containers ?? []) as { service: string; state: string }[]).map(
+        (c) => `${c.service} ${c.state}`,
+      );
+    const before = await esteps(['-p', project, 'ps', '--json'], dir);
+    expect(before.exitCode, before.stderr).toBe(0);
+    expect(services(before)).toEqual(['api running']);
+    const fromEnv = await esteps(['ps', '--json'], dir, { ESTEPS_PROJECT: project });
+    expect(fromEnv.exitCode, fromEnv.stderr).toBe(0);
+    expect(fromEnv.json).toMatchObject({ project });
+    expect(services(fromEnv)).toEqual(['api running']);
+    // Without either, the project is the stack's name, which has nothing up.
+    expect(services(await esteps(['ps', '--json'], dir))).toEqual([]);
+  });
+
+  it('shows its logs from another folder with logs --file, or -f before the command', async () => {
+    for (const args of [
+      ['logs', 'api', '--file', dir, '-p', project, '--json'],
+      ['-f', dir, 'logs', 'api', '-p', project, '--json'],
+    ]) {
+      // From `home`, with no stack file there: without the file, the stack would be step 1,
+      // which has no service api (a usage error).
+      const run = await esteps(args, home);
+      expect(run.exitCode, `${args.join(' ')}: ${run.stdout}\n${run.stderr}`).toBe(0);
+      const lines = run.json.lines as { container: string; service: string }[];
+      expect(lines.length, run.stdout).toBeGreaterThan(0);
+      expect(new Set(lines.map((l) => `${l.service} ${l.container}`))).toEqual(
+        new Set([`api ${project}-api-1`]),
+      );
+    }
+    const unknown = await esteps(['logs', 'nosuch', '--file', dir, '-p', project, '--json'], home);
+    expect(unknown.exitCode).toBe(2);
+    expect(JSON.stringify(unknown.json.error)).toContain('api');
+  });
+
   it('renders a compose file that docker-compose runs', async () => {
     const ejected = join(home, 'ejected');
     const render = await esteps(['render', '-p', project, '-o', join(ejected, 'compose.yml')], dir);

@@ -31,5 +31,34 @@ export function checkScale(
       );
     }
   }
+  for (const [service, replicas] of Object.entries(scale)) {
+    refuseFixedHostPort(stack, stack.services.find((s) => s.name === service)!, replicas);
+  }
   return scale;
+}
+
+/**
+ * The stack's own rule for `replicas` (stacks/validate/check-ports.ts), for `--scale`: N
+ * replicas cannot all publish one fixed host port, unless one runs per node (a Swarm's
+ * `maxReplicasPerNode: 1`). Refused before anything changes, not as PORT_IN_USE from the
+ * engine once some replicas were made.
+ */
+function refuseFixedHostPort(
+  stack: ResolvedStack,
+  service: ResolvedStack['services'][number],
+  replicas: number,
+): void {
+  if (replicas <= 1 || service.maxReplicasPerNode === 1) return;
+  const index = service.ports.findIndex((p) => p.hostPort !== 0);
+  if (index < 0) return;
+  const path = `services.${service.name}.ports[${index}].hostPort`;
+  const variable = stack.origins[path]?.variable;
+  const zero = variable
+    ? `Set ${variable}=0 (the engine picks a port for each replica)`
+    : `Publish it on port 0 in the stack (${path}: the engine picks a port for each replica)`;
+  throw new EstepsError(
+    'USAGE',
+    `--scale ${service.name}=${replicas}: ${replicas} replicas cannot all publish host port ${service.ports[index]!.hostPort} (${path}).`,
+    { hint: `${zero}, or scale ${service.name} to 1.` },
+  );
 }
