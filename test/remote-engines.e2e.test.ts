@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
-import { contextId } from '../cli/engine/endpoint/docker-contexts.js';
 import { type CliRun, runCli } from './support/cli.js';
+import { writeContext } from './support/docker-contexts.js';
 import { projectLeftovers, stackImage, uniqueName } from './support/engine.js';
 import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
 
@@ -205,24 +205,6 @@ describe('tcp:// with TLS to a port that speaks plain HTTP', () => {
     expect(text.stderr).toContain(`esteps: The engine at ${host} (DOCKER_HOST) does not speak TLS`);
   });
 });
-
-/** Writes context `name` into `configDir` as `docker context create` does. */
-async function writeContext(configDir: string, name: string, host: string, tlsDir?: string) {
-  const meta = join(configDir, 'contexts', 'meta', contextId(name));
-  await mkdir(meta, { recursive: true });
-  await writeFile(
-    join(meta, 'meta.json'),
-    JSON.stringify({
-      Name: name,
-      Metadata: {},
-      Endpoints: { docker: { Host: host, SkipTLSVerify: false } },
-    }),
-  );
-  if (!tlsDir) return;
-  const tls = join(configDir, 'contexts', 'tls', contextId(name), 'docker');
-  await mkdir(tls, { recursive: true });
-  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) await execa('cp', [join(tlsDir, f), tls]);
-}
 
 describe('docker contexts', () => {
   it('are read from their own files, chosen as the docker CLI chooses them', async () => {
