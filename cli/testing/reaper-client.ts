@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type Docker from 'dockerode';
 import { reaperContainerPort, reaperProtocolVersion } from '../../service/reaper/protocol.js';
 import { imageDefaults } from '../../stacks/model/image-defaults.js';
+import type { EngineEndpoint } from '../engine/client.js';
 import { statusCode } from '../engine/engine-errors.js';
 import { labels } from '../engine/labels.js';
 import { EstepsError } from '../errors.js';
@@ -40,6 +41,8 @@ export const runId = `r${process.pid}-${randomBytes(3).toString('hex')}`;
 
 export interface ReaperOptions {
   readonly docker: Docker;
+  /** The engine as connectEngine found it (DOCKER_HOST, a context, ...). */
+  readonly endpoint: EngineEndpoint;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How long to try to reach (or start) a reaper. @default 60000 */
   readonly timeoutMs?: number;
@@ -83,6 +86,7 @@ export async function connectReaper(options: ReaperOptions): Promise<Reaper> {
 
 /** The running reaper's published port, starting one when none runs; then the handshake. */
 async function reachReaper(options: ReaperOptions): Promise<Socket> {
+  const { endpoint } = options;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -96,10 +100,17 @@ async function reachReaper(options: ReaperOptions): Promise<Socket> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const reason = lastError instanceof Error ? lastError.message : 'it did not answer';
-  throw new EstepsError('START_FAILED', `The esteps reaper could not be reached: ${reason}.`, {
-    hint: `See \`docker logs ${reaperContainerName}\`; ESTEPS_REAPER=off runs tests without it (a killed test process then leaves its stacks behind).`,
-    cause: lastError,
-  });
+  const where = endpoint.remote
+    ? ` (it answers on 127.0.0.1 of the engine's host, ${endpoint.host}: only a test process on that host reaches it)`
+    : '';
+  throw new EstepsError(
+    'START_FAILED',
+    `The esteps reaper could not be reached: ${reason}${where}.`,
+    {
+      hint: `${endpoint.remote ? "Run the tests on the engine's host, or set" : `See \`docker logs ${reaperContainerName}\`; set`} ESTEPS_REAPER=off to run tests without it (a killed test process then leaves its stacks behind).`,
+      cause: lastError,
+    },
+  );
 }
 
 /** The reaper's host port, or undefined when it is starting or leaving (try again). */
@@ -145,7 +156,7 @@ async function createReaper(options: ReaperOptions): Promise<void> {
         PortBindings: {
           [`${reaperContainerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
         },
-        Binds: [`${engineSocketPath(env)}:/var/run/docker.sock`],
+        Binds: [`${engineSocketPath(env, options.endpoint)}:/var/run/docker.sock`],
         AutoRemove: true,
         RestartPolicy: { Name: '' },
       },
@@ -157,11 +168,19 @@ async function createReaper(options: ReaperOptions): Promise<void> {
   }
 }
 
-/** The engine's socket on the engine's host, for the reaper to mount. */
-function engineSocketPath(env: Readonly<Record<string, string | undefined>>): string {
+/**
+ * The engine's socket on the engine's host, for the reaper to mount: the socket esteps reached
+ * it by (DOCKER_HOST, a context, a rootless socket found by looking), else the default.
+ */
+export function engineSocketPath(
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint: Pick<EngineEndpoint, 'host' | 'remote'>,
+): string {
   if (env.ESTEPS_REAPER_SOCKET) return env.ESTEPS_REAPER_SOCKET;
-  const host = env.DOCKER_HOST ?? '';
-  return host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  const { host, remote } = endpoint;
+  return !remote && host.startsWith('unix://')
+    ? host.slice('unix://'.length)
+    : '/var/run/docker.sock';
 }
 
 /** As a stack reads it: the environment, then the `.env` setup wrote, then the official image. */

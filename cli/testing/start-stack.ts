@@ -165,7 +165,9 @@ function testReaper(env: OperationContext['env']): Promise<Reaper> {
   const key = engineAddress(env);
   let reaper = reapers.get(key);
   if (!reaper) {
-    reaper = engineFor(env).then((engine) => connectReaper({ docker: engine.docker, env }));
+    reaper = engineFor(env).then((engine) =>
+      connectReaper({ docker: engine.docker, endpoint: engine.endpoint, env }),
+    );
     reapers.set(key, reaper);
     reaper.then(
       (r) => {
