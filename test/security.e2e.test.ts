@@ -8,9 +8,9 @@
  * secret is gone is SECRET_MISMATCH (exit 13) within seconds, deleting nothing; and
  * `down --volumes` removes the secrets with the data. The steps run in order on one project.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
@@ -213,6 +213,24 @@ describe('security of a step 1 project', () => {
     await docker.getVolume(`${p.project}_pgdata`).inspect();
     expect(await readProjectSecrets(docker, p.project)).toEqual({});
     expect((await inspectAll()).filter((c) => c.State.Running).map((c) => c.Name)).toEqual([]);
+  });
+
+  it("SECRET_MISMATCH's way out: the old value in .esteps/<project>/secrets.env, which up imports, reaches the same data", async () => {
+    const { docker } = await testEngine();
+    expect(await readProjectSecrets(docker, p.project)).toEqual({});
+    const legacy = join(p.dir, '.esteps', p.project, 'secrets.env');
+    await mkdir(dirname(legacy), { recursive: true });
+    await writeFile(legacy, `ESTEPS_SECRET_DB_PASSWORD=${password}\n`, { mode: 0o600 });
+    const up = await p.cli(['up', '--json']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(`${up.stdout}${up.stderr}`).not.toContain(password);
+    // Imported onto the engine, where every checkout finds it; the data is the same data.
+    expect((await readProjectSecrets(docker, p.project)).dbPassword).toBe(password);
+    expect(await call('GET', p.url('/user/sec-alice'))).toMatchObject({ status: 200 });
+    const login = await call('POST', p.url('/user/sec-alice/login'), { password: 'alicerules' });
+    expect(login.status).toBe(200);
+    // Read whenever the engine lacks the secret: the user deletes it once it is imported.
+    await rm(legacy);
   });
 
   it('down --volumes removes the secrets with the data, and the next up starts over', async () => {

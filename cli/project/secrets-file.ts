@@ -5,9 +5,10 @@ import { readEnvFile } from '../../stacks/resolve/env-file.js';
 /*
  * Where esteps kept a project's secrets before they moved to the engine
  * (cli/engine/secrets/project-secrets.ts): `.esteps/<project>/secrets.env`, mode 0600,
- * `ESTEPS_SECRET_<NAME>=value` lines. `up` imports the values it finds there once, for the
- * secrets the engine does not hold yet, so a project brought up by an older esteps keeps its
- * database password; afterwards the file is no longer read for those secrets.
+ * `ESTEPS_SECRET_<NAME>=value` lines. `up` imports the values it finds there for the secrets
+ * the engine does not hold, so a project brought up by an older esteps keeps its database
+ * password; while the engine holds them the file is not read for those secrets (after
+ * `down --volumes` it is, if the user kept it).
  */
 
 /** The values of `names` in a legacy secrets file, by secret name; {} when there is no file. */
