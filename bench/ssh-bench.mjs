@@ -5,7 +5,10 @@
 // key authentication (test/support/remote-engines.ts: the engine the tests use). Rounds are
 // interleaved; each figure is a command's wall time, and the SSH logins sshd accepted for it.
 //
-//   npm run build && node bench/ssh-bench.mjs [--rounds N]
+//   npm run build && node bench/ssh-bench.mjs [--rounds N] [--compare OTHER/dist/esteps.js]
+//
+// --compare adds another build's `esteps ps` and no-op `up` to the same rounds (the code
+// before a change, built in a checkout of its own).
 //
 // The docker CLI and docker-compose 1.29 (Debian's; it runs the `ssh` binary, as the docker
 // CLI does) run OpenSSH's client, which reads known_hosts from the passwd home, not $HOME: a
@@ -21,6 +24,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/esteps.js');
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 11;
+const compareArg = process.argv.indexOf('--compare');
+const other = compareArg > 0 ? process.argv[compareArg + 1] : undefined;
 const results = join(root, 'bench', 'results');
 
 // The test support is TypeScript: bundled here, two folders below the root as it expects.
@@ -77,6 +82,10 @@ try {
     'docker-compose ps': ['docker-compose', ['-p', project, '-f', composeFile, 'ps']],
     'esteps ps': ['node', [cli, 'ps', '-f', stack, '-p', project]],
     'esteps up (no-op)': ['node', [cli, 'up', '-f', stack, '-p', project]],
+    ...(other && {
+      'other esteps ps': ['node', [other, 'ps', '-f', stack, '-p', project]],
+      'other up (no-op)': ['node', [other, 'up', '-f', stack, '-p', project]],
+    }),
   };
   const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
   const logins = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));

@@ -16,16 +16,17 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
+import { execInContainer } from '../cli/engine/exec.js';
 import { type CliRun, runCli } from './support/cli.js';
 import { writeContext } from './support/docker-contexts.js';
-import { projectLeftovers, stackImage, uniqueName } from './support/engine.js';
+import { projectLeftovers, stackImage, testLabels, uniqueName } from './support/engine.js';
 import { type RemoteEngine, startRemoteEngine, stepOneImages } from './support/remote-engines.js';
 
 let engine: RemoteEngine;
 let scratch: string;
 
 beforeAll(async () => {
-  engine = await startRemoteEngine({ images: stepOneImages(), stackPorts: 6 });
+  engine = await startRemoteEngine({ images: stepOneImages(), stackPorts: 8 });
   scratch = await mkdtemp(join(tmpdir(), 'esteps-ways-in-'));
 }, 900_000);
 
@@ -52,8 +53,15 @@ function userEnv(extra: Record<string, string>): Record<string, string> {
  * The built CLI as a user with `env` runs it; a command still running after 5 minutes is
  * ended, so a test that hangs shows which command and its output.
  */
-const esteps = (args: string[], env: Record<string, string>) =>
-  runCli(args, { env: userEnv(env), timeoutMs: 300_000 });
+const esteps = (args: string[], env: Record<string, string>, exitWithinMs?: number) =>
+  runCli(args, { env: userEnv(env), timeoutMs: 300_000, ...(exitWithinMs && { exitWithinMs }) });
+
+/**
+ * How long a command may take to exit once it has printed its result: the event loop empties
+ * in milliseconds when nothing is left open (a connection, a channel, a timer); 10 s leaves
+ * room for a loaded machine and still ends a command that would never exit.
+ */
+const exitBoundMs = 10_000;
 const errorOf = (run: CliRun) =>
   (run.json.error ?? {}) as { code?: string; message?: string; hint?: string };
 const sshHost = () => `ssh://root@127.0.0.1:${engine.sshPort}`;
@@ -143,6 +151,63 @@ describe('ssh://', () => {
       code: 'ENGINE_AUTH_FAILED',
       message: `The SSH server at ${sshHost()} refused user root with every key esteps offered: no agent (SSH_AUTH_SOCK not set), ${join(refused, '.ssh', 'id_ed25519')}.`,
     });
+  });
+});
+
+describe('ssh:// channels', () => {
+  it('go straight to the engine socket, and run docker system dial-stdio where sshd forbids that', async () => {
+    const [allows, forbids] = engine.stackPorts.slice(-2) as [number, number];
+    const hostKey = engine.knownHostsLine.split(' ').slice(1).join(' ');
+    const home = await homeWith({
+      known_hosts: `[127.0.0.1]:${allows} ${hostKey}\n[127.0.0.1]:${forbids} ${hostKey}\n`,
+    });
+    await execa('cp', [join(engine.home, '.ssh', 'id_ed25519'), join(home, '.ssh')]);
+    const sshds = {
+      allows: { port: allows, sshd: await engine.startSshd(allows, []) },
+      forbids: {
+        port: forbids,
+        sshd: await engine.startSshd(forbids, ['-o', 'AllowStreamLocalForwarding=no']),
+      },
+    };
+    for (const [name, { port, sshd }] of Object.entries(sshds)) {
+      const run = await esteps(['ps', '-p', uniqueName(`ssh-${name}`), '--json'], {
+        DOCKER_HOST: `ssh://root@127.0.0.1:${port}`,
+        HOME: home,
+      });
+      expect(run.exitCode, `${name}: ${run.stderr}`).toBe(0);
+      const commands = (await sshd.log()).match(/Starting session: command/g) ?? [];
+      // One process started on the far side for each HTTP connection, or none at all.
+      if (name === 'allows') expect(commands, 'commands run where sshd allows').toEqual([]);
+      else expect(commands.length, 'commands run where sshd forbids').toBeGreaterThan(0);
+    }
+  });
+
+  it('are closed once the engine closed them: 12 execs, one SSH login, nothing left keeping a process alive', async () => {
+    // Each exec's output stream is a channel the engine ends when the command ends; one left
+    // half open counts against the 10 channels of a connection (a second login) and, while
+    // referenced, keeps the process from exiting (a command that never ends).
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap');
+    const referencedBefore = sockets().length;
+    const loginsBefore = await engine.sshLogins();
+    const ssh = await connectEngine(userEnv({ DOCKER_HOST: sshHost() }), { home: engine.home });
+    const container = await ssh.docker.createContainer({
+      Image: stepOneImages()[1],
+      Cmd: ['sleep', 'infinity'],
+      Labels: testLabels(),
+    });
+    try {
+      await container.start();
+      for (let i = 0; i < 12; i++) {
+        const run = await execInContainer(container, ['true'], { failure: 'HEALTH_TIMEOUT' });
+        expect(run.exitCode).toBe(0);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await engine.sshLogins(), 'SSH logins').toBe(loginsBefore + 1);
+      expect(sockets(), 'referenced sockets once idle').toHaveLength(referencedBefore);
+    } finally {
+      await container.remove({ force: true });
+      (ssh.docker.modem as unknown as { agent: { destroy(): void } }).agent.destroy();
+    }
   });
 });
 
@@ -309,7 +374,11 @@ async function stepOneWalk(
     '--json',
   ];
   try {
-    const up = await esteps(args('up'), withPort);
+    // A project from nothing: builds, a health check run through exec, an HTTP probe.
+    const up = await esteps(args('up'), withPort, exitBoundMs);
+    expect(up.exitLagMs, `up printed its result but did not exit: ${up.stdout}`).toBeLessThan(
+      exitBoundMs,
+    );
     expect(up.exitCode, `up: ${up.stdout}\n${up.stderr}`).toBe(0);
     await options.afterUp?.(project, port);
     const smoke = await esteps(args('smoke'), withPort);

@@ -60,6 +60,12 @@ export interface RemoteEngine extends AsyncDisposable {
   readonly knownHostsLine: string;
   /** SSH logins sshd has accepted so far (its log). */
   sshLogins(): Promise<number>;
+  /**
+   * Another sshd on the engine's host, listening on `port` (one of `stackPorts`), with the
+   * same host key and authorized key and sshd's `options` on top (`AllowStreamLocalForwarding
+   * no`, say). It logs at VERBOSE: a line `Starting session: command ...` per command it runs.
+   */
+  startSshd(port: number, options: readonly string[]): Promise<{ log(): Promise<string> }>;
   remove(): Promise<void>;
 }
 
@@ -173,10 +179,41 @@ export async function startRemoteEngine(options: RemoteEngineOptions = {}): Prom
       const log = await readFile(join(engineDir, 'sshd.log'), 'utf8').catch(() => '');
       return log.split('\n').filter((l) => l.includes('Accepted publickey')).length;
     },
+    startSshd: async (port, options) => {
+      const log = `sshd-${port}.log`;
+      const sshd = [...sshdArguments, '-o', `Port=${port}`, '-o', 'LogLevel=VERBOSE'];
+      // sshd listens before it goes to the background: it answers once exec returns.
+      await docker
+        .getContainer(name)
+        .exec({ Cmd: ['/usr/sbin/sshd', ...sshd, ...options, '-E', `/esteps-test/${log}`] })
+        .then((exec) => exec.start({}))
+        .then((stream) => new Promise((resolve) => stream.on('end', resolve).resume()));
+      return { log: () => readFile(join(engineDir, log), 'utf8').catch(() => '') };
+    },
     remove,
     [Symbol.asyncDispose]: remove,
   };
 }
+
+/** start-engine.sh's sshd, but its port and log. */
+const sshdArguments = [
+  '-f',
+  '/dev/null',
+  '-o',
+  'ListenAddress=0.0.0.0',
+  '-o',
+  'HostKey=/esteps-test/ssh_host_ed25519_key',
+  '-o',
+  'AuthorizedKeysFile=/esteps-test/authorized_keys',
+  '-o',
+  'PasswordAuthentication=no',
+  '-o',
+  'KbdInteractiveAuthentication=no',
+  '-o',
+  'StrictModes=no',
+  '-o',
+  'PermitRootLogin=prohibit-password',
+];
 
 /** Builds the image unless the engine has it from the same build files. */
 async function ensureImage(): Promise<string> {

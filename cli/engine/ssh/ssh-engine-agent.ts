@@ -1,7 +1,8 @@
 import { Agent } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
+import { dialEngine, isChannelRefused } from './engine-channel.js';
 import {
   checkHostKey,
   type HostKeyVerdict,
@@ -11,6 +12,7 @@ import {
 } from './known-hosts.js';
 import { authMethods, type SshCredentials } from './ssh-credentials.js';
 import { sshHandshakeError } from './ssh-errors.js';
+import { SshLink } from './ssh-link.js';
 
 /** Where the engine's host is, and as whom esteps logs in. */
 export interface SshEngineTarget {
@@ -32,19 +34,9 @@ export interface SshEngineAgentOptions {
 }
 
 /**
- * OpenSSH's default MaxSessions: channels one SSH connection carries at once. Past it (many
- * log streams at once, say) the agent opens another connection rather than queueing a request
- * behind a stream that never ends.
- */
-const channelsPerConnection = 10;
-
-/** What the far side runs for each HTTP connection, as the docker CLI and docker-modem do. */
-const dialCommand = 'docker system dial-stdio';
-
-/**
  * An HTTP agent that carries every engine request of a command over one SSH connection:
- * each HTTP connection is a channel of that connection running `docker system dial-stdio`,
- * kept alive and reused like a socket. docker-modem's own SSH agent makes a new agent, and so
+ * each HTTP connection is a channel of that connection to the engine's socket on the far side
+ * (engine-channel.ts), kept alive and reused like a socket. docker-modem's own SSH agent makes a new agent, and so
  * a new SSH handshake, for every request (docker-modem lib/modem.js buildRequest), and checks
  * no host key. Host keys are checked against known_hosts (an unknown or changed key is refused,
  * never accepted); the SSH socket is unreferenced while no request is in flight, so a finished
@@ -82,7 +74,7 @@ export class SshEngineAgent extends Agent {
       link.ref();
       try {
         await link.ready;
-        return await dial(link);
+        return await dialEngine(link);
       } catch (err) {
         link.channels--;
         link.unref();
@@ -146,98 +138,3 @@ const supportedHostKeys = new Set([
   'rsa-sha2-256',
   'ssh-rsa',
 ]);
-
-/** One SSH connection, its socket referenced only while one of its channels is in use. */
-class SshLink {
-  ready: Promise<void> = Promise.resolve();
-  channels = 0;
-  limit = channelsPerConnection;
-  closed = false;
-  private refs = 0;
-
-  constructor(
-    readonly client: Client,
-    private readonly socket: Socket,
-  ) {}
-
-  ref(): void {
-    if (this.refs++ === 0) this.socket.ref();
-  }
-
-  unref(): void {
-    if (--this.refs === 0) this.socket.unref();
-  }
-}
-
-function dial(link: SshLink): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    link.client.exec(dialCommand, (err, channel) => {
-      if (err) return reject(err);
-      resolve(asSocket(channel, link));
-    });
-  });
-}
-
-function isChannelRefused(err: unknown): boolean {
-  return /open failure|open failed/i.test((err as Error)?.message ?? '');
-}
-
-/**
- * A channel dressed as the socket Node's HTTP client and agent expect (ssh2's own HTTP agent
- * does the same, lib/http-agents.js): idle timeout, ref/unref (counted on the connection),
- * and the far side's error output when `docker system dial-stdio` fails before answering.
- */
-function asSocket(channel: ClientChannel, link: SshLink): ClientChannel {
-  const ch = channel as ClientChannel & Record<string, unknown>;
-  let referenced = true;
-  let answered = false;
-  let stderr = '';
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    const ms = ch.timeout as number;
-    if (ms > 0) timer = setTimeout(() => ch.emit('timeout'), ms).unref();
-  };
-  ch.timeout = 0;
-  ch.ref = () => {
-    if (!referenced) link.ref();
-    referenced = true;
-    return ch;
-  };
-  const unref = () => {
-    if (referenced) link.unref();
-    referenced = false;
-    return ch;
-  };
-  ch.unref = unref;
-  ch.setKeepAlive = () => ch;
-  ch.setNoDelay = () => ch;
-  ch.setTimeout = (ms: number, cb?: () => void) => {
-    ch.timeout = ms;
-    if (cb) ch.once('timeout', cb);
-    arm();
-    return ch;
-  };
-  ch.destroySoon = ch.destroy;
-  const push = ch.push.bind(ch);
-  ch.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (chunk !== null) answered = true;
-    arm();
-    return push(chunk, encoding);
-  };
-  ch.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 2000) stderr += d.toString('utf8');
-  });
-  ch.once('exit', (code: number | null) => {
-    if (code === 0 || answered) return;
-    const said = stderr.trim() || `exit status ${code}`;
-    const err = new Error(`${dialCommand} failed on the engine's host: ${said}`);
-    (channel as unknown as Duplex).destroy(Object.assign(err, { code: 'ESTEPS_DIAL_STDIO' }));
-  });
-  ch.once('close', () => {
-    clearTimeout(timer);
-    link.channels--;
-    unref();
-  });
-  return channel;
-}
