@@ -222,12 +222,20 @@ describe('esteps up / down / ps on one project', () => {
       Labels: testLabels(),
     });
 
+    // The user service's /app/releases (its image's VOLUME): anonymous, it goes with its
+    // container, as the next up never finds it again.
+    const usersvc = await docker.getContainer(`${p.project}-usersvc-1`).inspect();
+    const anonymous = usersvc.Mounts.flatMap((m) =>
+      m.Type === 'volume' && /^[0-9a-f]{64}$/.test(m.Name ?? '') ? [m.Name as string] : [],
+    );
+    expect(anonymous).toHaveLength(1);
     const down = await p.down();
     expect(down.removed).toEqual({
       containers: [`${p.project}-postgres-1`, `${p.project}-usersvc-1`],
       services: [],
       networks: [`${p.project}_appmesh`],
-      volumes: [],
+      // Listed when a recreate had carried it over by name; gone either way (below).
+      volumes: expect.any(Array),
       secrets: [],
       images: [],
       kept: ['volumes kept (--volumes removes them)'],
@@ -242,6 +250,10 @@ describe('esteps up / down / ps on one project', () => {
     });
     // The data, and the project's secrets with it (README "Security").
     expect(volumes.Volumes.map((v) => v.Name).sort()).toEqual(projectVolumes(p.project));
+    for (const name of anonymous) {
+      await expect(docker.getVolume(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    }
+    expect(down.removed.volumes.every((v: string) => anonymous.includes(v))).toBe(true);
 
     const up = await p.up();
     const plan = up.plan;

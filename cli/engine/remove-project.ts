@@ -14,9 +14,12 @@ export interface DownResult {
 
 /**
  * Removes exactly what carries the project's label: containers (stopped first, so services
- * drain), then networks, then, only when asked, volumes and the images `up` built for the
- * project (they carry its label; base images and stand-ins do not). Nothing else on the engine is
- * touched; it works from labels alone, so it still works after the stack changed.
+ * drain) with their anonymous volumes, then networks, then, only when asked, the named volumes
+ * and the images `up` built for the project (they carry its label; base images and stand-ins
+ * do not). Nothing else on the engine is touched; it works from labels alone, so it still
+ * works after the stack changed. An anonymous volume (an image's VOLUME the stack mounts
+ * nothing on, e.g. the user service's /app/releases) lives as long as its container: the next
+ * `up` makes new containers, which would never find it again, so keeping it would only leak.
  */
 export async function removeProject(
   docker: Docker,
@@ -26,27 +29,25 @@ export async function removeProject(
   const filters = projectFilter(project);
   const containers = await docker.listContainers({ all: true, filters });
   const containerNames = containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).sort();
-  // With --volumes, also the anonymous volumes a recreated container was given by name (its
-  // predecessor's, see anonymous-volumes.ts): removing a container with `v` spares those.
-  const anonymous = options.volumes
-    ? [
-        ...new Set(
-          containers.flatMap((c) =>
-            (c.Mounts ?? []).flatMap((m) =>
-              m.Type === 'volume' && isAnonymousVolumeName(m.Name) ? [m.Name] : [],
-            ),
-          ),
+  // Also the anonymous volumes a recreated container was given by name (its predecessor's,
+  // see anonymous-volumes.ts): removing a container with `v` spares those.
+  const anonymous = [
+    ...new Set(
+      containers.flatMap((c) =>
+        (c.Mounts ?? []).flatMap((m) =>
+          m.Type === 'volume' && isAnonymousVolumeName(m.Name) ? [m.Name] : [],
         ),
-      ]
-    : [];
+      ),
+    ),
+  ];
   if (containers.length > 0) {
     options.progress.start(`removing ${containerNames.join(', ')}`);
     await Promise.all(
       containers.map(async (c) => {
         const container = docker.getContainer(c.Id);
         await container.stop({ t: 10 }).catch(ignoreGone);
-        // With --volumes, also the anonymous volumes an image's VOLUME gave the container.
-        await container.remove({ force: true, v: options.volumes ?? false }).catch(ignoreGone);
+        // `v`: with the anonymous volumes an image's VOLUME gave the container.
+        await container.remove({ force: true, v: true }).catch(ignoreGone);
       }),
     );
     options.progress.succeed(`removed ${containerNames.join(', ')}`);
@@ -58,21 +59,9 @@ export async function removeProject(
     const { Volumes } = await docker.listVolumes({ filters });
     volumeNames = (Volumes ?? []).map((v) => v.Name).sort();
     await Promise.all(volumeNames.map((v) => docker.getVolume(v).remove().catch(ignoreGone)));
-    // One still in use elsewhere (409) stays, and is not listed.
-    const gone = await Promise.all(
-      anonymous.map((v) =>
-        docker
-          .getVolume(v)
-          .remove()
-          .then(
-            () => [v],
-            (err) =>
-              statusCode(err) === 409 || statusCode(err) === 404 ? [] : Promise.reject(err),
-          ),
-      ),
-    );
-    volumeNames = [...volumeNames, ...gone.flat().filter((v) => !volumeNames.includes(v))].sort();
   }
+  const gone = await removeAnonymousVolumes(docker, anonymous);
+  volumeNames = [...volumeNames, ...gone.filter((v) => !volumeNames.includes(v))].sort();
   const images = options.volumes ? await removeProjectImages(docker, project) : [];
   return {
     containers: containerNames,
@@ -122,4 +111,20 @@ async function removeProjectImage(docker: Docker, image: Docker.ImageInfo): Prom
     }
     throw err;
   }
+}
+
+/** Removes each anonymous volume by name; one still in use elsewhere (409) stays, unlisted. */
+async function removeAnonymousVolumes(docker: Docker, names: readonly string[]): Promise<string[]> {
+  const gone = await Promise.all(
+    names.map((v) =>
+      docker
+        .getVolume(v)
+        .remove()
+        .then(
+          () => [v],
+          (err) => (statusCode(err) === 409 || statusCode(err) === 404 ? [] : Promise.reject(err)),
+        ),
+    ),
+  );
+  return gone.flat();
 }
