@@ -534,6 +534,32 @@ async function loopbackStack(): Promise<string> {
   return dir;
 }
 
+describe('ssh:// past 10 streams at once', () => {
+  it("opens a second SSH connection rather than queueing a request behind a stream (OpenSSH's 10 sessions)", async () => {
+    const loginsBefore = await engine.sshLogins();
+    const ssh = await connectEngine(userEnv({ DOCKER_HOST: sshHost() }), { home: engine.home });
+    const container = await ssh.docker.createContainer({
+      Image: stepOneImages()[1],
+      Cmd: ['sleep', 'infinity'],
+      Labels: testLabels(),
+    });
+    try {
+      await container.start();
+      // 12 execs that each hold their stream for 3 s: 12 channels open together.
+      const runs = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          execInContainer(container, ['sleep', '3'], { failure: 'HEALTH_TIMEOUT' }),
+        ),
+      );
+      expect(runs.map((r) => r.exitCode)).toEqual(Array(12).fill(0));
+      expect(await engine.sshLogins(), 'SSH logins').toBe(loginsBefore + 2);
+    } finally {
+      await container.remove({ force: true });
+      (ssh.docker.modem as unknown as { agent: { destroy(): void } }).agent.destroy();
+    }
+  });
+});
+
 describe("a service published on a remote engine's loopback", () => {
   it('comes up (ready inside), says where it answers, and smoke is NOT_REACHABLE (exit 21)', async () => {
     const dir = await loopbackStack();
