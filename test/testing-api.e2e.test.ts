@@ -199,6 +199,22 @@ export default defineStack({
     expect(await engineLeftovers(project)).toEqual([]);
   });
 
+  it('scale: each replica on a port of its own, every one answering, all gone at down', async () => {
+    const { file } = await nodeStack('apiscale');
+    await using stack = await up({ file, scale: { apiscale: 3 } });
+    const urls = stack.urls('apiscale');
+    expect(urls).toHaveLength(3);
+    expect(new Set(urls).size).toBe(3);
+    for (const url of urls) expect(await call('GET', url)).toMatchObject({ status: 200 });
+    const replicas = await stack.ps();
+    expect(replicas.map((r) => `${r.service} ${r.state}`)).toEqual(
+      Array(3).fill('apiscale running'),
+    );
+    const removed = await stack.down();
+    expect(removed.removed.containers).toHaveLength(3);
+    expect(await engineLeftovers(stack.project)).toEqual([]);
+  });
+
   it('throws typed errors with the CLI codes, and a failed up leaves nothing behind', async () => {
     const { file } = await nodeStack('apinever', 'setInterval(() => {}, 1000)', 3000);
     const project = uniqueName('api-never');
