@@ -4,9 +4,10 @@
  * its users removed), a second up that changes nothing, a dry run with new build inputs that
  * plans the build, push and rolling update and changes nothing anywhere, a lost worker, a
  * crashing update rolled back by itself, a rolling update of good code under load that names
- * the version each task runs, and a down that leaves nothing labelled. One cluster for the
- * whole file, removed in afterAll (and by the swarm project's global teardown) even on
- * failure.
+ * the version each task runs, the manager reached over TLS through a context, `--scale`
+ * applied, a registry that does not answer (PUSH_FAILED), and a down that leaves nothing
+ * labelled. One cluster for the whole file, removed in afterAll (and by the swarm project's
+ * global teardown) even on failure.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -273,71 +274,6 @@ describe('step3 on a 3-node Swarm', () => {
     expect(await versionIndexes()).toEqual(before);
   });
 
-  it('the manager reached over TLS through a docker context: ps, a no-op up, logs and smoke', async () => {
-    const dir = join(work, 'tls');
-    const certs = await makeTestCertificates(join(dir, 'certs'));
-    const { hostname, port } = new URL(facts.dockerHost.replace(/^tcp:/, 'http:'));
-    await using front = await startTlsFront(certs, { host: hostname, port: Number(port) });
-    const config = join(dir, 'docker-config');
-    await writeContext(config, 'swarm-tls', front.host, certs.clientDir);
-    const viaTls = { ...env, DOCKER_HOST: '', DOCKER_CONFIG: config, DOCKER_CONTEXT: 'swarm-tls' };
-    const run = (args: readonly string[]) =>
-      runCli([...args, '--stack', 'step3', '-p', project], {
-        cwd: work,
-        env: viaTls,
-        timeoutMs: 120_000,
-      });
-    const before = await versionIndexes();
-
-    const ps = await run(['ps', '--swarm', '--json']);
-    expect(ps.exitCode, ps.stderr).toBe(0);
-    expect(running(ps.json.tasks as Task[], 'usersvc')).toHaveLength(3);
-    const up = await run(['up', '--swarm', '--json']);
-    expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.json).toMatchObject({
-      changed: false,
-      engine: { source: 'DOCKER_CONTEXT (context swarm-tls)', host: front.host },
-    });
-    const logs = await run(['logs', '--swarm', 'usersvc', '--tail', '1', '--json']);
-    expect(logs.exitCode, logs.stderr).toBe(0);
-    // One line from the end of each task's log: 3 replicas, 3 lines of the user service.
-    const lines = logs.json.lines as { service: string; text: string }[];
-    expect(lines.map((l) => l.service)).toEqual(['usersvc', 'usersvc', 'usersvc']);
-    const smoke = await run(['smoke', '--swarm', '--json']);
-    expect(smoke.exitCode, smoke.stderr).toBe(0);
-    expect(smoke.json).toMatchObject({ ok: true });
-    expect(front.accepted()).toBeGreaterThanOrEqual(4);
-    expect(await versionIndexes()).toEqual(before);
-  });
-
-  it('a registry that does not answer: PUSH_FAILED (exit 17) naming it, and nothing changed on the Swarm', async () => {
-    const before = await versionIndexes();
-    // No registry listens on a port just freed: each image must go there, so each is pushed.
-    const registry = `127.0.0.1:${await freePort()}`;
-    try {
-      const up = await runCli(['up', '--swarm', '--json', '--stack', 'step3', '-p', project], {
-        cwd: work,
-        env: { ...env, ESTEPS_REGISTRY: registry },
-        timeoutMs: 120_000,
-      });
-      expect(up.exitCode, up.stderr).toBe(17);
-      expect(up.json.error).toMatchObject({
-        code: 'PUSH_FAILED',
-        message: expect.stringContaining(`Pushing ${registry}/`),
-        hint: expect.stringContaining(`the registry at ${registry} answers`),
-      });
-      expect(await versionIndexes()).toEqual(before);
-    } finally {
-      const { docker } = await testEngine();
-      for (const i of await docker.listImages({ filters: { reference: [`${registry}/*/*`] } }))
-        for (const tag of i.RepoTags ?? [])
-          await docker
-            .getImage(tag)
-            .remove()
-            .catch(() => undefined);
-    }
-  });
-
   it('up --swarm --dry-run with new build inputs plans build, push and a rolling update, and changes nothing anywhere', async () => {
     const { docker } = await testEngine();
     // New build inputs without touching the sources: the Node.js base under another name.
@@ -517,6 +453,86 @@ describe('step3 on a 3-node Swarm', () => {
       const t = running(await tasks(), 'usersvc');
       return t.length === 3 && new Set(t.map((x) => x.node)).size === 3 ? true : undefined;
     });
+  });
+
+  it('the manager reached over TLS through a docker context: ps, a no-op up, logs and smoke', async () => {
+    const dir = join(work, 'tls');
+    const certs = await makeTestCertificates(join(dir, 'certs'));
+    const { hostname, port } = new URL(facts.dockerHost.replace(/^tcp:/, 'http:'));
+    await using front = await startTlsFront(certs, { host: hostname, port: Number(port) });
+    const config = join(dir, 'docker-config');
+    await writeContext(config, 'swarm-tls', front.host, certs.clientDir);
+    const viaTls = { ...env, DOCKER_HOST: '', DOCKER_CONFIG: config, DOCKER_CONTEXT: 'swarm-tls' };
+    const run = (args: readonly string[]) =>
+      runCli([...args, '--stack', 'step3', '-p', project], {
+        cwd: work,
+        env: viaTls,
+        timeoutMs: 120_000,
+      });
+    // Back to the stack's own code first (the rolling update above deployed a copy's).
+    const converge = await cli(['up', '--swarm']);
+    expect(converge.exitCode, converge.stderr).toBe(0);
+    const before = await versionIndexes();
+
+    const ps = await run(['ps', '--swarm', '--json']);
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    expect(running(ps.json.tasks as Task[], 'usersvc')).toHaveLength(3);
+    const up = await run(['up', '--swarm', '--json']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.json).toMatchObject({
+      changed: false,
+      engine: { source: 'DOCKER_CONTEXT (context swarm-tls)', host: front.host },
+    });
+    const logs = await run(['logs', '--swarm', 'usersvc', '--tail', '1', '--json']);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    // One line from the end of each task's log: the 3 replicas', and those of the tasks the
+    // rolling update and the lost node replaced (a service's log is every task's).
+    const lines = logs.json.lines as { service: string; text: string }[];
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['usersvc']));
+    const smoke = await run(['smoke', '--swarm', '--json']);
+    expect(smoke.exitCode, smoke.stderr).toBe(0);
+    expect(smoke.json).toMatchObject({ ok: true });
+    expect(front.accepted()).toBeGreaterThanOrEqual(4);
+    expect(await versionIndexes()).toEqual(before);
+  });
+
+  it('up --swarm --scale usersvc=2 runs two replicas for that up; the next up goes back to the stack', async () => {
+    const scaled = await cli(['up', '--swarm', '--scale', 'usersvc=2', '--json']);
+    expect(scaled.exitCode, scaled.stderr).toBe(0);
+    expect(scaled.stderr).toMatch(/update +service usersvc/);
+    expect(running(await tasks(), 'usersvc')).toHaveLength(2);
+    const back = await cli(['up', '--swarm', '--json']);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(running(await tasks(), 'usersvc')).toHaveLength(3);
+  });
+
+  it('a registry that does not answer: PUSH_FAILED (exit 17) naming it, and nothing changed on the Swarm', async () => {
+    const before = await versionIndexes();
+    // No registry listens on a port just freed: each image must go there, so each is pushed.
+    const registry = `127.0.0.1:${await freePort()}`;
+    try {
+      const up = await runCli(['up', '--swarm', '--json', '--stack', 'step3', '-p', project], {
+        cwd: work,
+        env: { ...env, ESTEPS_REGISTRY: registry },
+        timeoutMs: 120_000,
+      });
+      expect(up.exitCode, up.stderr).toBe(17);
+      expect(up.json.error).toMatchObject({
+        code: 'PUSH_FAILED',
+        message: expect.stringContaining(`Pushing ${registry}/`),
+        hint: expect.stringContaining(`the registry at ${registry} answers`),
+      });
+      expect(await versionIndexes()).toEqual(before);
+    } finally {
+      const { docker } = await testEngine();
+      for (const i of await docker.listImages({ filters: { reference: [`${registry}/*/*`] } }))
+        for (const tag of i.RepoTags ?? [])
+          await docker
+            .getImage(tag)
+            .remove()
+            .catch(() => undefined);
+    }
   });
 
   it('down --swarm leaves nothing labelled on the Swarm', async () => {
