@@ -91,6 +91,9 @@ export class SshEngineAgent extends Agent {
   private openLink(): SshLink {
     const { target, credentials, knownKeys, readyTimeoutMs } = this.options;
     const socket = netConnect(target.port, target.hostname);
+    // Each step of the handshake and each request is a small write that waits for an answer:
+    // with Nagle's algorithm on, one waited for the far side's delayed ACK (40 ms) each time.
+    socket.setNoDelay(true);
     const client = new ssh2.Client();
     let refused: { verdict: HostKeyVerdict; key: Buffer } | undefined;
     const link = new SshLink(client, socket);
