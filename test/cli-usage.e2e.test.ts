@@ -269,7 +269,14 @@ describe('esteps usage', () => {
     const down = await esteps(['down', '-p', never, '--volumes']);
     expect(down.exitCode, down.stderr).toBe(0);
     const ps = await esteps(['ps', '-p', never, '--json']);
+    expect(ps.exitCode, ps.stderr).toBe(0);
     expect(ps.json).toMatchObject({ ok: true, containers: [] });
+    // Nothing runs to show logs of: NOT_RUNNING (exit 10), naming the project and `up`.
+    const logs = await esteps(['logs', '-p', never, '--json']);
+    expect(logs.exitCode, logs.stdout).toBe(10);
+    const error = expectJsonError(logs, 'NOT_RUNNING');
+    expect(error.message).toBe(`Project ${never} has nothing running.`);
+    expect(error.hint).toContain(`esteps up -p ${never}`);
     expect(existsSync(join(dir, '.esteps'))).toBe(false);
   });
 

@@ -11,9 +11,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -225,7 +224,7 @@ describe('step3 on a 3-node Swarm', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('deploys step3: usersvc replicas on at least 2 nodes, postgres pinned, smoke passes', async () => {
+  it('deploys step3: usersvc replicas on 3 nodes, postgres pinned, smoke passes', async () => {
     const started = Date.now();
     const up = await cli(['up', '--swarm', '--json']);
     console.info(`up --swarm (cold cluster) took ${Date.now() - started} ms`);
@@ -244,7 +243,8 @@ describe('step3 on a 3-node Swarm', () => {
     const all = await tasks();
     const nodes = new Set(running(all, 'usersvc').map((t) => t.node));
     expect(running(all, 'usersvc')).toHaveLength(3);
-    expect(nodes.size).toBeGreaterThanOrEqual(2);
+    // At most one per node (maxReplicasPerNode: 1): the three on the three nodes.
+    expect(nodes).toEqual(new Set(facts.nodes.map((n) => n.name)));
     expect(running(all, 'postgres').map((t) => t.node)).toEqual([
       (up.json.pinned as Record<string, string>).postgres,
     ]);
@@ -564,13 +564,12 @@ describe('step3 on a 3-node Swarm', () => {
       expect(render.stdout).toContain(
         `ESTEPS_POSTGRES_IMAGE=${facts.registry}/${postgresImage} docker stack deploy -c`,
       );
-    // `render -o` writes secret files only where the project's secrets module does so; a
-    // fresh stack deployment (its own volume) takes any value.
+    // README: secrets as files beside it, which `-o` writes (0444 in a 0700 folder); the test
+    // writes none.
     const secretFile = join(work, 'swarm', 'secrets', 'db_password');
-    if (!existsSync(secretFile)) {
-      await mkdir(dirname(secretFile), { recursive: true });
-      await writeFile(secretFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-    }
+    expect(((await stat(join(work, 'swarm', 'secrets'))).mode & 0o777).toString(8)).toBe('700');
+    expect(((await stat(secretFile)).mode & 0o777).toString(8)).toBe('444');
+    expect(await readFile(secretFile, 'utf8')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // A stack of its own name: nothing of esteps' deployment of the project can answer for it.
     const stack = `${project}-stk`;
     const port = 30001;

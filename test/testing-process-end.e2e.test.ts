@@ -22,6 +22,7 @@ import { EstepsError, up } from '../cli/testing/index.js';
 import { reaperContainerName } from '../cli/testing/reaper-client.js';
 import { removeProject, testEngine, uniqueName } from './support/engine.js';
 import { engineLeftovers, within } from './support/leftovers.js';
+import { startStallingEngine } from './support/stalling-engine.js';
 import {
   leftoverKinds,
   startTestingChild,
@@ -110,6 +111,47 @@ describe('esteps/testing when the process ends', () => {
       process.stdout.write(`${signal}: ${project} gone and the process ended in ${tookMs} ms\n`);
     });
   }
+
+  it('on SIGTERM while the engine hangs, ends at the 30 s bound, names what it left, and the reaper removes it', async () => {
+    // The child reaches the real engine through a socket that stops answering on cue; the
+    // reaper mounts (and reaches) the engine's own socket.
+    const engine = await startStallingEngine();
+    cleanups.push(engine.close);
+    const { child, ready } = startTestingChild({
+      up: { file: await lightStack(), projectPrefix: uniqueName('hung') },
+      mode: 'idle',
+      env: {
+        DOCKER_HOST: engine.dockerHost,
+        DOCKER_CONTEXT: '',
+        ESTEPS_REAPER_SOCKET: '/var/run/docker.sock',
+      },
+    });
+    const project = await ready;
+    cleanups.push(() => removeProject(project));
+    expect(await engineLeftovers(project)).toContain(`volume ${project}.test-run`);
+
+    engine.stall();
+    const sentAt = Date.now();
+    child.kill('SIGTERM');
+    const result = await child;
+    const tookMs = Date.now() - sentAt;
+    expect(result.signal, String(result.stderr)).toBe('SIGTERM');
+    expect(result.exitCode).toBeUndefined();
+    expect(String(result.stderr)).toContain(
+      `esteps/testing: SIGTERM: project ${project} not removed within 30 s (the engine did not finish the removal); the reaper removes it once this process has ended.`,
+    );
+    // It waited for the removal the whole bound (the removal really hung), and no longer
+    // (what is over 30 s is the process's own exit and the test's timer, under load).
+    expect(tookMs).toBeGreaterThanOrEqual(signalBoundMs);
+    expect(tookMs).toBeLessThan(signalBoundMs + 3000);
+    const reapedMs = await within(
+      30_000,
+      async () => (await engineLeftovers(project)).length === 0,
+    );
+    process.stdout.write(
+      `SIGTERM, engine hung: the process ended in ${tookMs} ms, the reaper removed ${project} ${reapedMs} ms later\n`,
+    );
+  });
 
   it('removes the stack when the event loop runs dry, then exits 0', async () => {
     const { child, project } = await childWithStack('drain', 'drain', false);

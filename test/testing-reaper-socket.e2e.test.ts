@@ -80,4 +80,35 @@ describe('ESTEPS_REAPER_SOCKET', () => {
     });
     process.stdout.write(`reaper through ${given}: ${project} gone ${tookMs} ms after SIGKILL\n`);
   });
+
+  it("from another machine than the engine's, up() cannot reach the reaper and says so within 60 s", async () => {
+    // This machine is "another machine" for the engine in the container: the reaper answers on
+    // 127.0.0.1 of the engine's host, which no port of this one reaches.
+    const node = await writeNodeScriptStack({
+      service: 'elsewhere',
+      script: "require('http').createServer((q, s) => s.end('ok')).listen(5000)",
+    });
+    cleanups.push(node.remove);
+    const host = `tcp://127.0.0.1:${remote.tcpPort}`;
+    const startedAt = Date.now();
+    const { child } = startTestingChild({
+      up: { file: node.file, projectPrefix: uniqueName('elsewhere') },
+      mode: 'idle',
+      env: { DOCKER_HOST: host, DOCKER_CONTEXT: '' },
+    });
+    const result = await child;
+    const tookMs = Date.now() - startedAt;
+    const stderr = String(result.stderr);
+    expect(result.exitCode, stderr).toBe(1);
+    const where = `(it answers on 127.0.0.1 of the engine's host, ${host}: only a test process on that host reaches it).`;
+    expect(stderr).toMatch(/The esteps reaper could not be reached: [^\n]+ \(it answers on/);
+    expect(stderr).toContain(where);
+    expect(stderr).toContain("code: 'START_FAILED'");
+    expect(stderr).toContain('ESTEPS_REAPER=off');
+    expect(tookMs).toBeLessThan(75_000);
+    // Nothing of a stack was made on the engine: the reaper is reached before anything is.
+    const filters = { label: ['com.esteps.project'] };
+    expect(await inner.docker.listContainers({ all: true, filters })).toEqual([]);
+    process.stdout.write(`reaper out of reach: up() failed after ${tookMs} ms\n`);
+  });
 });

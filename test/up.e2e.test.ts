@@ -180,7 +180,11 @@ describe('esteps up / down / ps on one project', () => {
     expect(containers[1]!.ports).toEqual([
       { hostIp: '127.0.0.1', hostPort: p.port, containerPort: 5000, url: p.url('/user/health') },
     ]);
-    expect(containers[1]!.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    // The uptime is the time since the container started, by the engine's own start time.
+    const usersvc = containers[1]!;
+    const sinceStart = (Date.now() - Date.parse(usersvc.startedAt ?? '')) / 1000;
+    expect(Number.isInteger(usersvc.uptimeSeconds), String(usersvc.uptimeSeconds)).toBe(true);
+    expect(Math.abs(usersvc.uptimeSeconds! - sinceStart)).toBeLessThan(3);
     expect(containers[1]!.image).toBe(`esteps/${p.project}-usersvc:latest`);
   });
 

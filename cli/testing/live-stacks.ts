@@ -36,18 +36,24 @@ export function removeLiveStack(stack: LiveStack): void {
   live.delete(stack);
 }
 
-async function teardownAll(): Promise<void> {
+/** Removes every live stack; `pending` holds the projects whose removal has not ended yet. */
+async function teardownAll(pending = new Set<string>()): Promise<void> {
   const stacks = [...live];
   live.clear();
-  await Promise.allSettled(stacks.map((s) => s.teardown()));
+  for (const s of stacks) pending.add(s.project);
+  await Promise.allSettled(
+    stacks.map((s) => s.teardown().finally(() => pending.delete(s.project))),
+  );
 }
 
 function onSignal(signal: NodeJS.Signals): void {
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
   interrupted.abort(new Error(`${signal} received`));
+  const pending = new Set<string>();
   const bound = new Promise((r) => setTimeout(r, signalTeardownMs).unref());
-  void Promise.race([teardownAll(), bound]).finally(() => {
+  void Promise.race([teardownAll(pending), bound]).finally(() => {
+    if (pending.size > 0) sayLeftBehind(signal, [...pending]);
     // Another listener (the test runner's own) decides what the signal does; else what
     // Node would have done without ours: end with the signal (no 'exit' event then, so the
     // reaper hears `done` here).
@@ -56,6 +62,21 @@ function onSignal(signal: NodeJS.Signals): void {
       process.kill(process.pid, signal);
     }
   });
+}
+
+/**
+ * The removal outlasted the bound (an engine that stopped answering, a container that does
+ * not go): the signal takes its course anyway, and the user learns what is left and who
+ * removes it.
+ */
+function sayLeftBehind(signal: NodeJS.Signals, projects: string[]): void {
+  const it = projects.length === 1 ? 'it' : 'each';
+  const next = onExit
+    ? `the reaper removes ${it} once this process has ended`
+    : `remove ${it} with \`esteps down -p ${projects.length === 1 ? projects[0] : 'NAME'} --volumes\``;
+  process.stderr.write(
+    `esteps/testing: ${signal}: project ${projects.join(', ')} not removed within ${signalTeardownMs / 1000} s (the engine did not finish the removal); ${next}.\n`,
+  );
 }
 
 function install(): void {

@@ -151,10 +151,61 @@ function sendRaw(port: number, bytes: Buffer): Promise<{ text: string; timedOut:
   });
 }
 
-/** The only 5xx the API may send: the database is away (it is not, here). */
-function acceptable(status: number, bodyText: string): boolean {
-  if (status < 500) return true;
-  return status === 503 && bodyText.includes('database unavailable');
+/** One answer as it came on the wire: `body` undefined when it had none (a HEAD's). */
+interface WireAnswer {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: string | undefined;
+}
+
+/** The answers on one connection, in order, framed by their Content-Length. */
+function wireAnswers(text: string): WireAnswer[] {
+  const answers: WireAnswer[] = [];
+  let at = 0;
+  for (;;) {
+    const line = /^HTTP\/1\.[01] (\d{3}) [^\r\n]*\r\n/.exec(text.slice(at));
+    const end = text.indexOf('\r\n\r\n', at);
+    if (!line || end < 0) return answers;
+    const headers = text.slice(at + line[0].length, end).split('\r\n');
+    const header = (name: string) =>
+      headers
+        .find((h) => h.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim();
+    const length = Number(header('content-length') ?? 0);
+    at = end + 4;
+    let body: string | undefined;
+    if (length > 0 && !text.startsWith('HTTP/1.', at)) {
+      body = text.slice(at, at + length);
+      at += length;
+    }
+    answers.push({ status: Number(line[1]), contentType: header('content-type'), body });
+  }
+}
+
+/**
+ * What is wrong with an answer, or undefined: a 5xx but the database's 503; an answer that is
+ * not JSON (README: a JSON 4xx), a body-less one but to HEAD, an error without
+ * `{"ok": false, "error": "..."}`. Interim answers (100 Continue) carry nothing.
+ */
+function answerProblem(answer: WireAnswer, head: boolean): string | undefined {
+  const { status, contentType, body } = answer;
+  if (status < 200) return undefined;
+  if (status >= 500 && !(status === 503 && body?.includes('database unavailable')))
+    return `${status}`;
+  if (!/^application\/json\b/.test(contentType ?? '')) return `${status} as ${contentType}`;
+  if (body === undefined || body === '') return head ? undefined : `${status} without a body`;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return `${status} with a body that is not JSON`;
+  }
+  if (status < 400) return undefined;
+  const error = json as { ok?: unknown; error?: unknown };
+  return error.ok === false && typeof error.error === 'string' && error.error !== ''
+    ? undefined
+    : `${status} without {"ok": false, "error"}`;
 }
 
 async function memoryUsage(id: string): Promise<number> {
@@ -167,7 +218,10 @@ async function memoryUsage(id: string): Promise<number> {
   return usage - (s?.inactive_file ?? s?.cache ?? 0);
 }
 
-/** `numRuns` batches of raw requests: each answered (no timeout), never a 5xx but 503. */
+/**
+ * `numRuns` batches of raw requests: each answered (no timeout), never a 5xx but 503, every
+ * answer JSON (answerProblem).
+ */
 function rawProperty(
   port: number,
   runSeed: number,
@@ -181,10 +235,14 @@ function rawProperty(
         const answers = await Promise.all(requests.map((bytes) => sendRaw(port, bytes)));
         for (const [i, answer] of answers.entries()) {
           const found = statuses(answer.text);
+          const framed = wireAnswers(answer.text);
+          const head = /(?:^|\r\n)HEAD /.test(requests[i]!.toString('latin1'));
           if (answer.timedOut) count('raw: timed out');
           else if (found.length === 0) count('raw: closed without an answer');
           for (const status of found) count(`raw: ${status}`);
-          const bad = found.filter((s) => !acceptable(s, answer.text));
+          const bad = framed.flatMap((a) => answerProblem(a, head) ?? []);
+          // Every status line begins an answer framed by its Content-Length.
+          if (framed.length !== found.length) bad.push(`${found.length - framed.length} unframed`);
           if (answer.timedOut || bad.length > 0) {
             throw new Error(
               `${bad.join(',') || 'timeout'} for ${JSON.stringify(requests[i]!.toString('latin1'))}: ${answer.text.slice(0, 300)}`,
@@ -243,10 +301,17 @@ describe('the HTTP API under generated bad input', () => {
               });
               const text = await res.body.text();
               count(`undici: ${res.statusCode}`);
-              if (!acceptable(res.statusCode, text)) {
-                throw new Error(
-                  `${res.statusCode} for ${JSON.stringify(r)}: ${text.slice(0, 300)}`,
-                );
+              const contentType = res.headers['content-type'];
+              const problem = answerProblem(
+                {
+                  status: res.statusCode,
+                  contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType,
+                  body: text,
+                },
+                r.method === 'HEAD',
+              );
+              if (problem !== undefined) {
+                throw new Error(`${problem} for ${JSON.stringify(r)}: ${text.slice(0, 300)}`);
               }
             }),
           );

@@ -47,7 +47,8 @@ describe('the user service killed', () => {
     // connection it held, all at the moment it died); with one worker, every connection was
     // refused until its replacement listened (~200 ms, 8 of these requests).
     const lost = noAnswer(report.answers);
-    expect(lost.length, JSON.stringify(lost)).toBeLessThanOrEqual(2);
+    // README "When things fail": 0 to 1 lost.
+    expect(lost.length, JSON.stringify(lost)).toBeLessThanOrEqual(1);
     // No refused connection (counted above) is what shows the other worker kept serving; the
     // longest gap between answers is only bounded loosely: on a machine busy with other
     // suites the surviving worker itself may pause for 200 ms.

@@ -74,6 +74,10 @@ export interface RemoteEngineOptions {
   readonly images?: readonly string[];
   /** How many 127.0.0.1 ports to forward for stacks. @default 4 */
   readonly stackPorts?: number;
+  /** Folders of this machine mounted at the same path in the engine's host (`--data-root`). */
+  readonly sharedDirs?: readonly string[];
+  /** More arguments for dockerd. */
+  readonly dockerdArgs?: readonly string[];
 }
 
 /** The stand-in images step 1 uses (postgres; the user service builds FROM envoy and node). */
@@ -128,7 +132,7 @@ export async function startRemoteEngine(options: RemoteEngineOptions = {}): Prom
     name,
     Hostname: name,
     Image: imageId,
-    Cmd: [`--cgroup-parent=/${name}`],
+    Cmd: [`--cgroup-parent=/${name}`, ...(options.dockerdArgs ?? [])],
     Labels: engineLabels,
     ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
     HostConfig: {
@@ -142,6 +146,7 @@ export async function startRemoteEngine(options: RemoteEngineOptions = {}): Prom
         `${volume}:/var/lib/docker`,
         '/sys/fs/cgroup:/sys/fs/cgroup:rw',
         `${engineDir}:/esteps-test`,
+        ...(options.sharedDirs ?? []).map((d) => `${d}:${d}`),
       ],
       Tmpfs: { '/run': 'rw,nosuid,nodev,mode=755' },
       PortBindings: ports,

@@ -48,6 +48,9 @@ export function startTestingChild(options: TestingChildOptions): TestingChild {
     reject: false,
     buffer: { stdout: false, stderr: true },
     stdin: 'pipe',
+    // A signal the test sends takes its course alone: execa's default SIGKILLs a child that
+    // has not ended 5 s after `kill()`, well before the 30 s esteps/testing may take.
+    forceKillAfterDelay: false,
   });
   testingChildren.push(child);
   const ready = new Promise<string>((resolve, reject) => {
