@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
+import { waitForSwarmService } from '../cli/engine/swarm/wait-swarm-service.js';
 import { type CliRun, cliPath, runCli } from './support/cli.js';
 import { writeContext } from './support/docker-contexts.js';
 import {
@@ -36,6 +37,12 @@ import {
   type SwarmFacts,
 } from './support/swarm.js';
 import { overlayLoad, publishedLoad } from './support/swarm-load.js';
+import {
+  createSleepService,
+  inspectService,
+  updateService,
+  upToDateTasks,
+} from './support/swarm-services.js';
 import { makeTestCertificates } from './support/test-certificates.js';
 import { startTlsFront } from './support/tls-front.js';
 
@@ -421,6 +428,61 @@ describe('step3 on a 3-node Swarm', () => {
       }
     } finally {
       await rm(source, { recursive: true, force: true });
+    }
+  });
+
+  it('waits for the rolling update itself on a busy manager: an update not started yet is not taken for converged', async () => {
+    // What up --swarm and hotpatch --swarm wait with, on services of their own: the manager
+    // clears a service's update status when it accepts a new spec and sets it again when its
+    // updater starts. A manager busy with a thousand new tasks (of a service no node may
+    // take) starts it up to a second later, while the old tasks still run.
+    const { Image: image } = (await inspectService(manager, `${project}_usersvc`)).Spec.TaskTemplate
+      .ContainerSpec;
+    const make = (name: string, replicas: number, nowhere = false) =>
+      createSleepService(manager, {
+        name: `${project}_${name}`,
+        project,
+        image,
+        replicas,
+        nowhere,
+      });
+    const busy = await make('busy', 0, true);
+    const rolled = await make('rolled', 3);
+    try {
+      await waitForSwarmService({ docker: manager, id: rolled, service: 'rolled' });
+      for (let round = 0; round < 3; round++) {
+        const before = (await inspectService(manager, rolled)).UpdateStatus?.StartedAt ?? '';
+        // The first round rolls on a quiet manager, and leaves a status to compare with.
+        if (round > 0)
+          await updateService(manager, busy, (s) => {
+            s.Mode.Replicated.Replicas = round % 2 === 1 ? 1000 : 0;
+          });
+        await updateService(manager, rolled, (s) => {
+          s.TaskTemplate.ForceUpdate = (s.TaskTemplate.ForceUpdate ?? 0) + 1;
+        });
+        const started = Date.now();
+        await waitForSwarmService({
+          docker: manager,
+          id: rolled,
+          service: 'rolled',
+          updateStartedBefore: before,
+        });
+        const status = (await inspectService(manager, rolled)).UpdateStatus;
+        const current = (await upToDateTasks(manager, rolled)).filter(
+          (t) => t.DesiredState === 'running' && t.Status.State === 'running',
+        );
+        console.info(`round ${round}: converged after ${Date.now() - started} ms`);
+        expect(status?.State, `round ${round}: the update's state when the wait ended`).toBe(
+          'completed',
+        );
+        expect(current, `round ${round}: tasks running on the new spec`).toHaveLength(3);
+      }
+    } finally {
+      for (const id of [rolled, busy])
+        await manager
+          .getService(id)
+          .remove()
+          .catch(() => undefined);
     }
   });
 
