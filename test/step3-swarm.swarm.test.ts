@@ -64,6 +64,7 @@ const cli = (args: readonly string[]): Promise<CliRun> =>
 interface Task {
   service: string;
   node: string;
+  image: string;
   state: string;
   desiredState: string;
 }
@@ -594,6 +595,66 @@ describe('step3 on a 3-node Swarm', () => {
             .getImage(tag)
             .remove()
             .catch(() => undefined);
+    }
+  });
+
+  it("ESTEPS_BUILD_HOST: hotpatch --swarm builds and pushes on that engine (the manager's), not this machine's, and the services run its image", async () => {
+    const { docker } = await testEngine();
+    // The manager's engine has the stand-in bases the Dockerfile starts FROM, as a build host
+    // has its base images.
+    for (const base of [stackImage('ESTEPS_NODE_IMAGE'), stackImage('ESTEPS_ENVOY_IMAGE')]) {
+      const loaded = await manager.loadImage(await docker.getImage(base).get());
+      await new Promise((resolve, reject) =>
+        manager.modem.followProgress(loaded, (e) => (e ? reject(e) : resolve(undefined))),
+      );
+    }
+    const byProject = { filters: { label: [`${labels.project}=${project}`] }, all: true };
+    const localBefore = (await docker.listImages(byProject)).map((i) => i.Id);
+    const source = await serviceCopy((main) => `${main}\n// built on the build host\n`);
+    try {
+      const patch = await runCli(
+        ['hotpatch', '--swarm', '--source', source, '--json', '--stack', 'step3', '-p', project],
+        { cwd: work, env: { ...env, ESTEPS_BUILD_HOST: facts.dockerHost }, timeoutMs: 400_000 },
+      );
+      expect(patch.exitCode, patch.stderr).toBe(0);
+      const repository = `esteps/${project}-usersvc`;
+      expect(patch.stderr).toContain(`build image ${repository}:latest`);
+      // The manager's engine reaches the registry by the nodes' name for it.
+      expect(patch.stderr).toContain(`push image ${facts.registry}/${repository}:latest`);
+      // Built there: an image of the project's usersvc with esteps' labels, the one pushed.
+      const built = (await manager.listImages(byProject)).filter(
+        (i) => i.Labels?.[labels.service] === 'usersvc',
+      );
+      const digests = built.flatMap((i) => i.RepoDigests ?? []);
+      const deployed = (await inspectService(manager, `${project}_usersvc`)).Spec.TaskTemplate
+        .ContainerSpec.Image;
+      const digest = deployed.split('@')[1];
+      expect(digest, deployed).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(digests).toContain(`${facts.registry}/${repository}@${digest}`);
+      const image = built.find((i) =>
+        i.RepoDigests?.includes(`${facts.registry}/${repository}@${digest}`),
+      )!;
+      expect(image.Labels).toMatchObject({
+        [labels.project]: project,
+        [labels.service]: 'usersvc',
+        [labels.configHash]: expect.any(String),
+      });
+      // Not on this machine's engine: no image of the project appeared here in this run.
+      const localAfter = (await docker.listImages(byProject)).map((i) => i.Id);
+      expect(localAfter.filter((id) => !localBefore.includes(id))).toEqual([]);
+      expect(localAfter).not.toContain(image.Id);
+      // The services run it: every task of usersvc, each answering with the new version.
+      const version = patch.json.version as string;
+      expect(patch.json.replicas).toHaveLength(3);
+      for (const r of patch.json.replicas as { version: string }[]) expect(r.version).toBe(version);
+      const serving = running(await tasks(), 'usersvc');
+      expect(serving.map((t) => t.image)).toEqual([deployed, deployed, deployed]);
+      for (const url of nodeUrls()) {
+        const health = (await (await fetch(`${url}/user/health`)).json()) as { version: string };
+        expect(health.version).toBe(version);
+      }
+    } finally {
+      await rm(source, { recursive: true, force: true });
     }
   });
 
