@@ -4,8 +4,9 @@
  * its users removed), a second up that changes nothing, a dry run with new build inputs that
  * plans the build, push and rolling update and changes nothing anywhere, a lost worker, a
  * crashing update rolled back by itself, a rolling update of good code under load that names
- * the version each task runs, the manager reached over TLS through a context, `--scale`
- * applied, a registry that does not answer (PUSH_FAILED), and a down that leaves nothing
+ * the version each task runs, updates waited for on a busy manager, the manager reached over
+ * TLS through a context, `--scale` applied, a registry that does not answer (PUSH_FAILED),
+ * ESTEPS_BUILD_HOST (the manager's engine builds and pushes), and a down that leaves nothing
  * labelled. One cluster for the whole file, removed in afterAll (and by the swarm project's
  * global teardown) even on failure.
  */
