@@ -4,8 +4,9 @@
  * its users removed), a second up that changes nothing, a dry run with new build inputs that
  * plans the build, push and rolling update and changes nothing anywhere, a lost worker, a
  * crashing update rolled back by itself, a rolling update of good code under load that names
- * the version each task runs, the manager reached over TLS through a context, `--scale`
- * applied, a registry that does not answer (PUSH_FAILED), and a down that leaves nothing
+ * the version each task runs, updates waited for on a busy manager, the manager reached over
+ * TLS through a context, `--scale` applied, a registry that does not answer (PUSH_FAILED),
+ * ESTEPS_BUILD_HOST (the manager's engine builds and pushes), and a down that leaves nothing
  * labelled. One cluster for the whole file, removed in afterAll (and by the swarm project's
  * global teardown) even on failure.
  */
@@ -17,6 +18,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { labels } from '../cli/engine/labels.js';
+import { waitForSwarmService } from '../cli/engine/swarm/wait-swarm-service.js';
 import { type CliRun, cliPath, runCli } from './support/cli.js';
 import { writeContext } from './support/docker-contexts.js';
 import {
@@ -35,6 +37,12 @@ import {
   type SwarmFacts,
 } from './support/swarm.js';
 import { overlayLoad, publishedLoad } from './support/swarm-load.js';
+import {
+  createSleepService,
+  inspectService,
+  updateService,
+  upToDateTasks,
+} from './support/swarm-services.js';
 import { makeTestCertificates } from './support/test-certificates.js';
 import { startTlsFront } from './support/tls-front.js';
 
@@ -56,6 +64,7 @@ const cli = (args: readonly string[]): Promise<CliRun> =>
 interface Task {
   service: string;
   node: string;
+  image: string;
   state: string;
   desiredState: string;
 }
@@ -424,6 +433,61 @@ describe('step3 on a 3-node Swarm', () => {
     }
   });
 
+  it('waits for the rolling update itself on a busy manager: an update not started yet is not taken for converged', async () => {
+    // What up --swarm and hotpatch --swarm wait with, on services of their own: the manager
+    // clears a service's update status when it accepts a new spec and sets it again when its
+    // updater starts. A manager busy with a thousand new tasks (of a service no node may
+    // take) starts it up to a second later, while the old tasks still run.
+    const { Image: image } = (await inspectService(manager, `${project}_usersvc`)).Spec.TaskTemplate
+      .ContainerSpec;
+    const make = (name: string, replicas: number, nowhere = false) =>
+      createSleepService(manager, {
+        name: `${project}_${name}`,
+        project,
+        image,
+        replicas,
+        nowhere,
+      });
+    const busy = await make('busy', 0, true);
+    const rolled = await make('rolled', 3);
+    try {
+      await waitForSwarmService({ docker: manager, id: rolled, service: 'rolled' });
+      for (let round = 0; round < 3; round++) {
+        const before = (await inspectService(manager, rolled)).UpdateStatus?.StartedAt ?? '';
+        // The first round rolls on a quiet manager, and leaves a status to compare with.
+        if (round > 0)
+          await updateService(manager, busy, (s) => {
+            s.Mode.Replicated.Replicas = round % 2 === 1 ? 1000 : 0;
+          });
+        await updateService(manager, rolled, (s) => {
+          s.TaskTemplate.ForceUpdate = (s.TaskTemplate.ForceUpdate ?? 0) + 1;
+        });
+        const started = Date.now();
+        await waitForSwarmService({
+          docker: manager,
+          id: rolled,
+          service: 'rolled',
+          updateStartedBefore: before,
+        });
+        const status = (await inspectService(manager, rolled)).UpdateStatus;
+        const current = (await upToDateTasks(manager, rolled)).filter(
+          (t) => t.DesiredState === 'running' && t.Status.State === 'running',
+        );
+        console.info(`round ${round}: converged after ${Date.now() - started} ms`);
+        expect(status?.State, `round ${round}: the update's state when the wait ended`).toBe(
+          'completed',
+        );
+        expect(current, `round ${round}: tasks running on the new spec`).toHaveLength(3);
+      }
+    } finally {
+      for (const id of [rolled, busy])
+        await manager
+          .getService(id)
+          .remove()
+          .catch(() => undefined);
+    }
+  });
+
   it('a worker node lost: its replica goes, smoke passes again within the bound; back, it is rescheduled', async () => {
     const all = await tasks();
     const dbNode = running(all, 'postgres')[0]!.node;
@@ -532,6 +596,66 @@ describe('step3 on a 3-node Swarm', () => {
             .getImage(tag)
             .remove()
             .catch(() => undefined);
+    }
+  });
+
+  it("ESTEPS_BUILD_HOST: hotpatch --swarm builds and pushes on that engine (the manager's), not this machine's, and the services run its image", async () => {
+    const { docker } = await testEngine();
+    // The manager's engine has the stand-in bases the Dockerfile starts FROM, as a build host
+    // has its base images.
+    for (const base of [stackImage('ESTEPS_NODE_IMAGE'), stackImage('ESTEPS_ENVOY_IMAGE')]) {
+      const loaded = await manager.loadImage(await docker.getImage(base).get());
+      await new Promise((resolve, reject) =>
+        manager.modem.followProgress(loaded, (e) => (e ? reject(e) : resolve(undefined))),
+      );
+    }
+    const byProject = { filters: { label: [`${labels.project}=${project}`] }, all: true };
+    const localBefore = (await docker.listImages(byProject)).map((i) => i.Id);
+    const source = await serviceCopy((main) => `${main}\n// built on the build host\n`);
+    try {
+      const patch = await runCli(
+        ['hotpatch', '--swarm', '--source', source, '--json', '--stack', 'step3', '-p', project],
+        { cwd: work, env: { ...env, ESTEPS_BUILD_HOST: facts.dockerHost }, timeoutMs: 400_000 },
+      );
+      expect(patch.exitCode, patch.stderr).toBe(0);
+      const repository = `esteps/${project}-usersvc`;
+      expect(patch.stderr).toContain(`build image ${repository}:latest`);
+      // The manager's engine reaches the registry by the nodes' name for it.
+      expect(patch.stderr).toContain(`push image ${facts.registry}/${repository}:latest`);
+      // Built there: an image of the project's usersvc with esteps' labels, the one pushed.
+      const built = (await manager.listImages(byProject)).filter(
+        (i) => i.Labels?.[labels.service] === 'usersvc',
+      );
+      const digests = built.flatMap((i) => i.RepoDigests ?? []);
+      const deployed = (await inspectService(manager, `${project}_usersvc`)).Spec.TaskTemplate
+        .ContainerSpec.Image;
+      const digest = deployed.split('@')[1];
+      expect(digest, deployed).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(digests).toContain(`${facts.registry}/${repository}@${digest}`);
+      const image = built.find((i) =>
+        i.RepoDigests?.includes(`${facts.registry}/${repository}@${digest}`),
+      )!;
+      expect(image.Labels).toMatchObject({
+        [labels.project]: project,
+        [labels.service]: 'usersvc',
+        [labels.configHash]: expect.any(String),
+      });
+      // Not on this machine's engine: no image of the project appeared here in this run.
+      const localAfter = (await docker.listImages(byProject)).map((i) => i.Id);
+      expect(localAfter.filter((id) => !localBefore.includes(id))).toEqual([]);
+      expect(localAfter).not.toContain(image.Id);
+      // The services run it: every task of usersvc, each answering with the new version.
+      const version = patch.json.version as string;
+      expect(patch.json.replicas).toHaveLength(3);
+      for (const r of patch.json.replicas as { version: string }[]) expect(r.version).toBe(version);
+      const serving = running(await tasks(), 'usersvc');
+      expect(serving.map((t) => t.image)).toEqual([deployed, deployed, deployed]);
+      for (const url of nodeUrls()) {
+        const health = (await (await fetch(`${url}/user/health`)).json()) as { version: string };
+        expect(health.version).toBe(version);
+      }
+    } finally {
+      await rm(source, { recursive: true, force: true });
     }
   });
 

@@ -12,10 +12,24 @@ import { checksCodeName, probeCheck, runSmoke } from './run-smoke.js';
 let server: Server;
 let baseUrl: string;
 const requests: string[] = [];
+/** What `PUT /slow/NAME` made (after 300 ms, as a slow create does) and DELETE did not remove. */
+const made = new Set<string>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    const slow = /^\/slow\/(.+)$/.exec(req.url ?? '')?.[1];
+    if (slow && req.method === 'PUT') {
+      setTimeout(() => {
+        made.add(slow);
+        res.writeHead(201).end();
+      }, 300);
+      return;
+    }
+    if (slow && req.method === 'DELETE') {
+      res.writeHead(made.delete(slow) ? 200 : 404).end();
+      return;
+    }
     res.writeHead(req.url === '/down' ? 503 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok: req.url !== '/down' }));
   });
@@ -109,6 +123,39 @@ describe('runSmoke', () => {
       expect.objectContaining({ name: 'long', ok: false, received: 'interrupted (Ctrl-C)' }),
     ]);
     expect(cleaned).toEqual(['quick']);
+  });
+
+  it('on abort, runs the cleanups only once the requests already sent are answered, and sends no more', async () => {
+    // Ctrl-C while a create is on its way: a cleanup that overtook it would find nothing to
+    // delete, and the create would land after it.
+    const abort = new AbortController();
+    const sent: string[] = [];
+    const checks = await runSmoke({
+      baseUrl,
+      signal: abort.signal,
+      checks: async (t) => {
+        t.cleanup(() => t.request('DELETE', '/slow/a'));
+        t.cleanup(() => t.request('DELETE', '/slow/b'));
+        await t.check('create a, then b', '201', async () => {
+          setTimeout(() => abort.abort(), 50);
+          sent.push(String((await t.request('PUT', '/slow/a')).status));
+          sent.push(
+            await t.request('PUT', '/slow/b').then(
+              (r) => String(r.status),
+              (e: Error) => e.message,
+            ),
+          );
+        });
+      },
+    });
+    // Whatever was still on its way has landed by now.
+    await new Promise((r) => setTimeout(r, 400));
+    expect([...made], 'what the interrupted check created is gone').toEqual([]);
+    expect(checks).toEqual([
+      expect.objectContaining({ name: 'create a, then b', received: 'interrupted (Ctrl-C)' }),
+    ]);
+    expect(sent).toEqual(['201', 'interrupted (Ctrl-C): no request is sent after it']);
+    expect(requests.filter((r) => r.startsWith('PUT /slow/'))).toEqual(['PUT /slow/a']);
   });
 
   it('fails a readiness probe that answers but does not pass', async () => {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ResolvedService, SmokeContext, SmokeReply } from '../../stacks/model/model.js';
 import { probePasses } from '../../stacks/resolve/readiness.js';
 import { httpRequest } from '../http.js';
@@ -39,9 +40,11 @@ export const checksCodeName = 'checks (outside t.check)';
  * Nothing the stack's code does can hang it or end it with an unexpected error: a check that
  * takes longer than `timeoutMs` fails as unanswered and the checks go on without it; code
  * between checks that throws, or neither starts a check nor ends within `timeoutMs`, is one
- * more failed check. Ctrl-C ends the running check. Cleanup registered with `t.cleanup` runs
- * at the end whatever happened (an interrupted run included), each bounded by `timeoutMs`.
- * Resolves with every check that ran.
+ * more failed check. Ctrl-C ends the running check, and the checks send no request after it.
+ * Cleanup registered with `t.cleanup` runs at the end whatever happened (an interrupted run
+ * included), each bounded by `timeoutMs`, once every request already sent is answered (or
+ * timed out): a cleanup that overtook a create still on its way would find nothing to delete,
+ * and the create would land after it. Resolves with every check that ran.
  */
 export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
@@ -54,9 +57,23 @@ export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> 
     options.onCheck?.(check);
   };
   const idle = idleWatch(timeoutMs);
+  const inFlight = new Set<Promise<unknown>>();
   const context: SmokeContext = {
     baseUrl: options.baseUrl,
-    request: (method, path, body) => send(options.baseUrl, method, path, body, requestTimeoutMs),
+    request: (method, path, body) => {
+      // Check code an interrupt abandoned may go on; only the cleanups still talk.
+      if (signal.aborted && !cleaning.getStore()) {
+        return Promise.reject(new Error('interrupted (Ctrl-C): no request is sent after it'));
+      }
+      const sent = send(options.baseUrl, method, path, body, requestTimeoutMs);
+      const settled = sent.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
+      return sent;
+    },
     signal,
     cleanup: (run) => {
       cleanups.push(run);
@@ -96,12 +113,18 @@ export async function runSmoke(options: RunSmokeOptions): Promise<SmokeCheck[]> 
     }
   } finally {
     idle.stop();
+    // Each request is bounded by requestTimeoutMs; this only guards against a body that
+    // trickles in.
+    await bounded(() => Promise.all(inFlight), timeoutMs);
     // Whatever a failed or interrupted run left behind: best effort, the checks say what
     // failed. Not ended by Ctrl-C (that is when it matters most), but bounded.
-    await Promise.all(cleanups.map((run) => bounded(run, timeoutMs)));
+    await Promise.all(cleanups.map((run) => cleaning.run(true, () => bounded(run, timeoutMs))));
   }
   return checks;
 }
+
+/** Set while the cleanups run: their requests are sent after an interrupt too. */
+const cleaning = new AsyncLocalStorage<true>();
 
 type Bounded<T> = { readonly value: T } | { readonly problem: string };
 

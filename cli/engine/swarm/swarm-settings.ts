@@ -27,7 +27,10 @@ export interface TestSwarmFacts {
 export interface SwarmSettings {
   /** The registry as the nodes name it: services run `<registry>/<name>:<tag>@<digest>`. */
   readonly registry: string | undefined;
-  /** The same registry as the build engine reaches it (pushes go there). */
+  /**
+   * The same registry as the build engine reaches it (pushes go there): on the test Swarm,
+   * its 127.0.0.1 port for this machine's engine, the nodes' name for ESTEPS_BUILD_HOST's.
+   */
   readonly pushRegistry: string | undefined;
   /** The build engine's DOCKER_HOST (undefined: this machine's socket). */
   readonly buildHost: string | undefined;
@@ -61,8 +64,13 @@ export async function readSwarmSettings(
       : !!env.DOCKER_HOST && facts.dockerHost === env.DOCKER_HOST,
   );
   const registry = env.ESTEPS_REGISTRY || testSwarm?.registry;
+  const buildHost = env.ESTEPS_BUILD_HOST || undefined;
+  // This machine's engine reaches the test Swarm's registry through its 127.0.0.1 port; an
+  // engine named by ESTEPS_BUILD_HOST (a node's, say) by the name the nodes use.
   const pushRegistry =
-    testSwarm && registry === testSwarm.registry ? testSwarm.registryFromHost : registry;
+    testSwarm && registry === testSwarm.registry && !buildHost
+      ? testSwarm.registryFromHost
+      : registry;
   const endpointMode = mode(
     env,
     'ESTEPS_SWARM_ENDPOINT_MODE',
@@ -86,7 +94,7 @@ export async function readSwarmSettings(
   return {
     registry,
     pushRegistry,
-    buildHost: env.ESTEPS_BUILD_HOST || undefined,
+    buildHost,
     modes: {
       endpointMode: endpointMode.value as SwarmModes['endpointMode'],
       publishMode: publishMode.value as SwarmModes['publishMode'],

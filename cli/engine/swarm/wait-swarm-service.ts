@@ -14,15 +14,15 @@ export interface WaitSwarmServiceInput {
   readonly service: string;
   /**
    * After an update: the service's `UpdateStatus.StartedAt` before it ('' when it had none).
-   * The manager starts the rolling update a moment after accepting the new spec, and until
-   * then the service still shows the previous update's outcome and the old tasks: a status
-   * that is not newer than this is not about this update. @default a new service
+   * The manager starts the rolling update a moment after accepting the new spec (which clears
+   * the status); a status whose start is not newer than this is not about this update.
+   * @default a new service
    */
   readonly updateStartedBefore?: string;
   /** @default 240000 */
   readonly timeoutMs?: number;
   /**
-   * Between two looks (an inspect and a task list on the manager). A task turns healthy at
+   * Between two looks (an inspect and two task lists on the manager, at once). A task turns healthy at
    * a health-check interval (1 s for a probe); a look every second found each service up to
    * a second late. @default 250
    */
@@ -36,30 +36,35 @@ export interface SwarmServiceLook {
   readonly verdict: 'converged' | 'rolled-back' | 'waiting';
   /** The update's state when the service shows one about this update. */
   readonly update: string | undefined;
+  /** Tasks running on the current spec (healthy, for a task with a health check). */
   readonly running: number;
   readonly wanted: number;
 }
 
 /**
- * Converged: every wanted task runs (healthy, for a task with a health check), none too
- * many, and no update in progress. After an update (`updateStartedBefore` given), what the
- * service shows counts only when it is about this update: an update status newer than the
- * one before it, or every task on the current spec (a change that needs no rolling update);
- * until then the manager may still show the old tasks and the previous update's outcome.
+ * Converged: every task meant to run is one the manager calls up to date (made from the
+ * service's current spec, by its own rules: the task list's `_up-to-date` filter, which
+ * `docker service update` also reads), as many of them run as the service wants, none too
+ * many, and no update of this one is in progress. The manager clears `UpdateStatus` when it
+ * accepts a new spec and sets it again only when its updater starts, a moment later: until
+ * then the old tasks still run, the status says nothing, and only the tasks tell. After an
+ * update (`updateStartedBefore` given), a status counts only when it names a start newer
+ * than the one before it: a rollback shown before that is the previous update's.
  */
 export function swarmServiceLook(
   info: ServiceInfo,
   tasks: readonly TaskInfo[],
+  upToDate: ReadonlySet<string>,
   updateStartedBefore?: string,
 ): SwarmServiceLook {
+  const startedAt = info.UpdateStatus?.StartedAt ?? '';
   const fresh =
-    updateStartedBefore === undefined ||
-    (info.UpdateStatus?.StartedAt ?? '') !== updateStartedBefore;
-  const current = fresh || tasksRunCurrentSpec(info, tasks);
+    updateStartedBefore === undefined || (startedAt !== '' && startedAt !== updateStartedBefore);
   const update = fresh ? info.UpdateStatus?.State : undefined;
   const wanted = info.Spec.Mode?.Replicated?.Replicas ?? 1;
   const meant = tasks.filter((t) => t.DesiredState === 'running');
-  const running = meant.filter((t) => t.Status.State === 'running').length;
+  const current = meant.every((t) => upToDate.has(t.ID));
+  const running = meant.filter((t) => t.Status.State === 'running' && upToDate.has(t.ID)).length;
   const look = (verdict: SwarmServiceLook['verdict']) => ({ verdict, update, running, wanted });
   if (update === 'rollback_completed' || update === 'rollback_paused') return look('rolled-back');
   const updating = update === 'updating' || update === 'rollback_started' || update === 'paused';
@@ -70,20 +75,14 @@ export function swarmServiceLook(
 }
 
 export interface ServiceInfo {
-  Spec: { Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: TaskSpec };
+  Spec: { Mode?: { Replicated?: { Replicas?: number } } };
   UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
-}
-
-export interface TaskSpec {
-  ContainerSpec?: unknown;
-  ForceUpdate?: number;
 }
 
 export interface TaskInfo {
   ID: string;
   DesiredState: string;
   CreatedAt: string;
-  Spec?: TaskSpec;
   Status: { State: string; Err?: string; Message?: string };
 }
 
@@ -93,9 +92,15 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
   let last = '';
   for (;;) {
     if (input.signal?.aborted) throw new EstepsError('INTERRUPTED', 'Interrupted.');
-    const info = (await docker.getService(id).inspect()) as ServiceInfo;
-    const tasks = (await docker.listTasks({ filters: { service: [id] } })) as TaskInfo[];
-    const look = swarmServiceLook(info, tasks, input.updateStartedBefore);
+    const [info, tasks, upToDate] = await Promise.all([
+      docker.getService(id).inspect() as Promise<ServiceInfo>,
+      docker.listTasks({ filters: { service: [id] } }) as Promise<TaskInfo[]>,
+      docker.listTasks({ filters: { service: [id], '_up-to-date': ['true'] } }) as Promise<
+        TaskInfo[]
+      >,
+    ]);
+    const current = new Set(upToDate.map((t) => t.ID));
+    const look = swarmServiceLook(info, tasks, current, input.updateStartedBefore);
     const { update, running, wanted } = look;
     if (look.verdict === 'rolled-back') throw rolledBack(service, info, tasks);
     if (look.verdict === 'converged') return;
@@ -124,26 +129,6 @@ export async function waitForSwarmService(input: WaitSwarmServiceInput): Promise
     }
     await new Promise((r) => setTimeout(r, input.pollMs ?? 250));
   }
-}
-
-/** True when every task meant to run was made from the service's current task template. */
-function tasksRunCurrentSpec(info: ServiceInfo, tasks: readonly TaskInfo[]): boolean {
-  const template = info.Spec.TaskTemplate;
-  const same = (spec: TaskSpec | undefined) =>
-    canonical(spec?.ContainerSpec) === canonical(template?.ContainerSpec) &&
-    (spec?.ForceUpdate ?? 0) === (template?.ForceUpdate ?? 0);
-  return tasks.filter((t) => t.DesiredState === 'running').every((t) => same(t.Spec));
-}
-
-/** JSON with object keys sorted, so two equal values give one text. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
-        )
-      : v,
-  );
 }
 
 function rolledBack(service: string, info: ServiceInfo, tasks: readonly TaskInfo[]): EstepsError {
