@@ -240,7 +240,7 @@ async function reloadAnswer(
   input: Buffer,
 ): Promise<{ answer: ControlAnswer | undefined; client: RunningExec }> {
   const answer = parseControlAnswer((await reload.firstLine) ?? '');
-  if (answer !== undefined || !noShell(await reload.result.catch(() => undefined))) {
+  if (answer !== undefined || !shellMissing(await reload.result.catch(() => undefined))) {
     return { answer, client: reload };
   }
   const node = await startReloadClient(target.container, target.hotpatch, [
@@ -252,7 +252,8 @@ async function reloadAnswer(
   return { answer: parseControlAnswer((await node.firstLine) ?? ''), client: node };
 }
 
-function noShell(result: ExecResult | undefined): boolean {
+/** True when the exec failed because the image has no `sh` (the engine's own words). */
+export function shellMissing(result: ExecResult | undefined): boolean {
   return (
     result !== undefined &&
     (result.exitCode === 126 || result.exitCode === 127) &&
