@@ -21,8 +21,8 @@ export interface ExecOptions {
 
 /** A command started in a container whose stdin stays open until `write` or `cancel`. */
 export interface RunningExec {
-  /** Sends `text` on the command's stdin. */
-  write(text: string): void;
+  /** Sends `data` on the command's stdin; resolves once the engine's connection took it. */
+  write(data: string | Uint8Array): Promise<void>;
   /** Closes the connection: the command sees its stdin end (and is expected to exit). */
   cancel(): void;
   /** Settles once the command exited, with its output. */
@@ -95,9 +95,11 @@ export async function startExec(
   // Nobody may be awaiting `result` yet (the caller is still bundling): no unhandled rejection.
   result.catch(() => undefined);
   return {
-    write: (text) => {
-      stream.write(text);
-    },
+    write: (data) =>
+      new Promise((resolve) => {
+        // A failed write shows as the stream's error, in `result`.
+        stream.write(data, () => resolve());
+      }),
     cancel: () => {
       cancelled = true;
       stream.destroy();

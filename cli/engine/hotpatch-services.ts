@@ -17,6 +17,11 @@ export interface HotpatchInput {
   readonly bundle: (service: ResolvedService) => Promise<Buffer>;
   readonly progress: Progress;
   readonly signal?: AbortSignal;
+  /**
+   * Settles once the project's lock is held: the containers are found and the reload clients
+   * started meanwhile, and nothing is sent to them before. @default held already
+   */
+  readonly locked?: Promise<unknown>;
   /** Takes the patch's processes from those started ahead, and starts the next patch's (watch). */
   readonly ahead?: PatchesAhead;
   /** Where the engine is, for the addresses its published ports answer at. @default this machine */
@@ -47,7 +52,7 @@ export interface HotpatchOutcome {
  * clients start in the containers, then patches replica after replica (the supervisor in
  * each starts the new code beside the old and switches once it is ready). A failure stops
  * the rollout, with the old code serving where the new one did not start. The caller holds
- * the project's lock.
+ * the project's lock, or is taking it (`locked`).
  */
 export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOutcome> {
   const started = performance.now();
@@ -83,6 +88,7 @@ export async function hotpatchServices(input: HotpatchInput): Promise<HotpatchOu
   const [bundled, ...patches] = await Promise.allSettled([bundling, ...prepared]);
   const ready = patches.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
   try {
+    await input.locked;
     if (bundled.status === 'rejected') throw bundled.reason;
     const refused = patches.find((p) => p.status === 'rejected');
     if (refused) throw refused.reason;

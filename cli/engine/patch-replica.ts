@@ -3,9 +3,11 @@ import {
   type ControlAnswer,
   parseControlAnswer,
   releaseFile,
+  reloadClientInput,
   reloadClientScript,
   reloadTimeoutMs,
 } from '../../service/supervisor/contract.js';
+import { reloadClientCommand } from '../../service/supervisor/reload-client.js';
 import type { ResolvedHotpatch } from '../../stacks/model/model.js';
 import { EstepsError } from '../errors.js';
 import { httpRequest } from '../http.js';
@@ -30,8 +32,9 @@ export interface PatchedReplica {
   /**
    * Where the time went, in ms: copy, reload (as the CLI saw it), of which the supervisor's
    * own switch, verify. Where the reload client writes the code itself (PatchSpec), copy is
-   * its write in the container, and reload includes sending the code and waiting for the
-   * client to have started.
+   * its write in the container as the Node client times it, or sending the code to the
+   * engine where the client cannot time its write (perl: the write then counts in reload),
+   * and reload includes waiting for the client to have started.
    */
   readonly phases?: {
     readonly copyMs: number;
@@ -77,15 +80,10 @@ export async function startPatchProcesses(
   hotpatch: PatchSpec,
 ): Promise<PatchProcesses> {
   const startedAt = performance.now();
-  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
   // The code is written by a process in the container, as its owner: releases/ may be a
   // tmpfs of a read-only root filesystem, which the engine's archive API cannot reach.
   const [reload, writer] = await Promise.all([
-    startExec(container, ['node', '-e', reloadClientScript()], {
-      timeoutMs: reloadTimeoutMs,
-      failure: 'HOTPATCH_FAILED',
-      ...(hotpatch.clientWrites && { user: owner }),
-    }),
+    startReloadClient(container, hotpatch, reloadClientCommand()),
     hotpatch.clientWrites ? undefined : startFileWriter(container, hotpatch.owner, reloadTimeoutMs),
   ]);
   let ended = false;
@@ -96,6 +94,23 @@ export async function startPatchProcesses(
     );
   }
   return { reload, writer, startedAt, ended: () => ended };
+}
+
+/**
+ * The reload client (service/supervisor/reload-client.ts: no Node start where the image has
+ * perl), or `command`, as the release's owner where it writes the code itself.
+ */
+function startReloadClient(
+  container: Docker.Container,
+  hotpatch: PatchSpec,
+  command: readonly string[],
+): Promise<RunningExec> {
+  const owner = `${hotpatch.owner.uid}:${hotpatch.owner.gid}`;
+  return startExec(container, command, {
+    timeoutMs: reloadTimeoutMs,
+    failure: 'HOTPATCH_FAILED',
+    ...(hotpatch.clientWrites && { user: owner }),
+  });
 }
 
 /**
@@ -178,19 +193,24 @@ async function applyPatch(
     } finally {
       writer.cancel();
     }
-    reload.write(`${file}\n`);
-  } else {
-    reload.write(`${JSON.stringify({ file, data: code.toString('base64') })}\n`);
   }
+  const input = reloadClientInput(file, writer ? undefined : code);
+  const sent = reload.write(input).then(() => performance.now());
   let copied = performance.now();
   // The answer line is all we need; the process exiting and the engine saying so come later.
-  const answer = parseControlAnswer((await reload.firstLine) ?? '');
+  const { answer, client } = await reloadAnswer(target, reload, input);
   const reloaded = performance.now();
   if (answer?.writeFailed) throw writeFailed(name, file, hotpatch, answer.error);
-  if (!answer?.ok) throw reloadFailure(name, answer, await reload.result);
+  if (!answer?.ok) throw reloadFailure(name, answer, await client.result);
   if (answer.unchanged) return unchangedReplica(name, version);
-  // The client wrote the code: the copy is the sending plus its own write.
-  if (!writer) copied = Math.min(reloaded, started + Number(answer.writeMs ?? 0));
+  // The client wrote the code: the copy is the sending plus its own write (the Node client
+  // times its write; the perl one cannot, and its write counts in the reload).
+  if (!writer) {
+    copied =
+      answer.writeMs === undefined
+        ? Math.min(reloaded, await sent)
+        : Math.min(reloaded, started + Number(answer.writeMs));
+  }
   if (baseUrl) await waitForVersion(baseUrl, hotpatch, version, name, signal);
   const done = performance.now();
   return {
@@ -207,6 +227,38 @@ async function applyPatch(
       verifyMs: Math.round(done - reloaded),
     },
   };
+}
+
+/**
+ * The reload client's answer line. An image without `sh` cannot run the client that needs no
+ * Node start (the engine answers that exec with `exec: "sh": executable file not found`):
+ * the Node client is then started and given the same input.
+ */
+async function reloadAnswer(
+  target: Target,
+  reload: RunningExec,
+  input: Buffer,
+): Promise<{ answer: ControlAnswer | undefined; client: RunningExec }> {
+  const answer = parseControlAnswer((await reload.firstLine) ?? '');
+  if (answer !== undefined || !shellMissing(await reload.result.catch(() => undefined))) {
+    return { answer, client: reload };
+  }
+  const node = await startReloadClient(target.container, target.hotpatch, [
+    'node',
+    '-e',
+    reloadClientScript(),
+  ]);
+  void node.write(input);
+  return { answer: parseControlAnswer((await node.firstLine) ?? ''), client: node };
+}
+
+/** True when the exec failed because the image has no `sh` (the engine's own words). */
+export function shellMissing(result: ExecResult | undefined): boolean {
+  return (
+    result !== undefined &&
+    (result.exitCode === 126 || result.exitCode === 127) &&
+    /exec: "sh": executable file not found/.test(`${result.stdout}${result.stderr}`)
+  );
 }
 
 function unchangedReplica(name: string, version: string): PatchedReplica {

@@ -51,7 +51,7 @@ export async function startFileWriter(
   });
   return {
     async write(file, data) {
-      exec.write(`${JSON.stringify({ path: file, data: data.toString('base64') })}\n`);
+      void exec.write(`${JSON.stringify({ path: file, data: data.toString('base64') })}\n`);
       const line = (await exec.firstLine) ?? '';
       let answer: { ok?: boolean; error?: string } = {};
       try {

@@ -84,35 +84,41 @@ export async function patchProject(
   const { project, target } = opened;
   const services = hotpatchableServices(project, input.services);
   const rebase = sourceRebase(project, absoluteSource(ctx.cwd, input.source));
-  await using _lock = await lockProject(ctx, target, await projectFacts(project), 'hotpatch');
-  const outcome = await target
-    .hotpatch({
-      stack: project.resolved,
-      services,
-      rebase,
-      progress: ctx.progress,
-      signal: ctx.signal,
-      ...(input.bundler && { bundler: input.bundler }),
-      ...(input.ahead && { ahead: input.ahead }),
-    })
-    .catch((err: unknown) => {
-      // New code that does not build is a patch that failed: nothing changed, the old serves.
-      if (err instanceof EstepsError && err.code === 'BUILD_FAILED') {
-        throw new EstepsError(
-          'HOTPATCH_FAILED',
-          `${err.message.replace(/\.$/, '')}; the old code still serves.`,
-          {
-            ...(err.hint && { hint: err.hint }),
-            cause: err,
-            ...(err.details && { details: err.details }),
-          },
-        );
-      }
-      return explainError(err, 'INTERRUPTED', {
-        message: 'Interrupted while patching.',
-        hint: 'A replica the patch reached runs the new code, the others the old (esteps ps, then esteps hotpatch again to finish).',
-      });
+  // The lock is needed before anything changes, not before reading: the target finds the
+  // replicas and starts the reload clients while the engine creates it (`locked`).
+  const locking = lockProject(ctx, target, await projectFacts(project), 'hotpatch');
+  const patching = target.hotpatch({
+    stack: project.resolved,
+    services,
+    rebase,
+    locked: locking,
+    progress: ctx.progress,
+    signal: ctx.signal,
+    ...(input.bundler && { bundler: input.bundler }),
+    ...(input.ahead && { ahead: input.ahead }),
+  });
+  const [lock] = await Promise.allSettled([locking, patching]);
+  await using _lock = lock.status === 'fulfilled' ? lock.value : undefined;
+  // Not locked (LOCKED): the target changed nothing, and that is the error to report.
+  if (lock.status === 'rejected') throw lock.reason;
+  const outcome = await patching.catch((err: unknown) => {
+    // New code that does not build is a patch that failed: nothing changed, the old serves.
+    if (err instanceof EstepsError && err.code === 'BUILD_FAILED') {
+      throw new EstepsError(
+        'HOTPATCH_FAILED',
+        `${err.message.replace(/\.$/, '')}; the old code still serves.`,
+        {
+          ...(err.hint && { hint: err.hint }),
+          cause: err,
+          ...(err.details && { details: err.details }),
+        },
+      );
+    }
+    return explainError(err, 'INTERRUPTED', {
+      message: 'Interrupted while patching.',
+      hint: 'A replica the patch reached runs the new code, the others the old (esteps ps, then esteps hotpatch again to finish).',
     });
+  });
   const first = outcome.services[0]!;
   return {
     project: project.name,

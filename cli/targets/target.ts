@@ -204,6 +204,11 @@ export interface HotpatchRequest extends TargetCall {
   readonly services: readonly ResolvedService[];
   /** Maps a source path of the stack to where the new code is (`--source`). */
   readonly rebase: (path: string) => string;
+  /**
+   * Settles once the project's lock is held (or could not be taken): the target may read
+   * and prepare before, and changes nothing until it resolved. @default held already
+   */
+  readonly locked?: Promise<unknown>;
   /** Bundles incrementally with this (`esteps watch`). @default a build from scratch */
   readonly bundler?: IncrementalBundler;
   /** Patch processes started ahead in the containers (`esteps watch`). @default none */

@@ -8,6 +8,7 @@ import {
   codeVersion,
   parseControlAnswer,
   releaseFile,
+  reloadClientInput,
   reloadClientScript,
   sendControl,
   supervisorSocketPath,
@@ -77,7 +78,7 @@ describe('the contract', () => {
         });
         child.on('exit', () => resolve(text));
         child.on('error', reject);
-        child.stdin.write('/app/releases/service-z.js\n');
+        child.stdin.write(reloadClientInput('/app/releases/service-z.js'));
       });
       expect(parseControlAnswer(out)).toEqual({
         ok: true,
@@ -88,7 +89,7 @@ describe('the contract', () => {
     }
   }, 15_000);
 
-  it('ships a reload client that node runs as it is: path on stdin, one answer line out', async () => {
+  it('ships a reload client that node runs as it is: its input on stdin, one answer line out', async () => {
     const socket = join(mkdtempSync(join(tmpdir(), 'esteps-control-')), 'control.sock');
     const server = await serveControl(socket, async (request) => ({ ok: true, got: request }));
     try {
@@ -102,7 +103,7 @@ describe('the contract', () => {
         });
         child.on('exit', () => resolve(text));
         child.on('error', reject);
-        child.stdin.write('/app/releases/service-x.js\n');
+        child.stdin.write(reloadClientInput('/app/releases/service-x.js'));
       });
       expect(parseControlAnswer(out)).toEqual({
         ok: true,
@@ -116,7 +117,7 @@ describe('the contract', () => {
     const release = join(dir, 'service-y.js');
     const second = await serveControl(socket, async (request) => ({ ok: true, got: request }));
     // Asynchronous: the server answering it runs in this process.
-    const run = (input: string) =>
+    const run = (input: Buffer) =>
       new Promise<string>((resolve, reject) => {
         const child = spawn('node', ['-e', reloadClientScript(socket)]);
         let text = '';
@@ -128,8 +129,8 @@ describe('the contract', () => {
         child.stdin.write(input);
       });
     try {
-      const data = Buffer.from('code();').toString('base64');
-      const out = await run(`${JSON.stringify({ file: release, data })}\n`);
+      const data = Buffer.from('code();');
+      const out = await run(reloadClientInput(release, data));
       expect(parseControlAnswer(out)).toMatchObject({
         ok: true,
         got: { cmd: 'reload', file: release },
@@ -137,7 +138,7 @@ describe('the contract', () => {
       });
       expect(readFileSync(release, 'utf8')).toBe('code();');
       // A write that fails asks for nothing.
-      const failed = await run(`${JSON.stringify({ file: join(dir, 'no', 'such.js'), data })}\n`);
+      const failed = await run(reloadClientInput(join(dir, 'no', 'such.js'), data));
       expect(parseControlAnswer(failed)).toMatchObject({ ok: false, writeFailed: true });
     } finally {
       second.close();

@@ -151,16 +151,26 @@ export function sendControl(
 }
 
 /**
- * A `node -e` script esteps starts in the container before the patch is ready (starting
- * `node` costs about as much as bundling): it waits for the release's path on stdin, sends
- * the reload request, prints the answer line and exits 0 when it says ok. Stdin closing
- * first means the patch was abandoned: it exits 2 without asking for anything.
+ * What esteps sends a reload client on its stdin (both clients read it: the one without Node,
+ * reload-client.ts, and `reloadClientScript`): one header line, `reload <file>` when the
+ * release is in place, or `write <size> <file>` followed by exactly `size` bytes of code,
+ * which the client writes to `file` first (beside it, then renamed onto it, mode 0644), so
+ * one process in the container does both when it runs as the release's owner.
+ */
+export function reloadClientInput(file: string, code?: Uint8Array): Buffer {
+  if (code === undefined) return Buffer.from(`reload ${file}\n`);
+  return Buffer.concat([Buffer.from(`write ${code.length} ${file}\n`), code]);
+}
+
+/**
+ * A `node -e` script esteps may start in the container before the patch is ready: it waits
+ * for its input on stdin (reloadClientInput), writes the code when given, sends the reload
+ * request, prints the answer line and exits 0 when it says ok. Stdin closing first means the
+ * patch was abandoned: it exits 2 without asking for anything. The fallback of the client
+ * that needs no Node start (reload-client.ts), for images without perl or sh.
  *
- * The line may instead be `{"file", "data"}` (data base64): the client then first writes the
- * release itself (beside it, then renamed onto it, mode 0644), so one process in the
- * container does both when it runs as the release's owner. Its answer then carries
- * `writeMs`; a write that fails answers `{ok: false, writeFailed: true, error}` and asks for
- * nothing.
+ * When it wrote the code, its answer carries `writeMs`; a write that fails answers
+ * `{ok: false, writeFailed: true, error}` and asks for nothing.
  */
 export function reloadClientScript(socketPath?: string): string {
   // Without a path, the client finds the socket where the supervisor does: from the
@@ -171,14 +181,16 @@ export function reloadClientScript(socketPath?: string): string {
       : JSON.stringify(socketPath);
   return [
     `const send=${sendControl.toString()};`,
-    "let b='';process.stdin.setEncoding('utf8');",
+    'let b=Buffer.alloc(0);',
     "process.stdin.on('end',()=>process.exit(2));",
     "const say=(a)=>process.stdout.write(JSON.stringify(a)+'\\n',()=>process.exit(a.ok?0:1));",
-    "process.stdin.on('data',(c)=>{b+=c;const i=b.indexOf('\\n');if(i<0)return;",
+    "process.stdin.on('data',(c)=>{b=Buffer.concat([b,c]);const i=b.indexOf(10);if(i<0)return;",
+    "const h=b.subarray(0,i).toString().split(' '),n=h[0]==='write'?Number(h[1]):-1;",
+    'if(b.length<i+1+n)return;',
     'process.stdin.removeAllListeners();process.stdin.pause();',
-    "let file=b.slice(0,i),w;if(file[0]==='{'){const r=JSON.parse(file);file=r.file;",
+    "let file=h.slice(n<0?1:2).join(' '),w;if(n>=0){",
     "const t=Date.now(),fs=require('fs'),tmp=file+'.'+process.pid+'.tmp';",
-    "try{fs.writeFileSync(tmp,Buffer.from(r.data,'base64'),{mode:0o644});fs.renameSync(tmp,file);}",
+    'try{fs.writeFileSync(tmp,b.subarray(i+1,i+1+n),{mode:0o644});fs.renameSync(tmp,file);}',
     "catch(e){return say({ok:false,writeFailed:true,error:String(e&&e.message),output:''});}w=Date.now()-t;}",
     `send(require('net'),${socket},{cmd:'reload',file},${reloadTimeoutMs})`,
     '.then((a)=>say(w===undefined?a:{...a,writeMs:w}));});',

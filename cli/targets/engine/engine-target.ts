@@ -235,6 +235,7 @@ export function engineTarget(options: TargetOptions): Target {
         },
         progress: request.progress,
         signal: request.signal,
+        ...(request.locked && { locked: request.locked }),
         ...(request.ahead && { ahead: request.ahead }),
       });
       return { services: outcome.services, phases: outcome.phases, steps: [] };

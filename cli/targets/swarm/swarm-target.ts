@@ -259,6 +259,7 @@ export function swarmTarget(options: TargetOptions): Target {
     },
 
     async hotpatch(request) {
+      await request.locked;
       const names = request.services.map((s) => s.name);
       const stack = rebasedStack(request.stack, request.rebase);
       const planned = await plan({
