@@ -8,11 +8,13 @@
  * path. Each way in runs step 1's walk through the built CLI: up, smoke, hotpatch,
  * down --volumes. What cannot be trusted or is refused fails fast with its own code.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../cli/engine/client.js';
@@ -190,13 +192,8 @@ describe('ssh:// channels', () => {
     const referencedBefore = sockets().length;
     const loginsBefore = await engine.sshLogins();
     const ssh = await connectEngine(userEnv({ DOCKER_HOST: sshHost() }), { home: engine.home });
-    const container = await ssh.docker.createContainer({
-      Image: stepOneImages()[1],
-      Cmd: ['sleep', 'infinity'],
-      Labels: testLabels(),
-    });
+    const container = await sleeperContainer(ssh.docker);
     try {
-      await container.start();
       for (let i = 0; i < 12; i++) {
         const run = await execInContainer(container, ['true'], { failure: 'HEALTH_TIMEOUT' });
         expect(run.exitCode).toBe(0);
@@ -534,17 +531,26 @@ async function loopbackStack(): Promise<string> {
   return dir;
 }
 
+/** A started container that only sleeps, on the engine behind `docker`, to exec in. */
+async function sleeperContainer(docker: Docker): Promise<Docker.Container> {
+  const container = await docker.createContainer({
+    Image: stepOneImages()[1],
+    Cmd: ['sleep', 'infinity'],
+    Labels: testLabels(),
+  });
+  await container.start().catch(async (err: unknown) => {
+    await container.remove({ force: true });
+    throw err;
+  });
+  return container;
+}
+
 describe('ssh:// past 10 streams at once', () => {
   it("opens a second SSH connection rather than queueing a request behind a stream (OpenSSH's 10 sessions)", async () => {
     const loginsBefore = await engine.sshLogins();
     const ssh = await connectEngine(userEnv({ DOCKER_HOST: sshHost() }), { home: engine.home });
-    const container = await ssh.docker.createContainer({
-      Image: stepOneImages()[1],
-      Cmd: ['sleep', 'infinity'],
-      Labels: testLabels(),
-    });
+    const container = await sleeperContainer(ssh.docker);
     try {
-      await container.start();
       // 12 execs that each hold their stream for 3 s: 12 channels open together.
       const runs = await Promise.all(
         Array.from({ length: 12 }, () =>
